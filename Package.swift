@@ -1,0 +1,36 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Argus: a native TFT inference daemon. No third-party Swift packages: only Foundation,
+// Dispatch, Glibc and system C libraries reached through the `[system]` shim targets below.
+let optimize: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+
+let package = Package(
+    name: "Argus",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "argusd", targets: ["argusd"]),
+        .library(name: "TFTCore", targets: ["TFTCore"]),
+    ],
+    targets: [
+        // C shims: a module map and a header each, nothing else.
+        .systemLibrary(name: "CBLASShim", path: "Sources/CBLASShim"),
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
+        .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
+
+        .target(name: "TFTCore", dependencies: ["CBLASShim"], swiftSettings: optimize),
+        .target(name: "Training", dependencies: ["TFTCore"], swiftSettings: optimize),
+        .target(name: "HTTPServer", dependencies: ["CLinux", "COpenSSL"]),
+        .target(name: "Daemon", dependencies: ["TFTCore", "Training", "HTTPServer", "CSQLite", "COpenSSL"]),
+        .executableTarget(name: "argusd", dependencies: ["Daemon"]),
+        .executableTarget(name: "Benchmarks", dependencies: ["TFTCore", "Training"], path: "Benchmarks",
+                          exclude: ["peer"], swiftSettings: optimize),
+
+        .testTarget(name: "TFTCoreTests", dependencies: ["TFTCore"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
