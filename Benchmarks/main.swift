@@ -1,1 +1,16 @@
-print("benchmarks")
+import Foundation
+
+// `swift run -c release Benchmarks <name>`: each benchmark prints Argus's figure next to the peer's
+// measured in the same run. Benchmarks are never tests: this machine is shared and noisy.
+let arguments = Array(CommandLine.arguments.dropFirst())
+let name = arguments.first ?? "help"
+let rest = Array(arguments.dropFirst())
+
+switch name {
+default:
+    print("""
+    usage: swift run -c release Benchmarks <name> [options]
+      tft     TFT forward latency and training throughput at config A, next to pytorch-forecasting
+      http    GET /health under wrk, idle keep-alive memory, WebSocket broadcast fan-out
+    """)
+}
