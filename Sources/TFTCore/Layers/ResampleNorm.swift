@@ -1,0 +1,119 @@
+/// pytorch-forecasting's `TimeDistributedInterpolation`: `F.interpolate(mode="linear",
+/// align_corners=True)` along the feature axis, i.e. a fixed sparse map with ≤ 2 taps per output.
+struct Interpolation {
+    let inFeatures: Int
+    let outFeatures: Int
+    let lower: [Int32]
+    let upper: [Int32]
+    let upperWeight: [Float]
+
+    init(in inFeatures: Int, out outFeatures: Int) {
+        self.inFeatures = inFeatures
+        self.outFeatures = outFeatures
+        // PyTorch: scale = (in − 1)/(out − 1) in float; src = j·scale; i0 = ⌊src⌋; λ = src − i0.
+        let scale: Float = outFeatures > 1 ? Float(inFeatures - 1) / Float(outFeatures - 1) : 0
+        var lo = [Int32](), hi = [Int32](), w = [Float]()
+        for j in 0..<outFeatures {
+            let src = scale * Float(j)
+            let i0 = min(Int(src), inFeatures - 1)
+            let i1 = min(i0 + 1, inFeatures - 1)
+            lo.append(Int32(i0)); hi.append(Int32(i1)); w.append(src - Float(i0))
+        }
+        lower = lo; upper = hi; upperWeight = w
+    }
+
+    func forward(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
+        lower.withUnsafeBufferPointer { lo in upper.withUnsafeBufferPointer { hi in upperWeight.withUnsafeBufferPointer { w in
+            for r in 0..<rows {
+                let xr = x + r * inFeatures, yr = y + r * outFeatures
+                for j in 0..<outFeatures {
+                    yr[j] = (1 - w[j]) * xr[Int(lo[j])] + w[j] * xr[Int(hi[j])]
+                }
+            }
+        } } }
+    }
+
+    /// Transpose of the map: accumulates into `dx`.
+    func backward(dy: UnsafePointer<Float>, rows: Int, dx: UnsafeMutablePointer<Float>) {
+        lower.withUnsafeBufferPointer { lo in upper.withUnsafeBufferPointer { hi in upperWeight.withUnsafeBufferPointer { w in
+            for r in 0..<rows {
+                let dyr = dy + r * outFeatures, dxr = dx + r * inFeatures
+                for j in 0..<outFeatures {
+                    dxr[Int(lo[j])] += (1 - w[j]) * dyr[j]
+                    dxr[Int(hi[j])] += w[j] * dyr[j]
+                }
+            }
+        } } }
+    }
+}
+
+/// `ResampleNorm(in→out, trainable_add=True)`: interpolate (if sizes differ), scale by `2σ(mask)`,
+/// then LayerNorm. Names `<p>.mask`, `<p>.norm.weight`, `<p>.norm.bias`.
+struct ResampleNorm {
+    let inFeatures: Int
+    let outFeatures: Int
+    let resample: Interpolation?
+    let mask: Int
+    let norm: LayerNorm
+
+    init(_ layout: inout ParameterLayout, _ name: String, in inFeatures: Int, out outFeatures: Int) {
+        self.inFeatures = inFeatures
+        self.outFeatures = outFeatures
+        resample = inFeatures != outFeatures ? Interpolation(in: inFeatures, out: outFeatures) : nil
+        mask = layout.add(name + ".mask", [outFeatures], .zeros)
+        norm = LayerNorm(&layout, name + ".norm", features: outFeatures)
+    }
+
+    struct Cache {
+        let input: UnsafePointer<Float>
+        let resampled: UnsafePointer<Float>
+        let ln: LayerNorm.Cache?
+        let y: UnsafeMutablePointer<Float>
+    }
+
+    func forward(_ x: UnsafePointer<Float>, rows: Int, _ pass: Pass) -> Cache {
+        let arena = pass.arena, n = outFeatures
+        var resampled = x
+        if let resample {
+            let r = arena.alloc(rows * n)
+            resample.forward(x, rows: rows, into: r)
+            resampled = UnsafePointer(r)
+        }
+        let gate = arena.alloc(n)
+        for c in 0..<n { gate[c] = 2 * Kernels.sigmoid(pass.w[mask + c]) }
+        let scaled = arena.alloc(rows * n)
+        for r in 0..<rows {
+            let sr = scaled + r * n, xr = resampled + r * n
+            for c in 0..<n { sr[c] = xr[c] * gate[c] }
+        }
+        let y = arena.alloc(rows * n)
+        let ln = norm.forward(scaled, rows: rows, into: y, pass)
+        return Cache(input: x, resampled: resampled, ln: ln, y: y)
+    }
+
+    /// Accumulates into `dx` (when given) and the parameter gradients.
+    func backward(_ cache: Cache, dy: UnsafePointer<Float>, rows: Int, dx: UnsafeMutablePointer<Float>?, _ pass: Pass) {
+        let arena = pass.arena, n = outFeatures
+        let dscaled = arena.zeros(rows * n)
+        norm.backward(cache.ln!, dy: dy, rows: rows, dx: dscaled, pass)
+        var dgate = [Float](repeating: 0, count: n)
+        let sig = (0..<n).map { Kernels.sigmoid(pass.w[mask + $0]) }
+        let dres = arena.alloc(rows * n)
+        for r in 0..<rows {
+            let ds = dscaled + r * n, xr = cache.resampled + r * n, dr = dres + r * n
+            for c in 0..<n {
+                dgate[c] += ds[c] * xr[c]
+                dr[c] = ds[c] * 2 * sig[c]
+            }
+        }
+        if let g = pass.g {
+            for c in 0..<n { g[mask + c] += dgate[c] * 2 * sig[c] * (1 - sig[c]) }
+        }
+        guard let dx else { return }
+        if let resample {
+            resample.backward(dy: dres, rows: rows, dx: dx)
+        } else {
+            Kernels.add(dres, into: dx, count: rows * n)
+        }
+    }
+}

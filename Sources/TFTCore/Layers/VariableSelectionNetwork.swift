@@ -1,0 +1,209 @@
+/// Which rows of the batch's `(B, T, ·)` input tensors a block reads: `rows = B · length`, and row
+/// `n` is source row `(n / length) · T + offset + n % length` (encoder: offset 0; decoder: Te;
+/// static: length 1 at time 0).
+struct RowMap {
+    let batch: Int
+    let length: Int
+    let totalSteps: Int
+    let offset: Int
+    var rows: Int { batch * length }
+    @inline(__always) func source(_ n: Int) -> Int { (n / length) * totalSteps + offset + n % length }
+}
+
+/// How one input variable becomes a vector before variable selection.
+enum VariableEmbedding {
+    /// `Linear(1 → size)` on column `column` of the continuous input (the shared `prescalers.<name>`).
+    case continuous(column: Int, weight: Int, bias: Int, size: Int)
+    /// Row of an embedding table `(cardinality, dim)` indexed by column `column` of the categorical input.
+    case categorical(column: Int, table: Int, cardinality: Int, dim: Int)
+
+    var size: Int {
+        switch self {
+        case .continuous(_, _, _, let size): return size
+        case .categorical(_, _, _, let dim): return dim
+        }
+    }
+}
+
+/// pytorch-forecasting's `VariableSelectionNetwork`: every variable is transformed to `hidden`
+/// (GRN for continuous, ResampleNorm for categorical); a flattened GRN (with optional context)
+/// produces softmax weights over variables; the output is the weighted sum.
+struct VariableSelectionNetwork {
+    enum Transform {
+        case grn(GatedResidualNetwork)
+        case resampleNorm(ResampleNorm)
+    }
+
+    let hidden: Int
+    let embeddings: [VariableEmbedding]
+    let transforms: [Transform]
+    let flattened: GatedResidualNetwork?
+    var count: Int { embeddings.count }
+
+    init(_ layout: inout ParameterLayout, _ name: String, variables: [(name: String, embedding: VariableEmbedding)],
+         hidden: Int, contextSize: Int?) {
+        self.hidden = hidden
+        embeddings = variables.map(\.embedding)
+        let total = variables.reduce(0) { $0 + $1.embedding.size }
+        flattened = variables.count > 1
+            ? GatedResidualNetwork(&layout, name + ".flattened_grn", in: total, hidden: min(hidden, variables.count),
+                                   out: variables.count, contextSize: contextSize)
+            : nil
+        var transforms: [Transform] = []
+        for v in variables {
+            let p = name + ".single_variable_grns." + v.name
+            switch v.embedding {
+            case .continuous(_, _, _, let size):
+                transforms.append(.grn(GatedResidualNetwork(&layout, p, in: size, hidden: min(size, hidden), out: hidden)))
+            case .categorical(_, _, _, let dim):
+                transforms.append(.resampleNorm(ResampleNorm(&layout, p, in: dim, out: hidden)))
+            }
+        }
+        self.transforms = transforms
+    }
+
+    struct Cache {
+        let rows: Int
+        let embedded: [UnsafeMutablePointer<Float>]      // per variable, rows × size
+        let flat: UnsafeMutablePointer<Float>?
+        let flatCache: GatedResidualNetwork.Cache?
+        let transformed: [Transform.Cache]
+        let weights: UnsafeMutablePointer<Float>          // rows × V (softmax)
+        let output: UnsafeMutablePointer<Float>           // rows × hidden
+    }
+
+    func forward(cont: UnsafePointer<Float>, contColumns: Int, cat: UnsafePointer<Int32>, catColumns: Int,
+                 map: RowMap, context: BroadcastContext?, _ pass: Pass) -> Cache {
+        let arena = pass.arena, rows = map.rows, v = count
+        var embedded: [UnsafeMutablePointer<Float>] = []
+        for e in embeddings {
+            let out = arena.alloc(rows * e.size)
+            switch e {
+            case .continuous(let column, let weight, let bias, let size):
+                let w = pass.w + weight, b = pass.w + bias
+                for n in 0..<rows {
+                    let x = cont[map.source(n) * contColumns + column]
+                    let o = out + n * size
+                    for j in 0..<size { o[j] = x * w[j] + b[j] }
+                }
+            case .categorical(let column, let table, _, let dim):
+                for n in 0..<rows {
+                    let index = Int(cat[map.source(n) * catColumns + column])
+                    (out + n * dim).update(from: pass.w + table + index * dim, count: dim)
+                }
+            }
+            embedded.append(out)
+        }
+        let weights = arena.alloc(rows * max(v, 1))
+        var flat: UnsafeMutablePointer<Float>? = nil
+        var flatCache: GatedResidualNetwork.Cache? = nil
+        if let flattened {
+            let total = flattened.inFeatures
+            let f = arena.alloc(rows * total)
+            var column = 0
+            for (i, e) in embeddings.enumerated() {
+                for n in 0..<rows { (f + n * total + column).update(from: embedded[i] + n * e.size, count: e.size) }
+                column += e.size
+            }
+            let fc = flattened.forward(f, rows: rows, context: context, pass)
+            weights.update(from: fc.y, count: rows * v)
+            Kernels.softmaxRows(weights, rows: rows, cols: v)
+            flat = f
+            flatCache = fc
+        } else {
+            weights.update(repeating: 1, count: rows)
+        }
+        var transformed: [Transform.Cache] = []
+        let output = arena.zeros(rows * hidden)
+        for (i, t) in transforms.enumerated() {
+            let c = t.forward(embedded[i], rows: rows, pass)
+            transformed.append(c)
+            let y = c.y
+            for n in 0..<rows { Kernels.axpy(weights[n * v + i], y + n * hidden, into: output + n * hidden, count: hidden) }
+        }
+        return Cache(rows: rows, embedded: embedded, flat: flat, flatCache: flatCache, transformed: transformed,
+                     weights: weights, output: output)
+    }
+
+    /// Backpropagates `doutput`; accumulates into `dcontext` and the parameter gradients.
+    func backward(_ cache: Cache, doutput: UnsafePointer<Float>, cont: UnsafePointer<Float>, contColumns: Int,
+                  cat: UnsafePointer<Int32>, catColumns: Int, map: RowMap,
+                  dcontext: UnsafeMutablePointer<Float>?, _ pass: Pass) {
+        let arena = pass.arena, rows = cache.rows, v = count
+        let dembedded = embeddings.map { arena.zeros(rows * $0.size) }
+        // Weighted sum: dξ_v = w_v · dout, dw_v = ⟨dout, ξ_v⟩.
+        let dweights = arena.alloc(rows * max(v, 1))
+        for (i, t) in transforms.enumerated() {
+            let y = cache.transformed[i].y
+            let dy = arena.alloc(rows * hidden)
+            for n in 0..<rows {
+                let d = doutput + n * hidden, yr = y + n * hidden, dr = dy + n * hidden
+                let w = cache.weights[n * v + i]
+                var s: Float = 0
+                for c in 0..<hidden { dr[c] = w * d[c]; s += d[c] * yr[c] }
+                dweights[n * v + i] = s
+            }
+            t.backward(cache.transformed[i], dy: dy, rows: rows, dx: dembedded[i], pass)
+        }
+        if let flattened, let flatCache = cache.flatCache {
+            let dlogits = arena.alloc(rows * v)
+            for n in 0..<rows {
+                Kernels.softmaxBackwardRow(p: cache.weights + n * v, dp: dweights + n * v, dz: dlogits + n * v, cols: v)
+            }
+            let total = flattened.inFeatures
+            let dflat = arena.zeros(rows * total)
+            flattened.backward(flatCache, dy: dlogits, rows: rows, dx: dflat, dcontext: dcontext, pass)
+            var column = 0
+            for (i, e) in embeddings.enumerated() {
+                for n in 0..<rows { Kernels.add(dflat + n * total + column, into: dembedded[i] + n * e.size, count: e.size) }
+                column += e.size
+            }
+        }
+        guard let g = pass.g else { return }
+        for (i, e) in embeddings.enumerated() {
+            let de = dembedded[i]
+            switch e {
+            case .continuous(let column, let weight, let bias, let size):
+                let gw = g + weight, gb = g + bias
+                for n in 0..<rows {
+                    let x = cont[map.source(n) * contColumns + column]
+                    let d = de + n * size
+                    for j in 0..<size { gw[j] += d[j] * x; gb[j] += d[j] }
+                }
+            case .categorical(let column, let table, _, let dim):
+                for n in 0..<rows {
+                    let index = Int(cat[map.source(n) * catColumns + column])
+                    Kernels.add(de + n * dim, into: g + table + index * dim, count: dim)
+                }
+            }
+        }
+    }
+}
+
+extension VariableSelectionNetwork.Transform {
+    enum Cache {
+        case grn(GatedResidualNetwork.Cache)
+        case resampleNorm(ResampleNorm.Cache)
+        var y: UnsafeMutablePointer<Float> {
+            switch self {
+            case .grn(let c): return c.y
+            case .resampleNorm(let c): return c.y
+            }
+        }
+    }
+
+    func forward(_ x: UnsafePointer<Float>, rows: Int, _ pass: Pass) -> Cache {
+        switch self {
+        case .grn(let grn): return .grn(grn.forward(x, rows: rows, pass))
+        case .resampleNorm(let rn): return .resampleNorm(rn.forward(x, rows: rows, pass))
+        }
+    }
+
+    func backward(_ cache: Cache, dy: UnsafePointer<Float>, rows: Int, dx: UnsafeMutablePointer<Float>, _ pass: Pass) {
+        switch (self, cache) {
+        case (.grn(let grn), .grn(let c)): grn.backward(c, dy: dy, rows: rows, dx: dx, dcontext: nil, pass)
+        case (.resampleNorm(let rn), .resampleNorm(let c)): rn.backward(c, dy: dy, rows: rows, dx: dx, pass)
+        default: preconditionFailure("variable transform and cache disagree")
+        }
+    }
+}

@@ -1,0 +1,85 @@
+/// How a fresh parameter is initialised (pytorch-forecasting's `init_weights` rules).
+public enum ParameterInit: Sendable, Equatable {
+    case zeros
+    case ones
+    /// `xavier_uniform_`: U(−a, a), a = sqrt(6 / (fanIn + fanOut)).
+    case xavierUniform
+    /// `kaiming_normal_(mode="fan_in", nonlinearity="leaky_relu", a=0)`: N(0, 2 / fanIn).
+    case kaimingNormal
+    /// PyTorch's default `nn.Linear`/`nn.LSTM` init: U(−1/sqrt(fanIn), 1/sqrt(fanIn)).
+    case uniformFanIn(Int)
+    /// `nn.Embedding` default: N(0, 1).
+    case normal
+}
+
+/// Names, shapes and offsets of every parameter inside one flat buffer. Names are
+/// pytorch-forecasting's `state_dict` keys, so models convert both ways.
+public struct ParameterLayout: Sendable {
+    public struct Entry: Sendable {
+        public let name: String
+        public let shape: [Int]
+        public let offset: Int
+        public var count: Int { shape.reduce(1, *) }
+        public let initialiser: ParameterInit
+    }
+
+    public private(set) var entries: [Entry] = []
+    public private(set) var count = 0
+    private var index: [String: Int] = [:]
+    /// Other names under which pytorch-forecasting's `state_dict` stores a shared parameter.
+    public private(set) var aliases: [String: String] = [:]
+
+    init() {}
+
+    /// Registers a parameter and returns its offset in the flat buffer.
+    mutating func add(_ name: String, _ shape: [Int], _ initialiser: ParameterInit) -> Int {
+        precondition(index[name] == nil, "parameter \(name) registered twice")
+        let entry = Entry(name: name, shape: shape, offset: count, initialiser: initialiser)
+        index[name] = entries.count
+        entries.append(entry)
+        count += entry.count
+        return entry.offset
+    }
+
+    mutating func addAlias(_ alias: String, for name: String) { aliases[alias] = name }
+
+    public func entry(named name: String) -> Entry? {
+        if let i = index[name] { return entries[i] }
+        if let target = aliases[name], let i = index[target] { return entries[i] }
+        return nil
+    }
+}
+
+/// One forward (and optionally backward) pass on one worker thread: where the weights are, where
+/// gradients go, scratch memory, and whether dropout is active.
+final class Pass {
+    let w: UnsafePointer<Float>
+    let g: UnsafeMutablePointer<Float>?
+    let arena: Arena
+    /// Dropout probability; 0 in evaluation mode.
+    let dropout: Float
+    var rng: RNG
+
+    init(weights: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>?, arena: Arena, dropout: Float, rng: RNG) {
+        self.w = weights
+        self.g = gradients
+        self.arena = arena
+        self.dropout = dropout
+        self.rng = rng
+    }
+
+    var training: Bool { dropout > 0 }
+
+    /// Inverted dropout in place: returns the mask (values 0 or 1/(1−p)) or nil when inactive.
+    func dropoutForward(_ x: UnsafeMutablePointer<Float>, count: Int) -> UnsafeMutablePointer<Float>? {
+        guard dropout > 0 else { return nil }
+        let mask = arena.alloc(count)
+        let keep = 1 / (1 - dropout)
+        for i in 0..<count {
+            let m: Float = rng.uniform() < dropout ? 0 : keep
+            mask[i] = m
+            x[i] *= m
+        }
+        return mask
+    }
+}
