@@ -68,6 +68,31 @@ public struct TFTConfig: Codable, Sendable, Equatable {
         self.embeddingSizes = embeddingSizes; self.stepSeconds = stepSeconds
     }
 
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        hiddenSize = try c.decode(Int.self, forKey: .hiddenSize)
+        attentionHeads = try c.decode(Int.self, forKey: .attentionHeads)
+        hiddenContinuousSize = try c.decode(Int.self, forKey: .hiddenContinuousSize)
+        lstmLayers = try c.decodeIfPresent(Int.self, forKey: .lstmLayers) ?? 1
+        dropout = try c.decodeIfPresent(Float.self, forKey: .dropout) ?? 0.1
+        quantiles = try c.decodeIfPresent([Float].self, forKey: .quantiles) ?? TFTConfig.defaultQuantiles
+        // pytorch-forecasting writes a single target as a string and several as a list.
+        if let single = try? c.decode(String.self, forKey: .targets) { targets = [single] }
+        else { targets = try c.decode([String].self, forKey: .targets) }
+        maxEncoderLength = try c.decode(Int.self, forKey: .maxEncoderLength)
+        maxPredictionLength = try c.decode(Int.self, forKey: .maxPredictionLength)
+        reals = try c.decodeIfPresent([String].self, forKey: .reals) ?? []
+        categoricals = try c.decodeIfPresent([String].self, forKey: .categoricals) ?? []
+        staticCategoricals = try c.decodeIfPresent([String].self, forKey: .staticCategoricals) ?? []
+        staticReals = try c.decodeIfPresent([String].self, forKey: .staticReals) ?? []
+        encoderCategoricals = try c.decodeIfPresent([String].self, forKey: .encoderCategoricals) ?? []
+        encoderReals = try c.decodeIfPresent([String].self, forKey: .encoderReals) ?? []
+        decoderCategoricals = try c.decodeIfPresent([String].self, forKey: .decoderCategoricals) ?? []
+        decoderReals = try c.decodeIfPresent([String].self, forKey: .decoderReals) ?? []
+        embeddingSizes = try c.decodeIfPresent([String: Embedding].self, forKey: .embeddingSizes) ?? [:]
+        stepSeconds = try c.decodeIfPresent(Int.self, forKey: .stepSeconds)
+    }
+
     public static let defaultQuantiles: [Float] = [0.02, 0.1, 0.25, 0.5, 0.75, 0.9, 0.98]
 
     /// Variables of each selection network, in pytorch-forecasting's order: categoricals, then reals.
