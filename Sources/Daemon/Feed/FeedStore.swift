@@ -1,0 +1,303 @@
+import Dispatch
+import Foundation
+
+/// Feed ingestion and rolling windows: validates `POST /feed/data` bodies, buckets records on the step
+/// grid, commits each batch to SQLite in one transaction **before** returning, then updates the in-memory
+/// per-server ring buffers that the inference engine reads.
+///
+/// Concurrency: every mutation runs on the database's writer queue (so the commit order and the window
+/// update order are the same); the in-memory state is additionally guarded by `lock`, which readers
+/// (`snapshot`, `status`) take only briefly. `@unchecked Sendable` because of that discipline: `servers`,
+/// `tick`, `fleetStep`, `totalRecords` and `warmupLatched` are only read or written while holding `lock`,
+/// and only written from inside `database.write`.
+public final class FeedStore: @unchecked Sendable {
+    public let configuration: FeedStoreConfiguration
+    /// The shared database (other subsystems may run their own writes through it).
+    public let database: SQLiteDatabase
+    public let validator: FeedValidator
+
+    final class ServerState {
+        let name: String
+        var profile: String?
+        var window: MetricWindow
+        init(name: String, profile: String?, window: MetricWindow) {
+            self.name = name
+            self.profile = profile
+            self.window = window
+        }
+    }
+
+    let lock = NSLock()
+    var servers: [String: ServerState] = [:]
+    /// Closed steps so far (see `docs/storage.md`, "Tick").
+    var tick: Int64 = 0
+    /// Step number of the newest step seen across the fleet.
+    var fleetStep: Int64?
+    var totalRecords: Int64 = 0
+    var warmupLatched = false
+    private var tickHandler: (@Sendable (TickEvent) -> Void)?
+    var retentionTimer: DispatchSourceTimer?
+
+    enum MetaKey {
+        static let tick = "feed.tick"
+        static let fleetStep = "feed.fleet_step_ts"
+        static let totalRecords = "feed.total_records"
+        static let warmupComplete = "feed.warmup_complete"
+    }
+
+    /// Opens (or creates) `dataDirectory/argus.sqlite`, migrates it and restores windows, tick and the
+    /// server list from it.
+    public static func open(dataDirectory: URL, configuration: FeedStoreConfiguration = FeedStoreConfiguration(),
+                            now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) throws -> FeedStore
+    {
+        try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
+        let path = dataDirectory.appendingPathComponent(configuration.databaseFileName).path
+        let database = try SQLiteDatabase(path: path)
+        return try FeedStore(database: database, configuration: configuration, now: now)
+    }
+
+    /// Uses an already-open, migrated database and restores state from it.
+    public init(database: SQLiteDatabase, configuration: FeedStoreConfiguration = FeedStoreConfiguration(),
+                now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) throws
+    {
+        configuration.validate()
+        self.configuration = configuration
+        self.database = database
+        self.validator = FeedValidator(limits: configuration.validation, now: now)
+        try restore()
+    }
+
+    /// Called (on the ingesting thread, after the response is decided) whenever a batch advances the tick.
+    public func setTickHandler(_ handler: (@Sendable (TickEvent) -> Void)?) {
+        lock.withLock { tickHandler = handler }
+    }
+
+    // MARK: Ingest
+
+    /// Validates and ingests a raw request body.
+    /// - Throws: ``FeedValidationFailure`` (answer 422 with `responseBody`) when any record is invalid —
+    ///   nothing is stored then; ``SQLiteError`` when the commit fails — nothing is acknowledged then.
+    /// - Returns: the spec's `accepted` / `warming_up` response; the data is durable when this returns.
+    public func ingest(body: Data) throws -> IngestResponse {
+        let batch = try validator.validate(body: body)
+        return try ingest(batch)
+    }
+
+    /// Ingests an already validated batch (all or nothing).
+    public func ingest(_ batch: FeedBatch) throws -> IngestResponse {
+        let step = configuration.stepSeconds
+        let buckets = StepBucket.aggregate(batch.records, stepSeconds: step)
+
+        // Per-server span and profile for the `servers` table.
+        var spans: [String: (first: Double, last: Double, profile: String?, profileAt: Double)] = [:]
+        for record in batch.records {
+            if var span = spans[record.serverName] {
+                span.first = min(span.first, record.timestamp)
+                span.last = max(span.last, record.timestamp)
+                if let p = record.profile, record.timestamp >= span.profileAt { span.profile = p; span.profileAt = record.timestamp }
+                spans[record.serverName] = span
+            } else {
+                spans[record.serverName] = (record.timestamp, record.timestamp, record.profile,
+                                            record.profile == nil ? -.infinity : record.timestamp)
+            }
+        }
+
+        let (response, event) = try database.write { connection -> (IngestResponse, TickEvent?) in
+            // Tick arithmetic from the current state (only this queue writes it).
+            let (oldClock, oldTick, oldTotal) = lock.withLock { (fleetStep, tick, totalRecords) }
+            let batchSteps = Set(buckets.map { $0.stepTimestamp / step })
+            let newClock = max(oldClock ?? .min, batchSteps.max()!)
+            var closed: Int64 = 0
+            if let oldClock {
+                if newClock > oldClock { closed = 1 + Int64(batchSteps.filter { $0 > oldClock && $0 < newClock }.count) }
+            } else {
+                closed = Int64(batchSteps.filter { $0 < newClock }.count)
+            }
+            let newTick = oldTick + closed
+            let newTotal = oldTotal + Int64(batch.records.count)
+
+            var merged: [MetricsTable.MergedRow] = []
+            merged.reserveCapacity(buckets.count)
+            var profiles: [String: String?] = [:]
+            try connection.transaction(.immediate) {
+                for bucket in buckets { merged.append(try MetricsTable.upsert(bucket, on: connection)) }
+                for (name, span) in spans {
+                    profiles[name] = try MetricsTable.upsertServer(name: name, profile: span.profile, firstSeen: span.first,
+                                                                   lastSeen: span.last, on: connection)
+                }
+                if closed > 0 { try MetricsTable.setMeta(MetaKey.tick, .integer(newTick), on: connection) }
+                if newClock != oldClock { try MetricsTable.setMeta(MetaKey.fleetStep, .integer(newClock * step), on: connection) }
+                try MetricsTable.setMeta(MetaKey.totalRecords, .integer(newTotal), on: connection)
+            }
+            // Committed: now (and only now) update the windows.
+            let (warmup, latchedNow) = try applyCommitted(buckets: buckets, merged: merged, profiles: profiles,
+                                                          tick: newTick, clock: newClock, total: newTotal,
+                                                          connection: connection)
+            if latchedNow { try MetricsTable.setMeta(MetaKey.warmupComplete, .integer(1), on: connection) }
+            let response = IngestResponse(status: warmup.complete ? .accepted : .warmingUp,
+                                          recordsReceived: batch.records.count, tick: newTick,
+                                          rollingWindowSize: configuration.rollingWindowSize,
+                                          warmupComplete: warmup.complete,
+                                          progress: warmup.complete ? nil : warmup.progressText,
+                                          tickAdvanced: closed > 0)
+            var event: TickEvent?
+            if closed > 0 {
+                // The newest step that is now closed: the old clock or a step of this batch below the new clock.
+                let candidates = batchSteps.filter { $0 < newClock } + (oldClock.map { [$0] } ?? [])
+                event = TickEvent(tick: newTick, stepsClosed: closed, closedStepTimestamp: candidates.max()! * step,
+                                  openStepTimestamp: newClock * step)
+            }
+            return (response, event)
+        }
+        if let event, let handler = lock.withLock({ tickHandler }) { handler(event) }
+        return response
+    }
+
+    /// Applies committed buckets to the windows; rebuilds windows from storage where an in-order replay is
+    /// needed (new servers, data older than the window's segment). Runs on the writer queue.
+    private func applyCommitted(buckets: [StepBucket], merged: [MetricsTable.MergedRow], profiles: [String: String?],
+                                tick newTick: Int64, clock: Int64, total: Int64,
+                                connection: SQLiteConnection) throws -> (WarmupStatus, Bool)
+    {
+        let step = configuration.stepSeconds
+        // Windows of new servers are loaded before taking the lock (reads only; this queue is the only writer).
+        var rebuilt: [String: MetricWindow] = [:]
+        let known = lock.withLock { Set(servers.keys) }
+        for name in profiles.keys where !known.contains(name) {
+            rebuilt[name] = try loadWindow(server: name, on: connection)
+        }
+        var needsRebuild: Set<String> = []
+        lock.withLock {
+            for (bucket, row) in zip(buckets, merged) {
+                guard let state = servers[bucket.serverName] else { continue }
+                if needsRebuild.contains(bucket.serverName) { continue }
+                switch state.window.apply(step: bucket.stepTimestamp / step, values: row.values, status: row.status) {
+                case .applied, .tooOld: break
+                case .needsRebuild: needsRebuild.insert(bucket.serverName)
+                }
+            }
+        }
+        for name in needsRebuild { rebuilt[name] = try loadWindow(server: name, on: connection) }
+        return lock.withLock {
+            for (name, window) in rebuilt {
+                if let state = servers[name] {
+                    state.window = window
+                } else {
+                    servers[name] = ServerState(name: name, profile: nil, window: window)
+                }
+            }
+            for (name, profile) in profiles { servers[name]?.profile = profile }
+            tick = newTick
+            fleetStep = clock
+            totalRecords = total
+            evictStaleLocked()
+            let wasLatched = warmupLatched
+            let warmup = warmupLocked()
+            if warmup.complete { warmupLatched = true }
+            return (warmup, warmupLatched && !wasLatched)
+        }
+    }
+
+    /// Drops windows whose newest step fell out of the fleet's window (their data stays in SQLite).
+    func evictStaleLocked() {
+        guard let fleetStep else { return }
+        let oldest = fleetStep - Int64(configuration.rollingWindowSize) + 1
+        servers = servers.filter { $0.value.window.count > 0 && $0.value.window.headStep >= oldest }
+    }
+
+    /// Rebuilds one server's window by replaying its stored steps in order (the last `rollingWindowSize`
+    /// steps, plus `maxForwardFillSteps` before them to seed forward-fill).
+    func loadWindow(server: String, on connection: SQLiteConnection) throws -> MetricWindow {
+        let step = configuration.stepSeconds
+        var window = MetricWindow(capacity: configuration.rollingWindowSize, maxFillGap: configuration.maxForwardFillSteps)
+        guard let latest = try MetricsTable.latestStep(server: server, on: connection) else { return window }
+        let span = Int64(configuration.rollingWindowSize + configuration.maxForwardFillSteps) * step
+        for row in try MetricsTable.steps(server: server, from: latest - span + step, on: connection) {
+            _ = window.apply(step: row.stepTimestamp / step, values: row.values, status: row.status)
+        }
+        return window
+    }
+
+    // MARK: Warm-up and status
+
+    /// Warm-up rule (documented in `docs/storage.md`): a server is warm when its window holds
+    /// `warmupSteps` steps; the fleet is warm once every *live* server (newest step within
+    /// `warmupLivenessSteps` of the fleet clock) is warm, and stays warm from then on.
+    func warmupLocked() -> WarmupStatus {
+        let required = configuration.warmupSteps
+        var minimum = Int.max
+        var warmCount = 0
+        let liveFrom = (fleetStep ?? 0) - Int64(configuration.warmupLivenessSteps)
+        for state in servers.values {
+            let have = min(state.window.count, required)
+            if have >= required { warmCount += 1 }
+            if state.window.headStep >= liveFrom { minimum = min(minimum, have) }
+        }
+        let have = minimum == Int.max ? 0 : minimum
+        let complete = warmupLatched || (minimum != Int.max && have >= required)
+        let percent = complete ? 100 : (100 * have) / required
+        return WarmupStatus(complete: complete, percent: percent, requiredSteps: required,
+                            haveSteps: complete ? max(have, required) : have, warmServers: warmCount)
+    }
+
+    /// Current warm-up state.
+    public func warmup() -> WarmupStatus { lock.withLock { warmupLocked() } }
+
+    /// What `/status` reports from the feed.
+    public func status() -> FeedStatus {
+        lock.withLock {
+            FeedStatus(serversTracked: servers.count, tick: tick, totalRecords: totalRecords,
+                       rollingWindowSize: configuration.rollingWindowSize, stepSeconds: configuration.stepSeconds,
+                       fleetStepTimestamp: fleetStep.map { $0 * configuration.stepSeconds }, warmup: warmupLocked())
+        }
+    }
+
+    /// Names of tracked servers, sorted.
+    public var serverNames: [String] { lock.withLock { servers.keys.sorted() } }
+
+    // MARK: Snapshot
+
+    /// Copies the latest `lastSteps` steps of every tracked server (fewer where a window holds fewer).
+    /// Cost: one allocation per server and array, `lastSteps × 14` floats copied per server — never the
+    /// whole window unless asked for.
+    /// - Parameter servers: restrict to these names (nil = all).
+    /// - Parameter onlyWarm: skip servers whose window holds fewer than `warmupSteps` steps.
+    public func snapshot(lastSteps: Int, servers names: Set<String>? = nil, onlyWarm: Bool = false) -> FeedSnapshot {
+        let step = configuration.stepSeconds
+        return lock.withLock {
+            var out: [ServerSeries] = []
+            out.reserveCapacity(names?.count ?? servers.count)
+            for (name, state) in servers {
+                if let names, !names.contains(name) { continue }
+                let window = state.window
+                let isWarm = window.count >= configuration.warmupSteps
+                if onlyWarm && !isWarm { continue }
+                let n = max(0, min(lastSteps, window.count))
+                var values = [Float](repeating: 0, count: n * MetricField.count)
+                values.withUnsafeMutableBufferPointer { buffer in
+                    for m in 0..<MetricField.count {
+                        window.copyLatest(n, metric: m, into: UnsafeMutableBufferPointer(rebasing: buffer[(m * n)..<((m + 1) * n)]))
+                    }
+                }
+                out.append(ServerSeries(serverName: name, profile: state.profile, length: n,
+                                        firstStepTimestamp: (window.headStep - Int64(n) + 1) * step, stepSeconds: step,
+                                        values: values, status: window.latest(n, of: window.status),
+                                        observed: window.latest(n, of: window.observed), windowCount: window.count,
+                                        isWarm: isWarm))
+            }
+            out.sort { $0.serverName < $1.serverName }
+            return FeedSnapshot(tick: tick, stepSeconds: step, fleetStepTimestamp: fleetStep.map { $0 * step },
+                                warmup: warmupLocked(), servers: out)
+        }
+    }
+
+    /// A copy of one server's whole window (for tests and diagnostics).
+    public func window(server: String) -> MetricWindow? { lock.withLock { servers[server]?.window } }
+
+    /// Stops background work and closes the database. No checkpoint is forced: the WAL is recovered on
+    /// the next open either way.
+    public func close() {
+        stopRetention()
+        database.close()
+    }
+}

@@ -1,0 +1,155 @@
+import Foundation
+
+/// SQL for the feed tables (`metrics`, `servers`, `meta`). Every function takes the connection it runs on;
+/// writers call these inside `SQLiteDatabase.write`.
+public enum MetricsTable {
+    static let metricColumns = MetricField.allCases.map(\.rawValue)
+
+    /// Insert a bucket or merge it into the stored one, returning the merged values.
+    /// Merge: weighted mean for gauges, max for counts, newest sample wins for uptime/status/profile.
+    static let upsertSQL: String = {
+        let columns = ["server_name", "step_ts"] + metricColumns + ["status", "profile", "last_update_ts", "sample_count"]
+        let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
+        let newer = "excluded.last_update_ts >= metrics.last_update_ts"
+        var sets: [String] = []
+        for field in MetricField.allCases {
+            let c = field.rawValue
+            switch field.aggregation {
+            case .mean:
+                sets.append("\(c) = (metrics.\(c) * metrics.sample_count + excluded.\(c) * excluded.sample_count)"
+                            + " / (metrics.sample_count + excluded.sample_count)")
+            case .max:
+                sets.append("\(c) = max(metrics.\(c), excluded.\(c))")
+            case .last:
+                sets.append("\(c) = CASE WHEN \(newer) THEN excluded.\(c) ELSE metrics.\(c) END")
+            }
+        }
+        sets.append("status = CASE WHEN \(newer) THEN excluded.status ELSE metrics.status END")
+        sets.append("profile = CASE WHEN \(newer) THEN coalesce(excluded.profile, metrics.profile)"
+                    + " ELSE coalesce(metrics.profile, excluded.profile) END")
+        sets.append("last_update_ts = max(metrics.last_update_ts, excluded.last_update_ts)")
+        sets.append("sample_count = metrics.sample_count + excluded.sample_count")
+        return "INSERT INTO metrics (\(columns.joined(separator: ", "))) VALUES (\(placeholders))"
+            + " ON CONFLICT (server_name, step_ts) DO UPDATE SET " + sets.joined(separator: ", ")
+            + " RETURNING " + (metricColumns + ["status"]).joined(separator: ", ")
+    }()
+
+    /// The merged row as stored after an upsert.
+    public struct MergedRow: Sendable {
+        public var values: [Double]
+        public var status: ServerStatus
+    }
+
+    /// Upserts `bucket` and returns the merged row.
+    public static func upsert(_ bucket: StepBucket, on connection: SQLiteConnection) throws -> MergedRow {
+        let statement = try connection.cached(upsertSQL)
+        defer { statement.reset() }
+        var index: Int32 = 1
+        try statement.bind(bucket.serverName, at: index); index += 1
+        try statement.bind(bucket.stepTimestamp, at: index); index += 1
+        for field in MetricField.allCases {
+            let value = bucket.values[field.index]
+            if field.isInteger { try statement.bind(Int64(value), at: index) } else { try statement.bind(value, at: index) }
+            index += 1
+        }
+        try statement.bind(bucket.status.rawValue, at: index); index += 1
+        try statement.bind(bucket.profile, at: index); index += 1
+        try statement.bind(bucket.lastUpdate, at: index); index += 1
+        try statement.bind(Int64(bucket.sampleCount), at: index)
+        guard try statement.step() else {
+            throw SQLiteError(code: 1, message: "upsert returned no row", sql: upsertSQL, operation: "step")
+        }
+        let row = readRow(statement, offset: 0)
+        while try statement.step() {}
+        return row
+    }
+
+    static func readRow(_ statement: SQLiteStatement, offset: Int32) -> MergedRow {
+        var values = [Double](repeating: 0, count: MetricField.count)
+        for i in 0..<MetricField.count { values[i] = statement.double(offset + Int32(i)) }
+        let statusText = statement.string(offset + Int32(MetricField.count)) ?? ""
+        return MergedRow(values: values, status: ServerStatus(rawValue: statusText) ?? .healthy)
+    }
+
+    static let serverUpsertSQL = """
+        INSERT INTO servers (name, profile, first_seen, last_seen) VALUES (?, ?, ?, ?)
+        ON CONFLICT (name) DO UPDATE SET
+            profile = CASE WHEN excluded.last_seen >= servers.last_seen THEN coalesce(excluded.profile, servers.profile)
+                           ELSE coalesce(servers.profile, excluded.profile) END,
+            first_seen = min(servers.first_seen, excluded.first_seen),
+            last_seen = max(servers.last_seen, excluded.last_seen)
+        RETURNING profile
+        """
+
+    /// Records that `name` sent samples between `firstSeen` and `lastSeen`; returns the server's profile
+    /// override after the merge.
+    public static func upsertServer(name: String, profile: String?, firstSeen: Double, lastSeen: Double,
+                                    on connection: SQLiteConnection) throws -> String?
+    {
+        let statement = try connection.cached(serverUpsertSQL)
+        defer { statement.reset() }
+        try statement.bind(name, at: 1)
+        try statement.bind(profile, at: 2)
+        try statement.bind(firstSeen, at: 3)
+        try statement.bind(lastSeen, at: 4)
+        guard try statement.step() else { return nil }
+        let result = statement.string(0)
+        while try statement.step() {}
+        return result
+    }
+
+    // MARK: meta
+
+    public static func setMeta(_ key: String, _ value: SQLiteValue, on connection: SQLiteConnection) throws {
+        try connection.run("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                           [.text(key), value])
+    }
+
+    public static func meta(_ key: String, on connection: SQLiteConnection) throws -> SQLiteValue? {
+        try connection.scalar("SELECT value FROM meta WHERE key = ?", [.text(key)])
+    }
+
+    // MARK: reading back
+
+    /// A stored step bucket.
+    public struct StoredStep: Sendable, Equatable {
+        public var serverName: String
+        public var stepTimestamp: Int64
+        public var values: [Double]
+        public var status: ServerStatus
+        public var profile: String?
+        public var lastUpdate: Double
+        public var sampleCount: Int
+    }
+
+    static let selectColumns = (["server_name", "step_ts"] + metricColumns
+        + ["status", "profile", "last_update_ts", "sample_count"]).joined(separator: ", ")
+
+    /// Steps of `server` with `fromStep ≤ step_ts < toStep`, oldest first.
+    public static func steps(server: String, from fromStep: Int64, to toStep: Int64 = .max,
+                             on connection: SQLiteConnection) throws -> [StoredStep]
+    {
+        try connection.query("SELECT \(selectColumns) FROM metrics WHERE server_name = ? AND step_ts >= ? AND step_ts < ?"
+                             + " ORDER BY step_ts", [.text(server), .integer(fromStep), .integer(toStep)]) { row in
+            let merged = readRow(row, offset: 2)
+            let p = Int32(2 + MetricField.count)
+            return StoredStep(serverName: row.string(0) ?? "", stepTimestamp: row.int64(1), values: merged.values,
+                              status: merged.status, profile: row.string(p + 1), lastUpdate: row.double(p + 2),
+                              sampleCount: Int(row.int64(p + 3)))
+        }
+    }
+
+    /// Newest step of `server`, if it has any.
+    public static func latestStep(server: String, on connection: SQLiteConnection) throws -> Int64? {
+        try connection.scalar("SELECT max(step_ts) FROM metrics WHERE server_name = ?", [.text(server)])?.int64
+    }
+
+    /// Deletes up to `limit` metrics rows with `step_ts < cutoff`; returns how many were deleted.
+    public static func pruneBatch(olderThan cutoff: Int64, limit: Int, on connection: SQLiteConnection) throws -> Int {
+        try connection.run("""
+            DELETE FROM metrics WHERE (server_name, step_ts) IN
+                (SELECT server_name, step_ts FROM metrics WHERE step_ts < ? LIMIT ?)
+            """, [.integer(cutoff), .integer(Int64(limit))])
+        return connection.changes
+    }
+}
