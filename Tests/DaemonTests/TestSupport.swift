@@ -1,0 +1,69 @@
+import Foundation
+@testable import Daemon
+
+/// A fresh temporary directory, removed by `cleanup()`.
+struct TemporaryDirectory {
+    let url: URL
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("argus-daemon-tests-\(UUID().uuidString)", isDirectory: true)
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    var path: String { url.path }
+
+    func cleanup() { try? FileManager.default.removeItem(at: url) }
+}
+
+/// Builders for feed JSON.
+enum Feed {
+    /// A valid record as a JSON-able dictionary; override any field with `overrides` (NSNull to send null),
+    /// drop fields with `removing`.
+    static func record(server: String = "ppdb001", timestamp: String = "2025-01-15T10:00:00",
+                       status: String = "healthy", overrides: [String: Any] = [:], removing: [String] = []) -> [String: Any]
+    {
+        var record: [String: Any] = [
+            "timestamp": timestamp, "server_name": server, "status": status,
+            "cpu_user_pct": 25.3, "cpu_sys_pct": 8.2, "cpu_iowait_pct": 2.1, "cpu_idle_pct": 64.4,
+            "java_cpu_pct": 15.5, "mem_used_pct": 72.1, "swap_used_pct": 5.2, "disk_usage_pct": 45.8,
+            "net_in_mb_s": 12.5, "net_out_mb_s": 8.3, "back_close_wait": 5, "front_close_wait": 3,
+            "load_average": 2.4, "uptime_days": 45,
+        ]
+        for (key, value) in overrides { record[key] = value }
+        for key in removing { record.removeValue(forKey: key) }
+        return record
+    }
+
+    static func body(_ records: [[String: Any]]) -> Data {
+        try! JSONSerialization.data(withJSONObject: ["records": records])
+    }
+
+    static func body(_ object: Any) -> Data {
+        try! JSONSerialization.data(withJSONObject: object, options: [.fragmentsAllowed])
+    }
+
+    /// Epoch seconds of 2025-01-15T10:00:00Z.
+    static let base: Int64 = 1_736_935_200
+
+    static func iso(_ epoch: Int64) -> String { ISO8601Timestamp.format(epoch) }
+
+    /// One record per server at `epoch`, with `mem_used_pct` = `mem` (default: derived from the time).
+    static func fleet(_ servers: [String], at epoch: Int64, mem: Double? = nil) -> [[String: Any]] {
+        servers.map { record(server: $0, timestamp: iso(epoch),
+                             overrides: ["mem_used_pct": mem ?? Double((epoch / 300) % 97)]) }
+    }
+}
+
+extension FeedStoreConfiguration {
+    /// A small configuration for fast tests; future-skew check off (fixtures are in 2025).
+    static func test(window: Int = 16, warmup: Int = 4, fill: Int = 3, step: Int64 = 300) -> FeedStoreConfiguration {
+        var c = FeedStoreConfiguration()
+        c.rollingWindowSize = window
+        c.warmupSteps = warmup
+        c.maxForwardFillSteps = fill
+        c.stepSeconds = step
+        c.validation.maxFutureSkewSeconds = nil
+        return c
+    }
+}
