@@ -48,10 +48,18 @@ struct GateAddNorm {
         let sum = arena.alloc(rows * n)
         for r in 0..<rows {
             let gr = gates + r * 2 * n, sr = sum + r * n, kr = skip + r * n
-            for c in 0..<n {
+            var c = 0
+            while c + 8 <= n {
+                let s = Kernels.sigmoid(Kernels.load(gr + n + c))
+                Kernels.store(s, gr + n + c)
+                Kernels.store(Kernels.load(gr + c) * s + Kernels.load(kr + c), sr + c)
+                c += 8
+            }
+            while c < n {
                 let s = Kernels.sigmoid(gr[n + c])
                 gr[n + c] = s
                 sr[c] = gr[c] * s + kr[c]
+                c += 1
             }
         }
         let y = arena.alloc(rows * n)

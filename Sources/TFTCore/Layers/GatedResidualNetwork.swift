@@ -59,7 +59,9 @@ struct GatedResidualNetwork {
             for r in 0..<rows { Kernels.add(projected + (r / c.group) * hidden, into: a + r * hidden, count: hidden) }
         }
         // ELU(α = 1) in place.
-        for i in 0..<(rows * hidden) { let v = a[i]; a[i] = v > 0 ? v : expm1f(v) }
+        var i = 0
+        while i + 8 <= rows * hidden { Kernels.store(Kernels.elu(Kernels.load(a + i)), a + i); i += 8 }
+        while i < rows * hidden { a[i] = Kernels.elu(a[i]); i += 1 }
         let f = arena.alloc(rows * hidden)
         fc2.forward(a, rows: rows, into: f, pass)
         let gate = gateNorm.forward(f, skip: residual, rows: rows, pass)

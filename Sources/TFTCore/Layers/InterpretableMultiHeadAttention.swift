@@ -63,12 +63,7 @@ struct InterpretableMultiHeadAttention {
                 let a = attention + (b * heads + h) * decoder * T
                 BLAS.gemm(transB: true, m: decoder, n: T, k: dh, alpha: scale, a: q + b * decoder * hh + h * dh, lda: hh,
                           b: k + b * T * hh + h * dh, ldb: hh, beta: 0, c: a, ldc: T)
-                for i in 0..<decoder {
-                    let row = a + i * T
-                    for j in length..<encoder { row[j] = -1e9 }
-                    for j in i..<decoder { row[encoder + j] = -1e9 }
-                }
-                Kernels.softmaxRows(a, rows: decoder, cols: T)
+                for i in 0..<decoder { maskedSoftmax(a + i * T, encoder: encoder, decoder: decoder, validEncoder: length, validDecoder: i) }
                 if let headMasks {
                     BLAS.gemm(m: decoder, n: dh, k: T, a: a, lda: T, b: v + b * T * dh, ldb: dh, beta: 0, c: head, ldc: dh)
                     let mask = pass.dropoutForward(head, count: decoder * dh)!
@@ -133,6 +128,20 @@ struct InterpretableMultiHeadAttention {
         value.backward(x: cache.input, dy: dv, rows: batch * T, dx: dinput, pass)
         key.backward(x: cache.input, dy: dk, rows: batch * T, dx: dinput, pass)
         query.backward(x: cache.decoderInput, dy: dq, rows: batch * decoder, dx: ddecoderInput, pass)
+    }
+
+    /// Softmax over one score row where only encoder keys `< validEncoder` and decoder keys
+    /// `< validDecoder` count. Identical to PTF's `masked_fill(-1e9)` + softmax (the masked terms
+    /// underflow to exactly 0 there), without spending exponentials on them.
+    @inline(__always)
+    private func maskedSoftmax(_ row: UnsafeMutablePointer<Float>, encoder: Int, decoder: Int, validEncoder: Int, validDecoder: Int) {
+        let decoderRow = row + encoder
+        let m = max(Kernels.maximum(row, validEncoder), Kernels.maximum(decoderRow, validDecoder))
+        let sum = Kernels.expShiftedSum(row, validEncoder, shift: m) + Kernels.expShiftedSum(decoderRow, validDecoder, shift: m)
+        Kernels.scale(row, validEncoder, by: 1 / sum)
+        Kernels.scale(decoderRow, validDecoder, by: 1 / sum)
+        (row + validEncoder).update(repeating: 0, count: encoder - validEncoder)
+        (decoderRow + validDecoder).update(repeating: 0, count: decoder - validDecoder)
     }
 
     /// Attention weights `(B, Td, heads, T)` in pytorch-forecasting's layout.

@@ -69,14 +69,26 @@ struct LSTM {
                 }
                 ph.update(from: hb, count: H)
                 pc.update(from: cb, count: H)
-                for j in 0..<H {
+                var j = 0
+                while j + 8 <= H {
+                    let i = Kernels.sigmoid(Kernels.load(z + j)), f = Kernels.sigmoid(Kernels.load(z + H + j))
+                    let g = Kernels.tanh(Kernels.load(z + 2 * H + j)), o = Kernels.sigmoid(Kernels.load(z + 3 * H + j))
+                    Kernels.store(i, z + j); Kernels.store(f, z + H + j); Kernels.store(g, z + 2 * H + j); Kernels.store(o, z + 3 * H + j)
+                    let cNew = f * Kernels.load(cb + j) + i * g
+                    let hNew = o * Kernels.tanh(cNew)
+                    Kernels.store(cNew, cell + j); Kernels.store(hNew, out + j)
+                    Kernels.store(cNew, cb + j); Kernels.store(hNew, hb + j)
+                    j += 8
+                }
+                while j < H {
                     let i = Kernels.sigmoid(z[j]), f = Kernels.sigmoid(z[H + j])
-                    let g = tanhf(z[2 * H + j]), o = Kernels.sigmoid(z[3 * H + j])
+                    let g = Kernels.tanh(z[2 * H + j]), o = Kernels.sigmoid(z[3 * H + j])
                     z[j] = i; z[H + j] = f; z[2 * H + j] = g; z[3 * H + j] = o
                     let cNew = f * cb[j] + i * g
-                    let hNew = o * tanhf(cNew)
+                    let hNew = o * Kernels.tanh(cNew)
                     cell[j] = cNew; out[j] = hNew
                     cb[j] = cNew; hb[j] = hNew
+                    j += 1
                 }
             }
         }
@@ -105,7 +117,7 @@ struct LSTM {
                 let dout = doutput.map { $0 + row * H }
                 for j in 0..<H {
                     let i = z[j], f = z[H + j], g = z[2 * H + j], o = z[3 * H + j]
-                    let tc = tanhf(cell[j])
+                    let tc = Kernels.tanh(cell[j])
                     let dhj = dhb[j] + (dout?[j] ?? 0)
                     let dcj = dcb[j] + dhj * o * (1 - tc * tc)
                     d[j] = dcj * g * i * (1 - i)

@@ -72,6 +72,17 @@ public struct TFTBatch: Sendable {
     }
 }
 
+/// Which interpretation outputs a forward pass copies out (predictions always are). Attention is
+/// `(B, Td, heads, T)` — 26 MB at batch 45 of config A — so inference that does not explain asks
+/// for less.
+public struct TFTOutputOptions: OptionSet, Sendable {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+    public static let attention = TFTOutputOptions(rawValue: 1)
+    public static let variableWeights = TFTOutputOptions(rawValue: 2)
+    public static let all: TFTOutputOptions = [.attention, .variableWeights]
+}
+
 /// What a forward pass returns. Shapes are batch-major.
 public struct TFTOutput: Sendable {
     public var batchSize: Int

@@ -71,21 +71,24 @@ public final class TFTModel: @unchecked Sendable {
     // MARK: - Forward and backward
 
     /// Evaluation-mode forward pass (dropout off).
-    public func forward(_ batch: TFTBatch) throws -> TFTOutput {
+    /// `include` selects the interpretation outputs to copy out (empty arrays otherwise).
+    public func forward(_ batch: TFTBatch, include: TFTOutputOptions = .all) throws -> TFTOutput {
         try batch.validate(for: config)
-        return lock.withLock { run(batch, dropout: 0, seed: 0, gradients: false).output }
+        return lock.withLock { run(batch, dropout: 0, seed: 0, gradients: false, include: include).output }
     }
 
     /// Forward + quantile loss + backward. `gradients` receives d(loss)/d(parameter).
     /// `training` turns dropout on (masks drawn from `seed`); pass `false` for an exact gradient of
     /// the evaluation-mode model (what the parity and finite-difference tests check).
-    public func lossAndGradients(_ batch: TFTBatch, training: Bool, seed: UInt64 = 0) throws -> (loss: Float, output: TFTOutput) {
+    public func lossAndGradients(_ batch: TFTBatch, training: Bool, seed: UInt64 = 0,
+                                 include: TFTOutputOptions = .all) throws -> (loss: Float, output: TFTOutput) {
         try batch.validate(for: config)
         guard batch.target != nil else { throw TFTError.invalidInput(field: "target", problem: "the loss needs targets") }
-        return lock.withLock { run(batch, dropout: training ? config.dropout : 0, seed: seed, gradients: true) }
+        return lock.withLock { run(batch, dropout: training ? config.dropout : 0, seed: seed, gradients: true, include: include) }
     }
 
-    private func run(_ batch: TFTBatch, dropout: Float, seed: UInt64, gradients wantGradients: Bool) -> (loss: Float, output: TFTOutput) {
+    private func run(_ batch: TFTBatch, dropout: Float, seed: UInt64, gradients wantGradients: Bool,
+                     include: TFTOutputOptions) -> (loss: Float, output: TFTOutput) {
         let B = batch.batchSize, Te = batch.encoderLength, Td = batch.decoderLength, T = Te + Td
         let nT = config.targets.count, Q = config.quantiles.count, heads = config.attentionHeads
         let nWorkers = min(threads, B)
@@ -94,10 +97,11 @@ public final class TFTModel: @unchecked Sendable {
         let Vs = config.staticVariables.count, Ve = config.encoderVariables.count, Vd = config.decoderVariables.count
 
         var prediction = [Float](repeating: 0, count: B * nT * Td * Q)
-        var attention = [Float](repeating: 0, count: B * Td * heads * T)
-        var staticWeights = [Float](repeating: 0, count: B * Vs)
-        var encoderWeights = [Float](repeating: 0, count: B * Te * Ve)
-        var decoderWeights = [Float](repeating: 0, count: B * Td * Vd)
+        let withAttention = include.contains(.attention), withWeights = include.contains(.variableWeights)
+        var attention = [Float](repeating: 0, count: withAttention ? B * Td * heads * T : 1)
+        var staticWeights = [Float](repeating: 0, count: withWeights ? B * Vs : 1)
+        var encoderWeights = [Float](repeating: 0, count: withWeights ? B * Te * Ve : 1)
+        var decoderWeights = [Float](repeating: 0, count: withWeights ? B * Td * Vd : 1)
         var losses = [Double](repeating: 0, count: nWorkers)
         let normaliser = Float(Q * B * Td)   // PTF: Σ losses / Q / Σ decoder lengths, per target
 
@@ -133,7 +137,8 @@ public final class TFTModel: @unchecked Sendable {
                     targetScale: inputs.2 + b0 * nT * 2)
                 let predSlice = out.0 + b0 * nT * Td * Q
                 let cache = network.forward(slice, prediction: predSlice, pass)
-                copyInterpretation(cache, b0: b0, attention: out.1, staticWeights: out.2, encoderWeights: out.3, decoderWeights: out.4)
+                copyInterpretation(cache, b0: b0, attention: withAttention ? out.1 : nil, staticWeights: withWeights ? out.2 : nil,
+                                   encoderWeights: withWeights ? out.3 : nil, decoderWeights: withWeights ? out.4 : nil)
                 guard wantGradients, let target else { return }
                 let n = (b1 - b0) * nT * Td * Q
                 let dpred = worker.arena.alloc(n)
@@ -153,21 +158,25 @@ public final class TFTModel: @unchecked Sendable {
             for w in 0..<nWorkers { Kernels.add(workers[w].gradients.pointer, into: gradients.pointer, count: layout.count) }
         }
         let output = TFTOutput(batchSize: B, encoderLength: Te, decoderLength: Td, quantiles: config.quantiles, targets: nT,
-                               prediction: prediction, attention: attention, heads: heads, staticWeights: staticWeights,
-                               encoderWeights: encoderWeights, decoderWeights: decoderWeights,
+                               prediction: prediction, attention: withAttention ? attention : [], heads: heads,
+                               staticWeights: withWeights ? staticWeights : [], encoderWeights: withWeights ? encoderWeights : [],
+                               decoderWeights: withWeights ? decoderWeights : [],
                                encoderLengths: batch.encoderLengths)
         return (Float(losses.reduce(0, +)), output)
     }
 
-    private func copyInterpretation(_ c: TFTCache, b0: Int, attention: UnsafeMutablePointer<Float>,
-                                    staticWeights: UnsafeMutablePointer<Float>?, encoderWeights: UnsafeMutablePointer<Float>,
-                                    decoderWeights: UnsafeMutablePointer<Float>) {
+    private func copyInterpretation(_ c: TFTCache, b0: Int, attention: UnsafeMutablePointer<Float>?,
+                                    staticWeights: UnsafeMutablePointer<Float>?, encoderWeights: UnsafeMutablePointer<Float>?,
+                                    decoderWeights: UnsafeMutablePointer<Float>?) {
         let s = c.slice, T = s.totalSteps, heads = config.attentionHeads
         let a = c.attention.attention
-        for b in 0..<s.batch { for h in 0..<heads { for i in 0..<s.decoder {
-            let src = a + ((b * heads + h) * s.decoder + i) * T
-            (attention + (((b0 + b) * s.decoder + i) * heads + h) * T).update(from: src, count: T)
-        } } }
+        if let attention {
+            for b in 0..<s.batch { for h in 0..<heads { for i in 0..<s.decoder {
+                let src = a + ((b * heads + h) * s.decoder + i) * T
+                (attention + (((b0 + b) * s.decoder + i) * heads + h) * T).update(from: src, count: T)
+            } } }
+        }
+        guard let encoderWeights, let decoderWeights else { return }
         if let staticWeights, let sc = c.staticSelection {
             let V = config.staticVariables.count
             (staticWeights + b0 * V).update(from: sc.weights, count: s.batch * V)

@@ -9,7 +9,30 @@ import Foundation
 enum Kernels {
     static let layerNormEpsilon: Float = 1e-5
 
-    @inline(__always) static func sigmoid(_ x: Float) -> Float { 1 / (1 + expf(-x)) }
+    /// `exp(x)` without a libm call, so loops that use it vectorise: Cody–Waite range reduction and
+    /// Cephes' degree-6 polynomial (≈ 1 ulp on [−87, 88]; inputs are clamped to that range).
+    @inline(__always) static func exp(_ x: Float) -> Float {
+        let x = min(max(x, -87.3), 88.3)
+        let t = x * 1.442_695_04 + 12_582_912      // 1.5·2²³: rounds to nearest integer in the mantissa
+        let k = t - 12_582_912
+        let r = x - k * 0.693_359_375 + k * 2.121_944_4e-4
+        var p: Float = 1.987_569_15e-4
+        p = p * r + 1.398_199_95e-3
+        p = p * r + 8.333_451_9e-3
+        p = p * r + 4.166_579_59e-2
+        p = p * r + 1.666_666_55e-1
+        p = p * r + 5.000_000_12e-1
+        p = p * r * r + r + 1
+        let scale = Float(bitPattern: UInt32(bitPattern: Int32(k) &+ 127) << 23)
+        return p * scale
+    }
+
+    @inline(__always) static func sigmoid(_ x: Float) -> Float { 1 / (1 + exp(-x)) }
+
+    @inline(__always) static func tanh(_ x: Float) -> Float { 2 / (1 + exp(-2 * x)) - 1 }
+
+    /// ELU with α = 1.
+    @inline(__always) static func elu(_ x: Float) -> Float { x > 0 ? x : exp(x) - 1 }
 
     /// `y[r, :] += bias` for every row.
     static func addBias(_ y: UnsafeMutablePointer<Float>, rows: Int, cols: Int, bias: UnsafePointer<Float>) {
@@ -41,9 +64,7 @@ enum Kernels {
 
     @inline(__always)
     static func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count: Int) -> Float {
-        var s: Float = 0
-        for i in 0..<count { s += x[i] * y[i] }
-        return s
+        dotProduct(x, y, count)
     }
 
     /// LayerNorm over each row of `x` (biased variance, eps 1e-5). Writes `y`, and the normalised
@@ -55,18 +76,29 @@ enum Kernels {
         let inv = 1 / Float(cols)
         for r in 0..<rows {
             let xr = x + r * cols, yr = y + r * cols
-            var mean: Float = 0
-            for c in 0..<cols { mean += xr[c] }
-            mean *= inv
+            let mean = sum(xr, cols) * inv
             var variance: Float = 0
-            for c in 0..<cols { let d = xr[c] - mean; variance += d * d }
+            var acc = Vec8(), c = 0
+            let m8 = Vec8(repeating: mean)
+            while c + 8 <= cols { let d = load(xr + c) - m8; acc += d * d; c += 8 }
+            variance = acc.sum()
+            while c < cols { let d = xr[c] - mean; variance += d * d; c += 1 }
             variance *= inv
             let rs = 1 / (variance + layerNormEpsilon).squareRoot()
-            if let xhat {
-                let hr = xhat + r * cols
-                for c in 0..<cols { let h = (xr[c] - mean) * rs; hr[c] = h; yr[c] = h * gamma[c] + beta[c] }
-            } else {
-                for c in 0..<cols { yr[c] = (xr[c] - mean) * rs * gamma[c] + beta[c] }
+            let hr = xhat.map { $0 + r * cols }
+            c = 0
+            let rs8 = Vec8(repeating: rs)
+            while c + 8 <= cols {
+                let h = (load(xr + c) - m8) * rs8
+                if let hr { store(h, hr + c) }
+                store(h * load(gamma + c) + load(beta + c), yr + c)
+                c += 8
+            }
+            while c < cols {
+                let h = (xr[c] - mean) * rs
+                hr?[c] = h
+                yr[c] = h * gamma[c] + beta[c]
+                c += 1
             }
             rstd?[r] = rs
         }
@@ -82,16 +114,21 @@ enum Kernels {
         let inv = 1 / Float(cols)
         for r in 0..<rows {
             let dyr = dy + r * cols, hr = xhat + r * cols, dxr = dx + r * cols
-            var sumD: Float = 0, sumDH: Float = 0
-            for c in 0..<cols {
-                let d = dyr[c] * gamma[c]
-                sumD += d
-                sumDH += d * hr[c]
+            var aD = Vec8(), aDH = Vec8(), c = 0
+            while c + 8 <= cols {
+                let d = load(dyr + c) * load(gamma + c)
+                aD += d; aDH += d * load(hr + c); c += 8
             }
+            var sumD = aD.sum(), sumDH = aDH.sum()
+            while c < cols { let d = dyr[c] * gamma[c]; sumD += d; sumDH += d * hr[c]; c += 1 }
             let meanD = sumD * inv, meanDH = sumDH * inv, rs = rstd[r]
-            for c in 0..<cols {
-                dxr[c] += rs * (dyr[c] * gamma[c] - meanD - hr[c] * meanDH)
+            c = 0
+            let md = Vec8(repeating: meanD), mdh = Vec8(repeating: meanDH), rs8 = Vec8(repeating: rs)
+            while c + 8 <= cols {
+                store(load(dxr + c) + rs8 * (load(dyr + c) * load(gamma + c) - md - load(hr + c) * mdh), dxr + c)
+                c += 8
             }
+            while c < cols { dxr[c] += rs * (dyr[c] * gamma[c] - meanD - hr[c] * meanDH); c += 1 }
             if let dGamma, let dBeta {
                 for c in 0..<cols { dGamma[c] += dyr[c] * hr[c]; dBeta[c] += dyr[c] }
             }
@@ -102,19 +139,15 @@ enum Kernels {
     static func softmaxRows(_ x: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
         for r in 0..<rows {
             let xr = x + r * cols
-            var m = -Float.infinity
-            for c in 0..<cols { m = max(m, xr[c]) }
-            var s: Float = 0
-            for c in 0..<cols { let e = expf(xr[c] - m); xr[c] = e; s += e }
-            let inv = 1 / s
-            for c in 0..<cols { xr[c] *= inv }
+            let total = expShiftedSum(xr, cols, shift: maximum(xr, cols))
+            scale(xr, cols, by: 1 / total)
         }
     }
 
     /// Softmax backward for one row: `dz = p ⊙ (dp − Σ dp ⊙ p)`, written into `dz` (overwrites).
     @inline(__always)
     static func softmaxBackwardRow(p: UnsafePointer<Float>, dp: UnsafePointer<Float>, dz: UnsafeMutablePointer<Float>, cols: Int) {
-        let s = dot(p, dp, count: cols)
+        let s = dotProduct(p, dp, cols)
         for c in 0..<cols { dz[c] = p[c] * (dp[c] - s) }
     }
 }

@@ -1,0 +1,85 @@
+/// SIMD building blocks for the element-wise kernels. Swift does not reassociate floating-point
+/// reductions, so sums and maxima use explicit vector accumulators; the transcendental functions
+/// are polynomial so they run 8 lanes at a time.
+typealias Vec8 = SIMD8<Float>
+
+extension Kernels {
+    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> Vec8 {
+        UnsafeRawPointer(p).loadUnaligned(as: Vec8.self)
+    }
+
+    @inline(__always) static func store(_ v: Vec8, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vec8.self)
+    }
+
+    /// 8-lane `exp`, same algorithm and accuracy as the scalar `Kernels.exp`.
+    @inline(__always) static func exp(_ v: Vec8) -> Vec8 {
+        var x = v.replacing(with: -87.3, where: v .< -87.3)
+        x = x.replacing(with: 88.3, where: x .> 88.3)
+        let t = x * 1.442_695_04 + 12_582_912
+        let k = t - 12_582_912
+        let r = x - k * 0.693_359_375 + k * 2.121_944_4e-4
+        var p = Vec8(repeating: 1.987_569_15e-4)
+        p = p * r + 1.398_199_95e-3
+        p = p * r + 8.333_451_9e-3
+        p = p * r + 4.166_579_59e-2
+        p = p * r + 1.666_666_55e-1
+        p = p * r + 5.000_000_12e-1
+        p = p * r * r + r + 1
+        // 2^k: the rounded value sits in t's low mantissa bits (t = 1.5·2²³ + k).
+        let bits = (unsafeBitCast(t, to: SIMD8<Int32>.self) &- 0x4B40_0000 &+ 127) &<< 23
+        return p * unsafeBitCast(bits, to: Vec8.self)
+    }
+
+    @inline(__always) static func sigmoid(_ v: Vec8) -> Vec8 { 1 / (1 + exp(-v)) }
+
+    @inline(__always) static func tanh(_ v: Vec8) -> Vec8 { 2 / (1 + exp(-2 * v)) - 1 }
+
+    @inline(__always) static func elu(_ v: Vec8) -> Vec8 {
+        (exp(v) - 1).replacing(with: v, where: v .> 0)
+    }
+
+    /// Σ p[0..<n] with two vector accumulators.
+    @inline(__always) static func sum(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
+        var a = Vec8(), b = Vec8(), i = 0
+        while i + 16 <= n { a += load(p + i); b += load(p + i + 8); i += 16 }
+        if i + 8 <= n { a += load(p + i); i += 8 }
+        var s = (a + b).sum()
+        while i < n { s += p[i]; i += 1 }
+        return s
+    }
+
+    @inline(__always) static func maximum(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
+        var a = Vec8(repeating: -.infinity), i = 0
+        while i + 8 <= n { let l = load(p + i); a = a.replacing(with: l, where: l .> a); i += 8 }
+        var m = a.max()
+        while i < n { m = Swift.max(m, p[i]); i += 1 }
+        return m
+    }
+
+    @inline(__always) static func dotProduct(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) -> Float {
+        var a = Vec8(), b = Vec8(), i = 0
+        while i + 16 <= n { a += load(x + i) * load(y + i); b += load(x + i + 8) * load(y + i + 8); i += 16 }
+        if i + 8 <= n { a += load(x + i) * load(y + i); i += 8 }
+        var s = (a + b).sum()
+        while i < n { s += x[i] * y[i]; i += 1 }
+        return s
+    }
+
+    /// In place `p[i] = exp(p[i] − shift)` for i < n; returns the sum of the results.
+    @inline(__always) static func expShiftedSum(_ p: UnsafeMutablePointer<Float>, _ n: Int, shift: Float) -> Float {
+        var acc = Vec8(), i = 0
+        let s = Vec8(repeating: shift)
+        while i + 8 <= n { let e = exp(load(p + i) - s); store(e, p + i); acc += e; i += 8 }
+        var total = acc.sum()
+        while i < n { let e = exp(p[i] - shift); p[i] = e; total += e; i += 1 }
+        return total
+    }
+
+    @inline(__always) static func scale(_ p: UnsafeMutablePointer<Float>, _ n: Int, by a: Float) {
+        var i = 0
+        let v = Vec8(repeating: a)
+        while i + 8 <= n { store(load(p + i) * v, p + i); i += 8 }
+        while i < n { p[i] *= a; i += 1 }
+    }
+}
