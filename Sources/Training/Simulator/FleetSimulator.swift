@@ -170,13 +170,13 @@ public struct FleetSimulator: Sequence, IteratorProtocol {
         let night = hour >= 22 || hour < 6
         let heavy: Double, idle: Double, batch: Bool
         switch s.profile {
-        case .webAPI: heavy = 0.3; idle = 0.5; batch = false
-        case .database: heavy = 0.3; idle = 0.3; batch = false
-        case .riskAnalytics: heavy = 0.35; idle = 0.4; batch = false
+        case .webAPI: heavy = 0.3; idle = 0.35; batch = false
+        case .database: heavy = 0.3; idle = 0.2; batch = false
+        case .riskAnalytics: heavy = 0.35; idle = 0.3; batch = false
         case .etlIngest: heavy = 0.25; idle = 0.1; batch = true
         case .mlCompute: heavy = 0.25; idle = 0.1; batch = true
-        case .conductor: heavy = 0.2; idle = 0.4; batch = false
-        case .generic: heavy = 0.15; idle = 0.5; batch = false
+        case .conductor: heavy = 0.2; idle = 0.3; batch = false
+        case .generic: heavy = 0.15; idle = 0.35; batch = false
         }
         if allowOffline, s.rng.chance(0.003) {  // crash or network blip: 5–20 min, then a restart
             s.status = .offline
@@ -192,7 +192,7 @@ public struct FleetSimulator: Sequence, IteratorProtocol {
             s.stateEndTick = t + logUniformSteps(&s.rng, 60, 240)
         } else if (night || weekend), s.rng.chance(idle) {
             s.status = .idle
-            s.stateEndTick = t + logUniformSteps(&s.rng, 60, 360)
+            s.stateEndTick = t + logUniformSteps(&s.rng, 45, 240)
         } else {
             s.status = .healthy
             s.stateEndTick = t + logUniformSteps(&s.rng, 30, 240)
@@ -576,6 +576,12 @@ public struct FleetSimulator: Sequence, IteratorProtocol {
         swap += Swift.max(0, mem - (memCrit - 8)) * 0.9 * th.swap.critical / 8
         if incidentKind != .memoryLeak { swap = softCap(swap, limit: th.swap.critical - 1.5, band: 5) }
         swap = Swift.min(100, Swift.max(0, swap))
+        if incidentKind != .cpuSaturation {
+            // Threads blocked on I/O burn less CPU: busy (which includes iowait) stays below the CPU cap.
+            let raw = user + sys + iow
+            let capped = softCap(raw, limit: th.cpu.critical - 1.5, band: 10)
+            if capped < raw { let f = Swift.max(0, capped - iow) / (user + sys); user *= f; sys *= f }
+        }
         if user + sys + iow > 100 {
             let f = Swift.max(0, 100 - iow) / (user + sys)
             user *= f; sys *= f
@@ -590,16 +596,14 @@ public struct FleetSimulator: Sequence, IteratorProtocol {
         s.rng = rng
         s.lastDisk = disk
 
-        // 7. Round; the four CPU fields sum to at most 100.
-        var u = round2(user), sy = round2(sys), w = round2(iow)
-        let total = u + sy + w
-        if total > 100 {
-            let f = 100 / total
-            u = (u * f * 100).rounded(.down) / 100
-            sy = (sy * f * 100).rounded(.down) / 100
-            w = (w * f * 100).rounded(.down) / 100
+        // 7. Round in whole hundredths so the four CPU fields sum to exactly 100 (never more).
+        var uc = Int((user * 100).rounded()), sc = Int((sys * 100).rounded()), wc = Int((iow * 100).rounded())
+        let totalC = uc + sc + wc
+        if totalC > 10_000 {
+            uc = uc * 10_000 / totalC; sc = sc * 10_000 / totalC; wc = wc * 10_000 / totalC
         }
-        let idle = Swift.max(0, round2(100 - u - sy - w))
+        let u = Double(uc) / 100, sy = Double(sc) / 100, w = Double(wc) / 100
+        let idle = Double(10_000 - uc - sc - wc) / 100
         var record = FleetRecord(
             timestamp: stamp, serverName: s.name, status: s.status, profile: s.profile,
             cpuUserPct: u, cpuSysPct: sy, cpuIowaitPct: w, cpuIdlePct: idle, javaCpuPct: round2(java),
