@@ -7,6 +7,7 @@ let name = arguments.first ?? "help"
 let rest = Array(arguments.dropFirst())
 
 switch name {
+case "tft": try TFTBenchmark.run(rest)
 default:
     print("""
     usage: swift run -c release Benchmarks <name> [options]

@@ -54,3 +54,21 @@ import Testing
         }
     }
 }
+
+@Suite struct InterpretationParityTests {
+    @Test(arguments: PTFParityTests.fixtures)
+    func interpretOutputMatchesPytorchForecasting(name: String) throws {
+        let f = try Fixture(name)
+        let model = try TFTModel(config: f.config)
+        try model.loadParameters(f.weights)
+        let out = try model.forward(f.batch())
+        for (reduction, prefix) in [(TFTInterpretation.Reduction.none, "interpret_none"), (.sum, "interpret_sum")] {
+            let mine = out.interpret(maxEncoderLength: f.config.maxEncoderLength, reduction: reduction)
+            for (values, key) in [(mine.attention, "attention"), (mine.staticVariables, "static_variables"),
+                                  (mine.encoderVariables, "encoder_variables"), (mine.decoderVariables, "decoder_variables")] {
+                let m = worstMismatch(values, f.tensor("\(prefix).\(key)").values, rtol: 1e-4, atol: 1e-6)
+                #expect(m.ratio <= 1, "\(prefix).\(key) differs at \(m.index)")
+            }
+        }
+    }
+}

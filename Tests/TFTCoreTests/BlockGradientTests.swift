@@ -1,0 +1,127 @@
+import Testing
+@testable import TFTCore
+
+/// Finite-difference checks of every TFT block's backward pass.
+@Suite struct BlockGradientTests {
+    func expectClean(_ result: (failures: [GradientCheck.Failure], checked: Int), _ block: String) {
+        #expect(result.checked > 10, "\(block): too few entries checked")
+        #expect(result.failures.isEmpty, "\(block): \(result.failures.prefix(5).map(\.description).joined(separator: "; "))")
+    }
+
+    @Test func linear() {
+        var layout = ParameterLayout()
+        let linear = Linear(&layout, "fc", in: 5, out: 7)
+        let check = GradientCheck(layout: layout, inputs: [randomValues(4 * 5, seed: 1)])
+        expectClean(check.run { pass, x in
+            let y = pass.arena.alloc(4 * 7)
+            linear.forward(x[0], rows: 4, into: y, pass)
+            return (y, 28, { dy, dx in linear.backward(x: x[0], dy: dy, rows: 4, dx: dx[0], pass) })
+        }, "Linear")
+    }
+
+    @Test func layerNorm() {
+        var layout = ParameterLayout()
+        let norm = LayerNorm(&layout, "norm", features: 11)
+        let check = GradientCheck(layout: layout, inputs: [randomValues(3 * 11, seed: 2)])
+        expectClean(check.run { pass, x in
+            let y = pass.arena.alloc(33)
+            let cache = norm.forward(x[0], rows: 3, into: y, pass)
+            return (y, 33, { dy, dx in norm.backward(cache!, dy: dy, rows: 3, dx: dx[0], pass) })
+        }, "LayerNorm")
+    }
+
+    @Test(arguments: [Float(0), 0.3])
+    func gateAddNorm(dropout: Float) {
+        var layout = ParameterLayout()
+        let gan = GateAddNorm(&layout, "gate", in: 6, out: 9, dropout: true)
+        var check = GradientCheck(layout: layout, inputs: [randomValues(5 * 6, seed: 3), randomValues(5 * 9, seed: 4)])
+        check.dropout = dropout
+        expectClean(check.run { pass, x in
+            let cache = gan.forward(x[0], skip: x[1], rows: 5, pass)
+            return (cache.y, 45, { dy, dx in gan.backward(cache, dy: dy, rows: 5, dx: dx[0], dskip: dx[1], pass) })
+        }, "GateAddNorm (GLU + AddNorm), dropout \(dropout)")
+    }
+
+    @Test(arguments: [(8, 32), (1, 8), (5, 3), (6, 6)])
+    func resampleNorm(sizes: (Int, Int)) {
+        var layout = ParameterLayout()
+        let rn = ResampleNorm(&layout, "rn", in: sizes.0, out: sizes.1)
+        let check = GradientCheck(layout: layout, inputs: [randomValues(4 * sizes.0, seed: 5)])
+        expectClean(check.run { pass, x in
+            let cache = rn.forward(x[0], rows: 4, pass)
+            return (cache.y, 4 * sizes.1, { dy, dx in rn.backward(cache, dy: dy, rows: 4, dx: dx[0], pass) })
+        }, "ResampleNorm \(sizes)")
+    }
+
+    @Test func gatedResidualNetworkWithContext() {
+        var layout = ParameterLayout()
+        let grn = GatedResidualNetwork(&layout, "grn", in: 5, hidden: 4, out: 8, contextSize: 3)
+        // 2 samples × 3 steps; the context is per sample, broadcast over its steps.
+        let check = GradientCheck(layout: layout, inputs: [randomValues(6 * 5, seed: 6), randomValues(2 * 3, seed: 7)])
+        expectClean(check.run { pass, x in
+            let cache = grn.forward(x[0], rows: 6, context: BroadcastContext(values: x[1], group: 3), pass)
+            return (cache.y, 48, { dy, dx in grn.backward(cache, dy: dy, rows: 6, dx: dx[0], dcontext: dx[1], pass) })
+        }, "GRN with context")
+    }
+
+    @Test func variableSelectionNetwork() {
+        var layout = ParameterLayout()
+        let cont = [Float](randomValues(2 * 4 * 3, seed: 8))      // (B=2, T=4, 3 reals)
+        let cat: [Int32] = (0..<8).map { Int32($0 % 3) }           // (B=2, T=4, 1 categorical)
+        let w0 = layout.add("prescalers.a.weight", [4, 1], .normal), b0 = layout.add("prescalers.a.bias", [4], .normal)
+        let w1 = layout.add("prescalers.b.weight", [4, 1], .normal), b1 = layout.add("prescalers.b.bias", [4], .normal)
+        let table = layout.add("emb.weight", [3, 2], .normal)
+        let vsn = VariableSelectionNetwork(&layout, "vsn", variables: [
+            ("status", .categorical(column: 0, table: table, cardinality: 3, dim: 2)),
+            ("a", .continuous(column: 0, weight: w0, bias: b0, size: 4)),
+            ("b", .continuous(column: 2, weight: w1, bias: b1, size: 4)),
+        ], hidden: 6, contextSize: 6)
+        let map = RowMap(batch: 2, length: 3, totalSteps: 4, offset: 1)   // the last 3 steps of each sample
+        let check = GradientCheck(layout: layout, inputs: [randomValues(2 * 6, seed: 9)])
+        let result = cont.withUnsafeBufferPointer { c in cat.withUnsafeBufferPointer { k in
+            check.run { pass, x in
+                let cache = vsn.forward(cont: c.baseAddress!, contColumns: 3, cat: k.baseAddress!, catColumns: 1, map: map,
+                                        context: BroadcastContext(values: x[0], group: 3), pass)
+                return (cache.output, 6 * 6, { dy, dx in
+                    vsn.backward(cache, doutput: dy, cont: c.baseAddress!, contColumns: 3, cat: k.baseAddress!, catColumns: 1,
+                                 map: map, dcontext: dx[0], pass)
+                })
+            }
+        } }
+        expectClean(result, "VariableSelectionNetwork")
+    }
+
+    @Test func lstmWithVariableLengthsAndStateGradients() {
+        var layout = ParameterLayout()
+        let lstm = LSTM(&layout, "lstm", input: 3, hidden: 4)
+        let lengths = [5, 2, 4]
+        // inputs: x (3, 5, 3), h0 (3, 4), c0 (3, 4), plus weights for a loss on the final state
+        let check = GradientCheck(layout: layout, inputs: [randomValues(45, seed: 10), randomValues(12, seed: 11),
+                                                           randomValues(12, seed: 12)])
+        expectClean(check.run { pass, x in
+            let cache = lstm.forward(x[0], batch: 3, length: 5, lengths: lengths, h0: x[1], c0: x[2], pass)
+            // Expose outputs and the final (h, c) so both paths are checked.
+            let y = pass.arena.alloc(60 + 24)
+            y.update(from: cache.output, count: 60)
+            (y + 60).update(from: cache.finalH, count: 12)
+            (y + 72).update(from: cache.finalC, count: 12)
+            return (y, 84, { dy, dx in
+                lstm.backward(cache, doutput: dy, dfinalH: dy + 60, dfinalC: dy + 72, dx: dx[0], dh0: dx[1], dc0: dx[2], pass)
+            })
+        }, "LSTM")
+    }
+
+    @Test(arguments: [Float(0), 0.25])
+    func interpretableAttention(dropout: Float) {
+        var layout = ParameterLayout()
+        let attention = InterpretableMultiHeadAttention(&layout, "attn", heads: 2, model: 6)
+        let B = 2, Te = 4, Td = 3, T = 7
+        var check = GradientCheck(layout: layout, inputs: [randomValues(B * T * 6, seed: 13), randomValues(B * Td * 6, seed: 14)])
+        check.dropout = dropout
+        expectClean(check.run { pass, x in
+            let cache = attention.forward(input: x[0], decoderInput: x[1], batch: B, encoder: Te, decoder: Td,
+                                          encoderLengths: [4, 2], pass)
+            return (cache.y, B * Td * 6, { dy, dx in attention.backward(cache, dy: dy, dinput: dx[0], ddecoderInput: dx[1], pass) })
+        }, "InterpretableMultiHeadAttention, dropout \(dropout)")
+    }
+}
