@@ -146,3 +146,29 @@ import Testing
         #expect(try c.scalar("SELECT ? + 1", [.integer(41)])?.int64 == 42)
     }
 }
+
+@Suite struct SQLiteCheckpointTests {
+    @Test func backgroundCheckpointer_DisablesWriterAutoCheckpointAndDrainsTheWAL() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.cleanup() }
+        var options = SQLiteConnection.Options()
+        options.backgroundCheckpointSeconds = 0.05
+        let db = try SQLiteDatabase(path: dir.path + "/c.sqlite", migrations: [
+            Migration(version: 1, name: "t", sql: "CREATE TABLE t (x)")
+        ], options: options)
+        #expect(try db.write { try $0.pragma("wal_autocheckpoint")?.int64 } == 0)
+        // 200 KB in the WAL; the writer never checkpoints, so the main file only grows if the
+        // background checkpointer copies the frames. Wait for that (bounded).
+        try db.writeTransaction { try $0.run("INSERT INTO t VALUES (?)", [.blob(Data(count: 200_000))]) }
+        func mainFileSize() -> Int {
+            ((try? FileManager.default.attributesOfItem(atPath: dir.path + "/c.sqlite"))?[.size] as? Int) ?? 0
+        }
+        var drained = false
+        for _ in 0..<200 where !drained {
+            Thread.sleep(forTimeInterval: 0.02)
+            drained = mainFileSize() >= 200_000
+        }
+        #expect(drained)
+        db.close()
+    }
+}

@@ -52,7 +52,7 @@ public final class FeedStore: @unchecked Sendable {
     {
         try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
         let path = dataDirectory.appendingPathComponent(configuration.databaseFileName).path
-        let database = try SQLiteDatabase(path: path)
+        let database = try SQLiteDatabase(path: path, options: configuration.database)
         return try FeedStore(database: database, configuration: configuration, now: now)
     }
 

@@ -22,6 +22,9 @@ public struct FeedStoreConfiguration: Sendable {
     public var retentionBatchSize = 2_000
     /// How often the background retention pass runs.
     public var retentionIntervalSeconds: Double = 600
+    /// SQLite options for the database `open(dataDirectory:)` creates. `synchronous` stays FULL for
+    /// acknowledged-means-durable (see `docs/storage.md`); lowering it is for benchmarks only.
+    public var database = SQLiteConnection.Options()
     /// Database file name inside the data directory.
     public var databaseFileName = "argus.sqlite"
 

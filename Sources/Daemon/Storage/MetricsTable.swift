@@ -42,7 +42,7 @@ public enum MetricsTable {
 
     /// Upserts `bucket` and returns the merged row.
     public static func upsert(_ bucket: StepBucket, on connection: SQLiteConnection) throws -> MergedRow {
-        let statement = try connection.cached(upsertSQL)
+        let statement = try connection.cached(key: "metrics.upsert", upsertSQL)
         defer { statement.reset() }
         var index: Int32 = 1
         try statement.bind(bucket.serverName, at: index); index += 1
@@ -86,7 +86,7 @@ public enum MetricsTable {
     public static func upsertServer(name: String, profile: String?, firstSeen: Double, lastSeen: Double,
                                     on connection: SQLiteConnection) throws -> String?
     {
-        let statement = try connection.cached(serverUpsertSQL)
+        let statement = try connection.cached(key: "servers.upsert", serverUpsertSQL)
         defer { statement.reset() }
         try statement.bind(name, at: 1)
         try statement.bind(profile, at: 2)

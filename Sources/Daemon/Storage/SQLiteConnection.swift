@@ -24,8 +24,13 @@ public final class SQLiteConnection {
     public struct Options: Sendable {
         public var busyTimeoutMilliseconds: Int32 = 5_000
         public var synchronous: Synchronous = .full
-        /// Pages; 1000 × 4 KiB is SQLite's default auto-checkpoint.
+        /// Pages; 1000 × 4 KiB is SQLite's default auto-checkpoint. Ignored (0) for the writer of a
+        /// ``SQLiteDatabase`` with `backgroundCheckpointSeconds` set.
         public var walAutoCheckpointPages: Int = 1_000
+        /// When set, ``SQLiteDatabase`` turns auto-checkpointing off on its writer and checkpoints the WAL
+        /// (PASSIVE) from a separate connection on a background queue at this interval, so no commit pays
+        /// for a checkpoint's copy + fsync.
+        public var backgroundCheckpointSeconds: Double? = 2
         public init() {}
     }
 
@@ -33,6 +38,7 @@ public final class SQLiteConnection {
     public let path: String
     public let mode: Mode
     private var statementCache: [String: SQLiteStatement] = [:]
+    private var keyedCache: [String: SQLiteStatement] = [:]
     private var transactionDepth = 0
 
     public init(path: String, mode: Mode = .readWrite, options: Options = Options()) throws(SQLiteError) {
@@ -74,6 +80,7 @@ public final class SQLiteConnection {
     /// that is recovered from the WAL on the next open.
     public func close() {
         statementCache.removeAll()
+        keyedCache.removeAll()
         if let db { sqlite3_close_v2(db) }
         db = nil
     }
@@ -105,6 +112,18 @@ public final class SQLiteConnection {
         }
         let statement = try prepare(sql)
         statementCache[sql] = statement
+        return statement
+    }
+
+    /// Like `cached(_:)` but keyed by a short name, so hot paths with long SQL do not hash the SQL text
+    /// on every call. `sql` is only evaluated the first time.
+    public func cached(key: String, _ sql: @autoclosure () -> String) throws(SQLiteError) -> SQLiteStatement {
+        if let statement = keyedCache[key] {
+            statement.reset()
+            return statement
+        }
+        let statement = try prepare(sql())
+        keyedCache[key] = statement
         return statement
     }
 

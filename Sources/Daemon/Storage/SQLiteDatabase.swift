@@ -7,7 +7,8 @@ import Foundation
 ///
 /// `@unchecked Sendable`: the only mutable state is the writer `SQLiteConnection`, and every access to it
 /// goes through `queue.sync`, so no two threads ever use it at once. The connection is opened with
-/// `SQLITE_OPEN_NOMUTEX` because this queue is the mutex. Re-entrant calls from inside a `write` block
+/// `SQLITE_OPEN_NOMUTEX` because this queue is the mutex. The background checkpointer's connection is
+/// only touched under `checkpointLock`. Re-entrant calls from inside a `write` block
 /// run inline on the same queue (detected with a `DispatchSpecificKey`) instead of dead-locking.
 public final class SQLiteDatabase: @unchecked Sendable {
     /// Path of the database file.
@@ -24,8 +25,40 @@ public final class SQLiteDatabase: @unchecked Sendable {
         self.options = options
         self.queue = DispatchQueue(label: "argus.sqlite.writer")
         queue.setSpecific(key: queueKey, value: 1)
-        writer = try SQLiteConnection(path: path, mode: .readWrite, options: options)
+        var writerOptions = options
+        if options.backgroundCheckpointSeconds != nil { writerOptions.walAutoCheckpointPages = 0 }
+        writer = try SQLiteConnection(path: path, mode: .readWrite, options: writerOptions)
         try Migrator(migrations: migrations).migrate(writer)
+        if let interval = options.backgroundCheckpointSeconds { startCheckpointer(interval: interval) }
+    }
+
+    private let checkpointLock = NSLock()
+    private var checkpointTimer: DispatchSourceTimer?
+    private var checkpointConnection: SQLiteConnection?
+
+    /// PASSIVE checkpoints from a dedicated connection: they copy committed WAL frames into the database
+    /// file without blocking the writer or readers; the writer restarts the WAL once it is fully copied.
+    private func startCheckpointer(interval: Double) {
+        let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "argus.sqlite.checkpoint", qos: .utility))
+        timer.schedule(deadline: .now() + interval, repeating: interval)
+        timer.setEventHandler { [weak self] in self?.backgroundCheckpoint() }
+        checkpointTimer = timer
+        timer.resume()
+    }
+
+    private func backgroundCheckpoint() {
+        checkpointLock.withLock {
+            do {
+                if checkpointConnection == nil {
+                    var o = options
+                    o.walAutoCheckpointPages = 0
+                    checkpointConnection = try SQLiteConnection(path: path, mode: .readWrite, options: o)
+                }
+                _ = try checkpointConnection?.pragma("wal_checkpoint(PASSIVE)")
+            } catch {
+                // Busy or failing checkpoints are retried on the next tick; the WAL stays valid meanwhile.
+            }
+        }
     }
 
     /// Runs `body` with the writer connection, serialised with every other writer call.
@@ -60,6 +93,12 @@ public final class SQLiteDatabase: @unchecked Sendable {
 
     /// Closes the writer. Further `write` calls throw `SQLITE_MISUSE`.
     public func close() {
+        checkpointLock.withLock {
+            checkpointTimer?.cancel()
+            checkpointTimer = nil
+            checkpointConnection?.close()
+            checkpointConnection = nil
+        }
         write { $0.close() }
     }
 }
