@@ -42,7 +42,7 @@ extension ValidationError {
 
 extension Response {
     /// An `application/json` response from any `Encodable`, through Foundation's `JSONEncoder`.
-    public static func json<T: Encodable>(_ value: T, status: HTTPStatus = .ok,
+    public static func json<T: Encodable>(encoding value: T, status: HTTPStatus = .ok,
                                           encoder: JSONEncoder = JSONEncoder()) throws -> Response {
         Response(status: status, contentType: "application/json", body: Array(try encoder.encode(value)))
     }
