@@ -85,6 +85,12 @@ public final class FeedStore: @unchecked Sendable {
 
     /// Ingests an already validated batch (all or nothing).
     public func ingest(_ batch: FeedBatch) throws -> IngestResponse {
+        guard !batch.records.isEmpty else {
+            throw FeedValidationFailure(errors: [
+                FeedValidationError(loc: ["body", "records"], msg: "List should have at least 1 item after validation, not 0",
+                                    type: "too_short")
+            ])
+        }
         let step = configuration.stepSeconds
         let buckets = StepBucket.aggregate(batch.records, stepSeconds: step)
 
