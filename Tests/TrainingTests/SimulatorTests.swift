@@ -326,10 +326,11 @@ struct SimulatorFileTests {
 
     @Test func groundTruthEncodesAsJSON() throws {
         let data = try week.truth.jsonData()
-        let decoded = try JSONDecoder().decode(FleetGroundTruth.self, from: data)
+        let decoded = try FleetGroundTruth.decode(from: data)
         #expect(decoded == week.truth)
         let text = String(decoding: data, as: UTF8.self)
-        #expect(text.contains("\"criticalAt\"") && text.contains("\"kind\" : \"memory_leak\""))
+        #expect(text.contains("\"critical_at\"") && text.contains("\"ramp_start_step\"")
+            && text.contains("\"kind\" : \"memory_leak\""))
     }
 
     @Test func offlineRecordsCanBeOmitted() throws {

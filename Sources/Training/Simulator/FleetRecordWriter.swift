@@ -36,7 +36,7 @@ public final class FleetRecordWriter {
             ownsHandle = false
         } else {
             guard FileManager.default.createFile(atPath: path, contents: nil) else {
-                throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
+                throw FleetSimulatorError.cannotWrite(path: path)
             }
             handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
             ownsHandle = true
@@ -270,10 +270,19 @@ public enum FleetRecordReader {
 }
 
 extension FleetGroundTruth {
-    /// Pretty-printed, key-sorted JSON of the ground truth.
+    /// Pretty-printed, key-sorted JSON with snake_case keys (like the feed): `ramp_start`,
+    /// `critical_at`, `critical_step`, ...
     public func jsonData() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
         return try encoder.encode(self)
+    }
+
+    /// Decodes what ``jsonData()`` wrote.
+    public static func decode(from data: Data) throws -> FleetGroundTruth {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return try decoder.decode(FleetGroundTruth.self, from: data)
     }
 }

@@ -12,7 +12,7 @@ import TFTCore
 /// let truth = sim.groundTruth            // incidents and cascades, for scoring
 /// ```
 /// The same config (including the seed) always yields the same records and ground truth.
-public struct FleetSimulator: Sequence, IteratorProtocol {
+public struct FleetSimulator: Sequence, IteratorProtocol, Sendable {
     public let config: FleetSimulatorConfig
     /// The fleet: names, profiles, dependencies.
     public let servers: [SimulatedServer]
@@ -381,7 +381,7 @@ public struct FleetSimulator: Sequence, IteratorProtocol {
     private mutating func observeIncident(_ s: inout ServerRuntime, record: inout FleetRecord, t: Int, stamp: String) {
         guard var inc = s.incident, inc.phase != .resolve else { return }
         let value = record.value(of: inc.kind.metric)
-        if value > incidentLog[inc.id].observedPeak { incidentLog[inc.id].observedPeak = value }
+        if value > incidentLog[inc.id].observedPeak { incidentLog[inc.id].observedPeak = round2(value) }
         if !inc.warned, value >= inc.warning {
             inc.warned = true
             incidentLog[inc.id].warningAt = stamp

@@ -65,11 +65,13 @@ public struct FleetSimulatorConfig: Sendable, Equatable {
 public enum FleetSimulatorError: Error, CustomStringConvertible, Equatable {
     case invalidConfig(String)
     case malformedRecord(line: Int, reason: String)
+    case cannotWrite(path: String)
 
     public var description: String {
         switch self {
         case .invalidConfig(let why): "invalid simulator config: \(why)"
         case .malformedRecord(let line, let why): "line \(line): \(why)"
+        case .cannotWrite(let path): "cannot create \(path) (does its folder exist and is it writable?)"
         }
     }
 }
