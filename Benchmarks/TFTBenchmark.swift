@@ -18,10 +18,11 @@ enum TFTBenchmark {
 
         // Forward, batch 45.
         let inference = randomBatch(config, batchSize: 45, seed: 7)
-        for _ in 0..<3 { _ = try model.forward(inference, include: []) }
+        let trainOnly = arguments.contains("--train-only")
+        for _ in 0..<(trainOnly ? 0 : 3) { _ = try model.forward(inference, include: []) }
         var times: [Double] = []
         let cpu0 = processCPUSeconds()
-        for _ in 0..<forwardRuns {
+        for _ in 0..<(trainOnly ? 1 : forwardRuns) {
             let t0 = DispatchTime.now().uptimeNanoseconds
             _ = try model.forward(inference, include: [])
             times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)

@@ -62,12 +62,14 @@ struct VariableSelectionNetwork {
         self.transforms = transforms
     }
 
+    /// Rows per tile of the per-variable transforms: their activations (≈ 10 × 32 floats per row) fit in L2.
+    static let tileRows = 512
+
     struct Cache {
         let rows: Int
         let embedded: [UnsafeMutablePointer<Float>]      // per variable, rows × size
         let flat: UnsafeMutablePointer<Float>?
         let flatCache: GatedResidualNetwork.Cache?
-        let transformed: [Transform.Cache]
         let weights: UnsafeMutablePointer<Float>          // rows × V (softmax)
         let output: UnsafeMutablePointer<Float>           // rows × hidden
     }
@@ -113,16 +115,22 @@ struct VariableSelectionNetwork {
         } else {
             weights.update(repeating: 1, count: rows)
         }
-        var transformed: [Transform.Cache] = []
+        // Per-variable transforms, tile by tile: a tile's intermediate activations stay in cache and are
+        // recomputed in the backward pass instead of being stored (they dominate memory traffic).
         let output = arena.zeros(rows * hidden)
-        for (i, t) in transforms.enumerated() {
-            let c = t.forward(embedded[i], rows: rows, pass)
-            transformed.append(c)
-            let y = c.y
-            for n in 0..<rows { Kernels.axpy(weights[n * v + i], y + n * hidden, into: output + n * hidden, count: hidden) }
+        var tile = 0
+        for start in stride(from: 0, to: rows, by: Self.tileRows) {
+            let n = min(Self.tileRows, rows - start)
+            for (i, t) in transforms.enumerated() {
+                let tp = pass.tilePass(tag: i, tile: tile)
+                let y = t.forward(embedded[i] + start * embeddings[i].size, rows: n, tp).y
+                for r in 0..<n {
+                    Kernels.axpy(weights[(start + r) * v + i], y + r * hidden, into: output + (start + r) * hidden, count: hidden)
+                }
+            }
+            tile += 1
         }
-        return Cache(rows: rows, embedded: embedded, flat: flat, flatCache: flatCache, transformed: transformed,
-                     weights: weights, output: output)
+        return Cache(rows: rows, embedded: embedded, flat: flat, flatCache: flatCache, weights: weights, output: output)
     }
 
     /// Backpropagates `doutput`; accumulates into `dcontext` and the parameter gradients.
@@ -131,19 +139,27 @@ struct VariableSelectionNetwork {
                   dcontext: UnsafeMutablePointer<Float>?, _ pass: Pass) {
         let arena = pass.arena, rows = cache.rows, v = count
         let dembedded = embeddings.map { arena.zeros(rows * $0.size) }
-        // Weighted sum: dξ_v = w_v · dout, dw_v = ⟨dout, ξ_v⟩.
+        // Weighted sum: dξ_v = w_v · dout, dw_v = ⟨dout, ξ_v⟩, recomputing each tile's ξ_v.
         let dweights = arena.alloc(rows * max(v, 1))
-        for (i, t) in transforms.enumerated() {
-            let y = cache.transformed[i].y
-            let dy = arena.alloc(rows * hidden)
-            for n in 0..<rows {
-                let d = doutput + n * hidden, yr = y + n * hidden, dr = dy + n * hidden
-                let w = cache.weights[n * v + i]
-                var s: Float = 0
-                for c in 0..<hidden { dr[c] = w * d[c]; s += d[c] * yr[c] }
-                dweights[n * v + i] = s
+        let dy = arena.alloc(min(rows, Self.tileRows) * hidden)
+        var tile = 0
+        for start in stride(from: 0, to: rows, by: Self.tileRows) {
+            let n = min(Self.tileRows, rows - start)
+            for (i, t) in transforms.enumerated() {
+                let tp = pass.tilePass(tag: i, tile: tile)
+                let size = embeddings[i].size
+                let recomputed = t.forward(cache.embedded[i] + start * size, rows: n, tp)
+                let y = recomputed.y
+                for r in 0..<n {
+                    let row = start + r
+                    let d = doutput + row * hidden, yr = y + r * hidden, dr = dy + r * hidden
+                    let w = cache.weights[row * v + i]
+                    for c in 0..<hidden { dr[c] = w * d[c] }
+                    dweights[row * v + i] = Kernels.dotProduct(d, yr, hidden)
+                }
+                t.backward(recomputed, dy: dy, rows: n, dx: dembedded[i] + start * size, tp)
             }
-            t.backward(cache.transformed[i], dy: dy, rows: rows, dx: dembedded[i], pass)
+            tile += 1
         }
         if let flattened, let flatCache = cache.flatCache {
             let dlogits = arena.alloc(rows * v)

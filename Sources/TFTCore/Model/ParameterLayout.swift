@@ -56,16 +56,32 @@ final class Pass {
     let w: UnsafePointer<Float>
     let g: UnsafeMutablePointer<Float>?
     let arena: Arena
+    /// Short-lived memory for tiles that are recomputed rather than stored (see `VariableSelectionNetwork`).
+    let scratch: Arena
     /// Dropout probability; 0 in evaluation mode.
     let dropout: Float
     var rng: RNG
+    /// Seed for dropout masks that must be redrawn identically when a tile is recomputed.
+    let tileSeed: UInt64
 
-    init(weights: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>?, arena: Arena, dropout: Float, rng: RNG) {
+    init(weights: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>?, arena: Arena, scratch: Arena? = nil,
+         dropout: Float, rng: RNG) {
         self.w = weights
         self.g = gradients
         self.arena = arena
+        self.scratch = scratch ?? Arena(initialCapacity: 1 << 12)
         self.dropout = dropout
-        self.rng = rng
+        var r = rng
+        self.tileSeed = r.next()
+        self.rng = r
+    }
+
+    /// A pass over one tile that allocates from `scratch` and draws dropout masks from a stream fixed
+    /// by `(tag, tile)`, so a recomputation reproduces the forward pass exactly.
+    func tilePass(tag: Int, tile: Int) -> Pass {
+        scratch.reset()
+        let seed = tileSeed ^ (UInt64(tag) &* 0x9E37_79B9_7F4A_7C15) ^ (UInt64(tile) &* 0xC2B2_AE3D_27D4_EB4F)
+        return Pass(weights: w, gradients: g, arena: scratch, scratch: scratch, dropout: dropout, rng: RNG(seed: seed))
     }
 
     var training: Bool { dropout > 0 }

@@ -24,6 +24,7 @@ public final class TFTModel: @unchecked Sendable {
 
     final class Worker {
         let arena = Arena(initialCapacity: 1 << 20)
+        let scratch = Arena(initialCapacity: 1 << 20)
         let gradients: ParameterBuffer
         init(count: Int) { gradients = ParameterBuffer(count: count) }
     }
@@ -128,7 +129,7 @@ public final class TFTModel: @unchecked Sendable {
                 worker.arena.reset()
                 if wantGradients { worker.gradients.zero() }
                 let pass = Pass(weights: parameters.pointer, gradients: wantGradients ? worker.gradients.pointer : nil,
-                                arena: worker.arena, dropout: dropout, rng: RNG(seed: seed &+ UInt64(w) &* 0x9E37_79B9))
+                                arena: worker.arena, scratch: worker.scratch, dropout: dropout, rng: RNG(seed: seed &+ UInt64(w) &* 0x9E37_79B9))
                 let slice = BatchSlice(
                     batch: b1 - b0, encoder: Te, decoder: Td,
                     continuous: inputs.0 + b0 * T * config.reals.count,
