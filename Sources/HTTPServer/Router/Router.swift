@@ -37,6 +37,8 @@ public final class Router<Context: RequestContext>: RouterMethods, HTTPResponder
     }
 
     private let lock = Mutex<Registration>(Registration())
+    /// The frozen table, published once; reading it on every request takes no lock.
+    private let published = AtomicLazyReference<Frozen>()
     /// Logs unexpected errors (the 500s), with the request ID.
     public let logger: Logger
 
@@ -107,7 +109,8 @@ public final class Router<Context: RequestContext>: RouterMethods, HTTPResponder
     }
 
     func frozen() -> Frozen {
-        lock.withLock { registration in
+        if let table = published.load() { return table }
+        let table = lock.withLock { registration in
             if let frozen = registration.frozen { return frozen }
             let global = registration.globalMiddleware
             var entries = registration.entries
@@ -124,6 +127,7 @@ public final class Router<Context: RequestContext>: RouterMethods, HTTPResponder
             registration.frozen = frozen
             return frozen
         }
+        return published.storeIfNilThenLoad(table)
     }
 
     // MARK: - Responding

@@ -1,0 +1,113 @@
+import Foundation
+import Glibc
+import HTTPServer
+
+/// `Benchmarks http`: GET /health under wrk next to a bare epoll responder, the memory cost of
+/// 10,000 idle keep-alive connections, and a 1 KiB WebSocket broadcast to 1,000 clients.
+enum HTTPBenchmark {
+    static func run(_ arguments: [String]) throws {
+        if arguments.first == "idle-clients", arguments.count == 3, let port = Int(arguments[1]), let count = Int(arguments[2]) {
+            try IdleClients.run(port: port, count: count)
+            return
+        }
+        let duration = arguments.first.flatMap(Int.init) ?? 10
+        print("Benchmarks http — \(ProcessInfo.processInfo.activeProcessorCount) cores shared by wrk and the server; "
+              + "load average at start: \(loadAverage())")
+
+        let hub = WebSocketHub()
+        let server = try makeServer(hub: hub)
+        try server.start()
+        let port = server.port!
+        let ours = try Wrk.run(url: "http://127.0.0.1:\(port)/health", seconds: duration)
+
+        let peer = try BareEpollPeer.start()
+        let bare = try Wrk.run(url: "http://127.0.0.1:\(peer.port)/health", seconds: duration)
+        peer.stop()
+
+        print("")
+        print("GET /health, wrk -t2 -c64 -d\(duration)s")
+        print(String(format: "  argus HTTPServer   %10.0f req/s   p99 %7.2f ms", ours.requestsPerSecond, ours.p99Milliseconds))
+        print(String(format: "  bare epoll (C)     %10.0f req/s   p99 %7.2f ms", bare.requestsPerSecond, bare.p99Milliseconds))
+        print(String(format: "  ratio argus/bare   %10.2f", ours.requestsPerSecond / bare.requestsPerSecond))
+        print("  target: >= 60,000 req/s and p99 < 5 ms -> \(ours.requestsPerSecond >= 60_000 && ours.p99Milliseconds < 5 ? "met" : "NOT met")")
+
+        try idleConnections(server: server, port: port, count: 10_000)
+        try WebSocketFanOut.run(hub: hub, port: port, clients: 1_000, rounds: 20)
+        server.shutdown(gracePeriod: .seconds(2))
+    }
+
+    static func makeServer(hub: WebSocketHub) throws -> HTTPServer {
+        let router = Router(context: BasicRequestContext.self, logger: Logger(sink: .discard))
+        let health = JSONValue.object([("status", "ok")]).encoded()
+        router.get("/health", execution: .eventLoop) { _, _ in .json(bytes: health) }
+        router.webSocket("/ws") { _, _ in WebSocketHandler(onOpen: { hub.subscribe($0, to: "bench") }) }
+        var configuration = HTTPServer.Configuration(host: "127.0.0.1", port: 0)
+        configuration.logger = Logger(minimumLevel: .warning)
+        configuration.maxConnections = 12_000
+        return try HTTPServer(configuration: configuration, responder: router)
+    }
+
+    static func idleConnections(server: HTTPServer, port: Int, count: Int) throws {
+        let before = residentKilobytes()
+        let kernelBefore = kernelTCPPages()
+        let helper = Process()
+        helper.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+        helper.arguments = ["http", "idle-clients", String(port), String(count)]
+        let input = Pipe(), output = Pipe()
+        helper.standardInput = input
+        helper.standardOutput = output
+        try helper.run()
+        let line = output.fileHandleForReading.readLine()
+        let opened = server.connectionCount
+        let after = residentKilobytes()
+        let kernelAfter = kernelTCPPages()
+        print("")
+        print("Idle keep-alive connections (each served one request, then left open)")
+        print("  helper reported: \(line ?? "nothing"); server holds \(opened) connections")
+        print(String(format: "  server RSS %d KiB -> %d KiB: +%.1f MiB, %.0f bytes per connection",
+                     before, after, Double(after - before) / 1024, Double(after - before) * 1024 / Double(max(opened, 1))))
+        print(String(format: "  kernel TCP memory (both ends, /proc/net/sockstat): +%.1f MiB",
+                     Double((kernelAfter - kernelBefore) * 4096) / 1_048_576))
+        try input.fileHandleForWriting.close()
+        helper.waitUntilExit()
+        var waited = 0
+        while server.connectionCount > 0 && waited < 500 {
+            usleep(10_000)
+            waited += 1
+        }
+    }
+
+    static func residentKilobytes() -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+            return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+        }
+        return 0
+    }
+
+    static func kernelTCPPages() -> Int {
+        guard let stat = try? String(contentsOfFile: "/proc/net/sockstat", encoding: .utf8) else { return 0 }
+        for line in stat.split(separator: "\n") where line.hasPrefix("TCP:") {
+            let fields = line.split(separator: " ")
+            if let index = fields.firstIndex(of: "mem"), index + 1 < fields.count { return Int(fields[index + 1]) ?? 0 }
+        }
+        return 0
+    }
+
+    static func loadAverage() -> String {
+        (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
+    }
+}
+
+extension FileHandle {
+    /// One line from a pipe, without its newline.
+    func readLine() -> String? {
+        var bytes: [UInt8] = []
+        while true {
+            let data = readData(ofLength: 1)
+            guard let byte = data.first else { return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self) }
+            if byte == 0x0A { return String(decoding: bytes, as: UTF8.self) }
+            bytes.append(byte)
+        }
+    }
+}
