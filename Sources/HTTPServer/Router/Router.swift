@@ -127,7 +127,7 @@ public final class Router<Context: RequestContext>: RouterMethods, HTTPResponder
             registration.frozen = frozen
             return frozen
         }
-        return published.storeIfNilThenLoad(table)
+        return published.storeIfNil(table)
     }
 
     // MARK: - Responding
