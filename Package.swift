@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "Training", dependencies: ["TFTCore"], swiftSettings: optimize),
         .target(name: "HTTPServer", dependencies: ["CLinux", "COpenSSL"]),
         .target(name: "Daemon", dependencies: ["TFTCore", "Training", "HTTPServer", "CSQLite", "COpenSSL"]),
-        .executableTarget(name: "argusd", dependencies: ["Daemon"]),
+        .executableTarget(name: "argusd", dependencies: ["Daemon", "Training", "TFTCore"]),
         .executableTarget(name: "Benchmarks", dependencies: ["TFTCore", "Training", "HTTPServer"], path: "Benchmarks",
                           exclude: ["peer"], swiftSettings: optimize),
 

@@ -46,13 +46,16 @@ enum TFTBenchmark {
         }
         for i in 0..<2 { try step(i) }
         let t0 = DispatchTime.now().uptimeNanoseconds
+        let trainCPU0 = processCPUSeconds()
         for i in 0..<trainSteps { try step(i + 2) }
+        let trainCPUms = (processCPUSeconds() - trainCPU0) * 1e3 / Double(trainSteps)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         let samplesPerSecond = Double(trainSteps * 64) / seconds
         let trainGFLOP = 3 * 2 * macs * 64 / 1e9   // backward ≈ 2 × forward
         print(String(format: "training, batch 64: %.0f samples/s (%d steps, %.1f ms/step); ≈%.1f GFLOP/step → ≈%.1f GFLOP/s",
                      samplesPerSecond, trainSteps, seconds * 1e3 / Double(trainSteps), trainGFLOP,
                      trainGFLOP * Double(trainSteps) / seconds))
+        print(String(format: "  CPU time per step (both threads): %.1f ms → %.0f samples per CPU-second", trainCPUms, 64e3 / trainCPUms))
 
         // Steady-state memory: many small inference calls must not grow the heap.
         let single = randomBatch(config, batchSize: 1, seed: 3)

@@ -45,7 +45,11 @@ struct GateAddNorm {
         let n = outFeatures
         let gates = arena.alloc(rows * 2 * n)
         fc.forward(input, rows: rows, into: gates, pass)
+        // Gate, residual and LayerNorm row by row, so each row's sum is still in L1 when it is normalised.
         let sum = arena.alloc(rows * n)
+        let y = arena.alloc(rows * n)
+        let ln = pass.g != nil ? LayerNorm.Cache(xhat: arena.alloc(rows * n), rstd: arena.alloc(rows)) : nil
+        let gamma = pass.w + norm.gamma, beta = pass.w + norm.beta
         for r in 0..<rows {
             let gr = gates + r * 2 * n, sr = sum + r * n, kr = skip + r * n
             var c = 0
@@ -61,9 +65,9 @@ struct GateAddNorm {
                 sr[c] = gr[c] * s + kr[c]
                 c += 1
             }
+            Kernels.layerNormForward(sr, rows: 1, cols: n, gamma: gamma, beta: beta, y: y + r * n,
+                                     xhat: ln.map { $0.xhat + r * n }, rstd: ln.map { $0.rstd + r })
         }
-        let y = arena.alloc(rows * n)
-        let ln = norm.forward(sum, rows: rows, into: y, pass)
         return Cache(input: input, mask: mask, gates: gates, ln: ln, y: y)
     }
 

@@ -1,49 +1,43 @@
 /// pytorch-forecasting's `TimeDistributedInterpolation`: `F.interpolate(mode="linear",
-/// align_corners=True)` along the feature axis, i.e. a fixed sparse map with ≤ 2 taps per output.
+/// align_corners=True)` along the feature axis, i.e. a fixed map with ≤ 2 taps per output. Stored
+/// as a dense `(in, out)` matrix so a whole batch of rows is one GEMM (the maps are at most a few
+/// thousand entries).
 struct Interpolation {
     let inFeatures: Int
     let outFeatures: Int
-    let lower: [Int32]
-    let upper: [Int32]
-    let upperWeight: [Float]
+    /// `(in, out)` row-major: `y = x · map`.
+    let map: [Float]
 
     init(in inFeatures: Int, out outFeatures: Int) {
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
         // PyTorch: scale = (in − 1)/(out − 1) in float; src = j·scale; i0 = ⌊src⌋; λ = src − i0.
         let scale: Float = outFeatures > 1 ? Float(inFeatures - 1) / Float(outFeatures - 1) : 0
-        var lo = [Int32](), hi = [Int32](), w = [Float]()
+        var map = [Float](repeating: 0, count: inFeatures * outFeatures)
         for j in 0..<outFeatures {
             let src = scale * Float(j)
             let i0 = min(Int(src), inFeatures - 1)
             let i1 = min(i0 + 1, inFeatures - 1)
-            lo.append(Int32(i0)); hi.append(Int32(i1)); w.append(src - Float(i0))
+            let w = src - Float(i0)
+            map[i0 * outFeatures + j] += 1 - w
+            map[i1 * outFeatures + j] += w
         }
-        lower = lo; upper = hi; upperWeight = w
+        self.map = map
     }
 
     func forward(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
-        lower.withUnsafeBufferPointer { lo in upper.withUnsafeBufferPointer { hi in upperWeight.withUnsafeBufferPointer { w in
-            for r in 0..<rows {
-                let xr = x + r * inFeatures, yr = y + r * outFeatures
-                for j in 0..<outFeatures {
-                    yr[j] = (1 - w[j]) * xr[Int(lo[j])] + w[j] * xr[Int(hi[j])]
-                }
-            }
-        } } }
+        map.withUnsafeBufferPointer { m in
+            BLAS.gemm(m: rows, n: outFeatures, k: inFeatures, a: x, lda: inFeatures, b: m.baseAddress!, ldb: outFeatures,
+                      beta: 0, c: y, ldc: outFeatures)
+        }
     }
 
     /// Transpose of the map: accumulates into `dx`.
     func backward(dy: UnsafePointer<Float>, rows: Int, dx: UnsafeMutablePointer<Float>) {
-        lower.withUnsafeBufferPointer { lo in upper.withUnsafeBufferPointer { hi in upperWeight.withUnsafeBufferPointer { w in
-            for r in 0..<rows {
-                let dyr = dy + r * outFeatures, dxr = dx + r * inFeatures
-                for j in 0..<outFeatures {
-                    dxr[Int(lo[j])] += (1 - w[j]) * dyr[j]
-                    dxr[Int(hi[j])] += w[j] * dyr[j]
-                }
-            }
-        } } }
+        map.withUnsafeBufferPointer { m in
+            BLAS.gemm(transB: true, m: rows, n: inFeatures, k: outFeatures, a: dy, lda: outFeatures, b: m.baseAddress!,
+                      ldb: outFeatures, beta: 1, c: dx, ldc: inFeatures)
+        }
     }
 }
 
