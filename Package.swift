@@ -27,7 +27,7 @@ let package = Package(
         .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
 
         .target(name: "TFTCore", dependencies: ["CBLASShim"], swiftSettings: optimize),
-        .target(name: "Training", dependencies: ["TFTCore"], swiftSettings: optimize),
+        .target(name: "Training", dependencies: ["TFTCore", "COpenSSL"], swiftSettings: optimize),
         .target(name: "HTTPServer", dependencies: ["CLinux", "COpenSSL"]),
         .target(name: "Daemon", dependencies: ["TFTCore", "Training", "HTTPServer", "CSQLite", "COpenSSL"]),
         .executableTarget(name: "argusd", dependencies: ["Daemon", "Training", "TFTCore"]),
