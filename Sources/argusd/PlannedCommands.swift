@@ -24,30 +24,3 @@ enum DemoCommand: Command {
     static let isAvailable = false
     static func run(_ options: ParsedOptions) throws -> Int32 { throw CLIError.notAvailable(command: name) }
 }
-
-enum TrainCommand: Command {
-    static let name = "train"
-    static let summary = "Train a model on a data file or a simulated fleet"
-    static let usage = "argusd train (--data FILE | --simulate) --epochs N --out models/ [--from MODEL]"
-    static let options = [
-        OptionSpec("data", value: "FILE", "Feed records (JSONL or CSV) to train on."),
-        OptionSpec("simulate", "Train on a freshly simulated fleet."),
-        OptionSpec("epochs", value: "N", "Epochs to train."),
-        OptionSpec("out", value: "DIR", "Folder that receives the new model folder."),
-        OptionSpec("from", value: "MODEL", "Warm-start from an existing model folder."),
-    ]
-    static let isAvailable = false
-    static func run(_ options: ParsedOptions) throws -> Int32 { throw CLIError.notAvailable(command: name) }
-}
-
-enum EvaluateCommand: Command {
-    static let name = "evaluate"
-    static let summary = "Score a model against held-out data and baselines"
-    static let usage = "argusd evaluate --model DIR --data FILE"
-    static let options = [
-        OptionSpec("model", value: "DIR", "Model folder."),
-        OptionSpec("data", value: "FILE", "Feed records (JSONL or CSV)."),
-    ]
-    static let isAvailable = false
-    static func run(_ options: ParsedOptions) throws -> Int32 { throw CLIError.notAvailable(command: name) }
-}
