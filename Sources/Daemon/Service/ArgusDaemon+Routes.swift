@@ -1,0 +1,99 @@
+import Foundation
+import HTTPServer
+
+extension ArgusDaemon {
+    /// Global middleware, public routes, and each API's routes with its auth and rate limit (spec table).
+    func addRoutes(accessLogger: Logger) {
+        router.add(middleware: RequestIDMiddleware())
+        router.add(middleware: AccessLogMiddleware(logger: accessLogger))
+        if !configuration.corsOrigins.isEmpty {
+            let origins: CORSMiddleware<BasicRequestContext>.AllowedOrigins =
+                configuration.corsOrigins.contains("*") ? .any : .list(configuration.corsOrigins)
+            router.add(middleware: CORSMiddleware(allowedOrigins: origins))
+        }
+        let auth = APIKeyMiddleware<BasicRequestContext>(keys: [apiKey])
+        ServiceRoutes(daemon: self).addRoutes(to: router)
+        FeedRoutes(store: store, logger: logger).addRoutes(to: router.group("/feed", middleware: [
+            auth, RateLimitMiddleware(limit: configuration.feedRateLimit, per: .seconds(60)),
+        ]))
+        let predictions = PredictionRoutes(engine: engine, models: models, store: store)
+        predictions.addPredictionRoutes(to: router.group("/predictions", middleware: [
+            auth, RateLimitMiddleware(limit: configuration.predictionsRateLimit, per: .seconds(60)),
+        ]))
+        predictions.addAlertRoutes(to: router.group("/alerts", middleware: [
+            auth, RateLimitMiddleware(limit: configuration.predictionsRateLimit, per: .seconds(60)),
+        ]))
+        let admin = AdminRoutes(daemon: self)
+        admin.addReadRoutes(to: router.group("/admin", middleware: [auth]))
+        admin.addWriteRoutes(to: router.group("/admin", middleware: [
+            auth, RateLimitMiddleware(limit: configuration.adminRateLimit, per: .seconds(60)),
+        ]))
+        router.addOpenAPIRoutes(info: OpenAPIInfo(title: "Argus", version: "1.0",
+                                                  description: "TFT inference daemon: feed, predictions, alerts, admin"))
+    }
+}
+
+/// `GET /health` and `GET /status` (public).
+struct ServiceRoutes: Sendable {
+    let daemon: ArgusDaemon
+
+    func addRoutes(to router: Router<BasicRequestContext>) {
+        let health: [UInt8] = Array(#"{"status":"healthy","service":"tft_inference_daemon","running":true}"#.utf8)
+        router.get("/health", execution: .eventLoop, docs: OpenAPIOperation(
+            summary: "Health check (no authentication)", tags: ["service"],
+            responses: [200: OpenAPIResponse("Alive", example: ["status": "healthy", "service": "tft_inference_daemon", "running": true])])
+        ) { _, _ in .json(bytes: health) }
+
+        router.get("/status", execution: .eventLoop, docs: OpenAPIOperation(
+            summary: "Operational status (no authentication): model, mode, warm-up, servers, uptime", tags: ["service"])
+        ) { [daemon] _, _ in .json(bytes: daemon.statusJSON()) }
+    }
+}
+
+extension ArgusDaemon {
+    /// `/status`: the spec's fields first, then what an operator needs to tell what is really running.
+    func statusJSON() -> [UInt8] {
+        let feed = store.status()
+        let model = models.current
+        let snapshot = engine.latest
+        let trainingStatus = training.status
+        var w = JSONWriter(capacity: 1024)
+        w.raw("{\"model_loaded\":"); w.bool(model != nil)
+        w.raw(",\"model_path\":"); if let model { w.string(model.path.path) } else { w.null() }
+        w.raw(",\"rolling_window_size\":"); w.int(feed.rollingWindowSize)
+        w.raw(",\"servers_tracked\":"); w.int(feed.serversTracked)
+        w.raw(",\"last_prediction\":")
+        if let snapshot { w.string(ISO8601Timestamp.format(Int64(snapshot.generatedAt.timeIntervalSince1970))) } else { w.null() }
+        w.raw(",\"uptime_seconds\":"); w.int(Int(Date().timeIntervalSince(startedAt)))
+        w.raw(",\"warmup_complete\":"); w.bool(feed.warmup.complete)
+        // Extras.
+        w.raw(",\"mode\":"); w.string(mode)
+        w.raw(",\"model_name\":"); if let model { w.string(model.name) } else { w.null() }
+        w.raw(",\"model_error\":"); if let failure = models.lastFailure { w.string(failure) } else { w.null() }
+        w.raw(",\"warmup_progress\":"); w.string(feed.warmup.progressText)
+        w.raw(",\"servers_predicted\":"); w.int(snapshot?.servers.count ?? 0)
+        w.raw(",\"tick\":"); w.int(feed.tick)
+        w.raw(",\"total_records\":"); w.int(feed.totalRecords)
+        w.raw(",\"data_timestamp\":")
+        if let ts = feed.fleetStepTimestamp { w.string(ISO8601Timestamp.format(ts)) } else { w.null() }
+        w.raw(",\"step_seconds\":"); w.int(feed.stepSeconds)
+        w.raw(",\"horizon_steps\":"); if let model { w.int(model.horizon) } else { w.null() }
+        w.raw(",\"last_inference_ms\":"); if let snapshot { w.number(snapshot.inferenceMilliseconds, decimals: 2) } else { w.null() }
+        w.raw(",\"last_inference_error\":"); if let error = engine.lastError { w.string(error) } else { w.null() }
+        w.raw(",\"training_active\":"); w.bool(trainingStatus.active)
+        w.raw(",\"api_key_source\":"); w.string(apiKeySource.kind)
+        w.raw("}")
+        return w.bytes
+    }
+}
+
+extension APIKeySource {
+    /// `environment`, `file` or `generated` (the path is not exposed on the public `/status`).
+    var kind: String {
+        switch self {
+        case .environment: "environment"
+        case .file: "file"
+        case .generated: "generated"
+        }
+    }
+}

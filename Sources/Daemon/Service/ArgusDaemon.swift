@@ -1,0 +1,129 @@
+import Foundation
+import HTTPServer
+import Synchronization
+import TFTCore
+import Training
+
+/// The Argus daemon: feed store, model registry, inference engine, training service and the HTTP API,
+/// composed from a ``DaemonConfiguration``.
+///
+/// ```swift
+/// let daemon = try ArgusDaemon(configuration: config)
+/// try daemon.start()                 // binds, loads the model, publishes predictions from restored windows
+/// daemon.runUntilTerminationSignal() // SIGINT/SIGTERM → graceful shutdown
+/// ```
+public final class ArgusDaemon: Sendable {
+    public let configuration: DaemonConfiguration
+    public let store: FeedStore
+    public let models: ModelRegistry
+    public let engine: InferenceEngine
+    public let training: TrainingService
+    public let router: Router<BasicRequestContext>
+    public let server: HTTPServer
+    public let apiKeySource: APIKeySource
+    public let startedAt: Date
+    let logger: Logger
+    let apiKey: String
+    private let stopped = Mutex(false)
+
+    /// Opens the data directory (migrating and restoring the feed), resolves the API key and builds the
+    /// routes. Nothing listens until ``start()``.
+    public init(configuration: DaemonConfiguration, loader: any ModelFolderLoading = VerifiedModelFolderLoader(),
+                logSink: Logger.Sink = .standardError, trainingSettings: TrainingService.Settings = TrainingService.Settings()) throws {
+        self.configuration = configuration
+        let level: Logger.Level = switch configuration.logLevel {
+        case "debug": .debug
+        case "warning": .warning
+        case "error": .error
+        default: .info
+        }
+        func logger(_ label: String) -> Logger { Logger(label: label, minimumLevel: level, sink: logSink) }
+        self.logger = logger("argusd")
+        startedAt = Date()
+        store = try FeedStore.open(dataDirectory: configuration.dataDirectory, configuration: configuration.feedStoreConfiguration)
+        let (key, source) = try APIKeyProvider.resolve(configured: configuration.apiKey, keyFile: configuration.resolvedAPIKeyFile)
+        apiKey = key
+        apiKeySource = source
+        models = ModelRegistry(loader: loader, stepSeconds: configuration.stepSeconds)
+        engine = InferenceEngine(store: store, models: models, debounceMilliseconds: configuration.tickDebounceMilliseconds,
+                                 logger: logger("inference"))
+        let models = self.models, engine = self.engine, daemonLogger = self.logger
+        training = try TrainingService(database: store.database, models: models, modelsDirectory: configuration.modelsDirectory,
+                                       settings: trainingSettings, logger: logger("training")) { folder in
+            do {
+                let loaded = try models.load(folder: folder)
+                daemonLogger.info("model_loaded", ["model": .string(loaded.name), "reason": "training completed"])
+                engine.runNow()
+            } catch {
+                daemonLogger.error("model_load_failed", ["path": .string(folder.path), "error": .string("\(error)")])
+            }
+        }
+        router = Router(context: BasicRequestContext.self, logger: logger("router"))
+        var serverConfiguration = HTTPServer.Configuration(host: configuration.host, port: configuration.port)
+        serverConfiguration.logger = logger("http")
+        server = try HTTPServer(configuration: serverConfiguration, responder: router,
+                                workerPool: WorkerPool(threadCount: configuration.workerThreads))
+        store.setTickHandler { [engine] event in engine.tick(event) }
+        addRoutes(accessLogger: logger("access"))
+    }
+
+    /// The bound port (after ``start()``).
+    public var port: Int? { server.port }
+
+    /// What `/status` calls the mode: `tft` when a verified model is serving, `no_model` otherwise.
+    public var mode: String { models.current == nil ? "no_model" : "tft" }
+
+    /// Loads the model (explicit `--model` must load; otherwise the newest folder in `models/` is tried and
+    /// the daemon starts without a model if none loads), starts listening and retention, and requests a
+    /// first inference run over the restored windows.
+    public func start() throws {
+        if let explicit = configuration.modelPath {
+            let loaded = try models.load(folder: explicit)
+            logger.info("model_loaded", ["model": .string(loaded.name), "path": .string(loaded.path.path)])
+        } else if let newest = ModelFolders.newest(in: configuration.modelsDirectory) {
+            do {
+                let loaded = try models.load(folder: newest)
+                logger.info("model_loaded", ["model": .string(loaded.name), "path": .string(loaded.path.path)])
+            } catch {
+                logger.error("model_load_failed", ["path": .string(newest.path), "error": .string("\(error)"),
+                                                   "consequence": "serving without a model: feed is accepted, predictions answer 503"])
+            }
+        } else {
+            logger.warning("no_model", ["models_dir": .string(configuration.modelsDirectory.path),
+                                        "consequence": "serving without a model: feed is accepted, predictions answer 503"])
+        }
+        try server.start()
+        store.startRetention()
+        logger.info("daemon_started", ["host": .string(configuration.host), "port": .int(server.port ?? configuration.port),
+                                       "data_dir": .string(configuration.dataDirectory.path), "mode": .string(mode),
+                                       "api_key_source": .string(apiKeySource.description),
+                                       "servers_tracked": .int(store.status().serversTracked)])
+        engine.requestRun()
+    }
+
+    /// Stops accepting requests, cancels training, waits for inference, closes the database.
+    public func shutdown() {
+        let first = stopped.withLock { s -> Bool in
+            if s { return false }
+            s = true
+            return true
+        }
+        guard first else { return }
+        server.shutdown(gracePeriod: .seconds(5))
+        store.setTickHandler(nil)
+        _ = training.cancel(wait: 30)
+        engine.drain()
+        store.close()
+        logger.info("daemon_stopped")
+    }
+
+    /// Blocks the caller until SIGINT or SIGTERM.
+    public static func waitForTerminationSignal() { TerminationSignal.wait() }
+
+    /// Blocks until SIGINT/SIGTERM, then shuts down gracefully.
+    public func runUntilTerminationSignal() {
+        TerminationSignal.wait()
+        logger.info("termination_signal")
+        shutdown()
+    }
+}

@@ -1,0 +1,33 @@
+import Foundation
+import HTTPServer
+
+/// `POST /feed/data` on the feed store: validation (422 with `loc`), all-or-nothing, committed to SQLite
+/// before the answer (docs/storage.md). Runs on the worker pool (it fsyncs).
+struct FeedRoutes: Sendable {
+    let store: FeedStore
+    let logger: Logger
+
+    func addRoutes(to group: RouterGroup<BasicRequestContext>) {
+        group.post("data", docs: OpenAPIOperation(
+            summary: "Feed metrics (all or nothing; durable before the response)", tags: ["feed"],
+            requestBody: OpenAPIBody("Feed records", schema: JSONSchema.object(["records": JSONSchema.array(of: ["type": "object"])],
+                                                                                  required: ["records"])),
+            responses: [
+                200: OpenAPIResponse("Accepted or warming up", example: ["status": "accepted", "records_received": 45, "tick": 1234,
+                                                                         "rolling_window_size": 2880, "warmup_complete": true]),
+                422: OpenAPIResponse("Validation error", schema: JSONSchema.validationError),
+            ])
+        ) { [store, logger] request, context in
+            do {
+                let response = try store.ingest(body: Data(request.body))
+                return .json(bytes: Array(response.jsonBody))
+            } catch let failure as FeedValidationFailure {
+                return .json(bytes: Array(failure.responseBody), status: .unprocessableEntity)
+            } catch {
+                logger.error("feed_commit_failed", ["request_id": .string(context.requestID), "error": .string("\(error)")])
+                throw HTTPError(.internalServerError, "Internal server error",
+                                extra: [("error", "Storage failure: the batch was not stored; retry it")])
+            }
+        }
+    }
+}
