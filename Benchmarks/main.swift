@@ -8,6 +8,7 @@ let rest = Array(arguments.dropFirst())
 
 switch name {
 case "tft": try TFTBenchmark.run(rest)
+case "training": try TrainingBenchmark.run(rest)
 case "http": try HTTPBenchmark.run(rest)
 default:
     print("""

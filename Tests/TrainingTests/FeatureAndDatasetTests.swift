@@ -36,9 +36,9 @@ import TFTCore
                 #expect(abs(y - raw.target![t * Td + k]) < 1e-3)
                 #expect(abs(raw.target![t * Td + k] - s.value(metric: spec.targetMetricIndices[t], step: 200 + k)) < 1e-4)
             }
-            // The center is the mean of the last 3 encoder values.
-            let m = spec.targetMetricIndices[t]
-            let c = (s.value(metric: m, step: 197) + s.value(metric: m, step: 198) + s.value(metric: m, step: 199)) / 3
+            // The center is the mean of the last `centerSteps` encoder values (the last value by default).
+            let m = spec.targetMetricIndices[t], k = spec.centerSteps
+            let c = (200 - k..<200).map { s.value(metric: m, step: $0) }.reduce(0, +) / Float(k)
             #expect(abs(c - n.center[t]) < 1e-4)
         }
         // Encoder inputs invert to the raw series (metric columns after the 12 static reals).

@@ -100,7 +100,7 @@ public struct FeatureSpec: Codable, Sendable, Equatable {
             MetricFeature(name: "back_close_wait", source: "back_close_wait", scaleFloor: 1, reference: 20),
         ],
         targets: ["cpu_pct", "mem_used_pct", "cpu_iowait_pct", "swap_used_pct", "disk_usage_pct", "load_average"],
-        known: knownFeatures, centerSteps: 3, inputClip: 30, minEncoderLength: 36, stepSeconds: 300,
+        known: knownFeatures, centerSteps: 1, inputClip: 30, minEncoderLength: 36, stepSeconds: 300,
         rule: ruleText)
 
     public init(metrics: [MetricFeature], targets: [String], known: [String], centerSteps: Int, inputClip: Float,
