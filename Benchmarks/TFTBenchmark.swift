@@ -7,19 +7,20 @@ enum TFTBenchmark {
     static func run(_ arguments: [String]) throws {
         let quick = arguments.contains("--quick")
         let withPeer = !arguments.contains("--no-peer")
-        let forwardRuns = quick ? 10 : 30
+        let runsFlag = arguments.firstIndex(of: "--runs").flatMap { Int(arguments[$0 + 1]) }
+        let forwardRuns = runsFlag ?? (quick ? 10 : 30)
         let trainSteps = quick ? 8 : 30
         let leakCalls = quick ? 1_000 : 10_000
         let config = TFTConfig.configA()
         let model = try TFTModel(config: config, seed: 1)
-        model.threads = 2
+        model.threads = Int(ProcessInfo.processInfo.environment["ARGUS_THREADS"] ?? "") ?? 2
         print("TFT benchmark, config A: hidden 32, 4 heads, hidden_continuous 8, encoder 288, horizon 96, 45 series, 7 quantiles")
         print("parameters: \(model.parameterCount) (pytorch-forecasting: 72,854)  threads: \(model.threads)")
 
         // Forward, batch 45.
         let inference = randomBatch(config, batchSize: 45, seed: 7)
         let trainOnly = arguments.contains("--train-only")
-        for _ in 0..<(trainOnly ? 0 : 3) { _ = try model.forward(inference, include: []) }
+        for _ in 0..<(trainOnly || runsFlag != nil ? 0 : 3) { _ = try model.forward(inference, include: []) }
         var times: [Double] = []
         let cpu0 = processCPUSeconds()
         for _ in 0..<(trainOnly ? 1 : forwardRuns) {

@@ -30,16 +30,40 @@ import Testing
         }, "LayerNorm")
     }
 
-    @Test(arguments: [Float(0), 0.3])
-    func gateAddNorm(dropout: Float) {
+    /// 9 features takes the generic path, 32 the register-resident one.
+    @Test(arguments: [(Float(0), 9), (0.3, 9), (0, 32), (0.3, 32)])
+    func gateAddNorm(dropout: Float, out: Int) {
         var layout = ParameterLayout()
-        let gan = GateAddNorm(&layout, "gate", in: 6, out: 9, dropout: true)
-        var check = GradientCheck(layout: layout, inputs: [randomValues(5 * 6, seed: 3), randomValues(5 * 9, seed: 4)])
+        let gan = GateAddNorm(&layout, "gate", in: 6, out: out, dropout: true)
+        var check = GradientCheck(layout: layout, inputs: [randomValues(5 * 6, seed: 3), randomValues(5 * out, seed: 4)])
         check.dropout = dropout
         expectClean(check.run { pass, x in
             let cache = gan.forward(x[0], skip: x[1], rows: 5, pass)
-            return (cache.y, 45, { dy, dx in gan.backward(cache, dy: dy, rows: 5, dx: dx[0], dskip: dx[1], pass) })
-        }, "GateAddNorm (GLU + AddNorm), dropout \(dropout)")
+            return (cache.y, 5 * out, { dy, dx in gan.backward(cache, dy: dy, rows: 5, dx: dx[0], dskip: dx[1], pass) })
+        }, "GateAddNorm (GLU + AddNorm), dropout \(dropout), \(out) features")
+    }
+
+    @Test func layerNormOf32FeaturesMatchesTheGenericPath() {
+        var layout = ParameterLayout()
+        let norm = LayerNorm(&layout, "norm", features: 32)
+        let params = ParameterBuffer(count: layout.count)
+        for i in 0..<layout.count { params.pointer[i] = 1 + 0.1 * Float(i % 7) }
+        let x = randomValues(3 * 32, seed: 21)
+        var fast = [Float](repeating: 0, count: 96), slow = [Float](repeating: 0, count: 96)
+        // Reference: two-pass LayerNorm in Double.
+        for r in 0..<3 {
+            let row = x[(r * 32)..<((r + 1) * 32)].map(Double.init)
+            let mean = row.reduce(0, +) / 32
+            let variance = row.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 32
+            for c in 0..<32 {
+                slow[r * 32 + c] = Float((row[c] - mean) / (variance + 1e-5).squareRoot()) * params.pointer[c] + params.pointer[32 + c]
+            }
+        }
+        x.withUnsafeBufferPointer { xp in fast.withUnsafeMutableBufferPointer { y in
+            Kernels.layerNormForward(xp.baseAddress!, rows: 3, cols: 32, gamma: params.pointer, beta: params.pointer + 32,
+                                     y: y.baseAddress!, xhat: nil, rstd: nil)
+        } }
+        #expect(worstMismatch(fast, slow, rtol: 1e-5, atol: 1e-5).ratio <= 1)
     }
 
     @Test(arguments: [(8, 32), (1, 8), (5, 3), (6, 6)])

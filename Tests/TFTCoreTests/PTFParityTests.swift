@@ -41,6 +41,9 @@ import Testing
             let m = worstMismatch(mineW, f.tensor(key).values, rtol: 1e-4, atol: 1e-6)
             #expect(m.ratio <= 1, "\(key) differs at \(m.index)")
         }
+        // The inference path (fused kernels, no caches) gives the same forecasts.
+        let inference = try model.forward(batch, include: [])
+        #expect(worstMismatch(inference.prediction, out.prediction, rtol: 1e-5, atol: 1e-5).ratio <= 1)
         let refLoss = f.tensor("loss").values[0]
         #expect(abs(loss - refLoss) <= 1e-4 * abs(refLoss), "loss \(loss) vs \(refLoss)")
 

@@ -45,27 +45,33 @@ struct GateAddNorm {
         let n = outFeatures
         let gates = arena.alloc(rows * 2 * n)
         fc.forward(input, rows: rows, into: gates, pass)
-        // Gate, residual and LayerNorm row by row, so each row's sum is still in L1 when it is normalised.
-        let sum = arena.alloc(rows * n)
+        // Gate, residual and LayerNorm row by row, so each row's sum never leaves the registers (n = 32)
+        // or L1 (other sizes) before it is normalised.
         let y = arena.alloc(rows * n)
         let ln = pass.g != nil ? LayerNorm.Cache(xhat: arena.alloc(rows * n), rstd: arena.alloc(rows)) : nil
         let gamma = pass.w + norm.gamma, beta = pass.w + norm.beta
-        for r in 0..<rows {
-            let gr = gates + r * 2 * n, sr = sum + r * n, kr = skip + r * n
-            var c = 0
-            while c + 8 <= n {
-                let s = Kernels.sigmoid(Kernels.load(gr + n + c))
-                Kernels.store(s, gr + n + c)
-                Kernels.store(Kernels.load(gr + c) * s + Kernels.load(kr + c), sr + c)
-                c += 8
+        if n == 32 {
+            for r in 0..<rows {
+                let gr = gates + r * 64, kr = skip + r * 32
+                @inline(__always) func lane(_ c: Int) -> Vec8 {
+                    let s = Kernels.sigmoid(Kernels.load(gr + 32 + c))
+                    Kernels.store(s, gr + 32 + c)
+                    return Kernels.load(gr + c) * s + Kernels.load(kr + c)
+                }
+                Kernels.layerNormRow32(lane(0), lane(8), lane(16), lane(24), gamma: gamma, beta: beta, y: y + r * 32,
+                                       xhat: ln.map { $0.xhat + r * 32 }, rstd: ln.map { $0.rstd + r })
             }
-            while c < n {
+            return Cache(input: input, mask: mask, gates: gates, ln: ln, y: y)
+        }
+        let sum = arena.alloc(n)
+        for r in 0..<rows {
+            let gr = gates + r * 2 * n, kr = skip + r * n
+            for c in 0..<n {
                 let s = Kernels.sigmoid(gr[n + c])
                 gr[n + c] = s
-                sr[c] = gr[c] * s + kr[c]
-                c += 1
+                sum[c] = gr[c] * s + kr[c]
             }
-            Kernels.layerNormForward(sr, rows: 1, cols: n, gamma: gamma, beta: beta, y: y + r * n,
+            Kernels.layerNormForward(sum, rows: 1, cols: n, gamma: gamma, beta: beta, y: y + r * n,
                                      xhat: ln.map { $0.xhat + r * n }, rstd: ln.map { $0.rstd + r })
         }
         return Cache(input: input, mask: mask, gates: gates, ln: ln, y: y)

@@ -73,6 +73,14 @@ enum Kernels {
         _ x: UnsafePointer<Float>, rows: Int, cols: Int, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
         y: UnsafeMutablePointer<Float>, xhat: UnsafeMutablePointer<Float>?, rstd: UnsafeMutablePointer<Float>?
     ) {
+        if cols == 32 {
+            for r in 0..<rows {
+                let xr = x + r * 32
+                layerNormRow32(load(xr), load(xr + 8), load(xr + 16), load(xr + 24), gamma: gamma, beta: beta,
+                               y: y + r * 32, xhat: xhat.map { $0 + r * 32 }, rstd: rstd.map { $0 + r })
+            }
+            return
+        }
         let inv = 1 / Float(cols)
         for r in 0..<rows {
             let xr = x + r * cols, yr = y + r * cols

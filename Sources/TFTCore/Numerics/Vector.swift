@@ -16,11 +16,10 @@ extension Kernels {
     @inline(__always) static func exp(_ v: Vec8) -> Vec8 {
         var x = v.replacing(with: -87.3, where: v .< -87.3)
         x = x.replacing(with: 88.3, where: x .> 88.3)
-        let t = x * 1.442_695_04 + 12_582_912
+        let t = x * 1.442_695_04 + 12_582_912   // 1.5·2²³ rounds k into the low mantissa bits
         let k = t - 12_582_912
         let r = x - k * 0.693_359_375 + k * 2.121_944_4e-4
-        var p = Vec8(repeating: 1.987_569_15e-4)
-        p = p * r + 1.398_199_95e-3
+        var p = Vec8(repeating: 1.987_569_15e-4) * r + 1.398_199_95e-3
         p = p * r + 8.333_451_9e-3
         p = p * r + 4.166_579_59e-2
         p = p * r + 1.666_666_55e-1
@@ -81,5 +80,25 @@ extension Kernels {
         let v = Vec8(repeating: a)
         while i + 8 <= n { store(load(p + i) * v, p + i); i += 8 }
         while i < n { p[i] *= a; i += 1 }
+    }
+
+    /// LayerNorm of one 32-wide row held in four registers (the TFT's hidden size in config A):
+    /// no memory round trip between the sum, the statistics and the output.
+    @inline(__always)
+    static func layerNormRow32(_ x0: Vec8, _ x1: Vec8, _ x2: Vec8, _ x3: Vec8, gamma: UnsafePointer<Float>,
+                               beta: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+                               xhat: UnsafeMutablePointer<Float>?, rstd: UnsafeMutablePointer<Float>?) {
+        let mean = Vec8(repeating: ((x0 + x1) + (x2 + x3)).sum() * (1 / 32))
+        let d0 = x0 - mean, d1 = x1 - mean, d2 = x2 - mean, d3 = x3 - mean
+        let variance = ((d0 * d0 + d1 * d1) + (d2 * d2 + d3 * d3)).sum() * (1 / 32)
+        let rs = 1 / (variance + layerNormEpsilon).squareRoot()
+        let r = Vec8(repeating: rs)
+        let h0 = d0 * r, h1 = d1 * r, h2 = d2 * r, h3 = d3 * r
+        if let xhat { store(h0, xhat); store(h1, xhat + 8); store(h2, xhat + 16); store(h3, xhat + 24) }
+        rstd?.pointee = rs
+        store(h0 * load(gamma) + load(beta), y)
+        store(h1 * load(gamma + 8) + load(beta + 8), y + 8)
+        store(h2 * load(gamma + 16) + load(beta + 16), y + 16)
+        store(h3 * load(gamma + 24) + load(beta + 24), y + 24)
     }
 }
