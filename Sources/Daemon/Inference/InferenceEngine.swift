@@ -34,6 +34,9 @@ public final class InferenceEngine: Sendable {
         var lastRunAt: Date?
     }
     private let state = Mutex(State())
+    /// Called on the engine's queue with every published snapshot (the history recorder).
+    private let snapshotObservers = Mutex<[@Sendable (Snapshot) -> Void]>([])
+    public func onSnapshot(_ observer: @escaping @Sendable (Snapshot) -> Void) { snapshotObservers.withLock { $0.append(observer) } }
 
     public init(store: FeedStore, models: ModelRegistry, scorer: RiskScorer = RiskScorer(),
                 debounceMilliseconds: Int = 200, maxBatch: Int = 256, logger: Logger = Logger(label: "inference")) {
@@ -89,6 +92,7 @@ public final class InferenceEngine: Sendable {
                 s.lastError = nil
                 if let snapshot { s.latest = snapshot }
             }
+            if let snapshot { for observer in snapshotObservers.withLock({ $0 }) { observer(snapshot) } }
             if let snapshot {
                 logger.info("inference_tick", ["tick": .int(Int(snapshot.tick)), "servers": .int(snapshot.servers.count),
                                                "alerts": .int(snapshot.alerts.count),

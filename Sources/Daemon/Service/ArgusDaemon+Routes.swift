@@ -23,6 +23,8 @@ extension ArgusDaemon {
         predictions.addAlertRoutes(to: router.group("/alerts", middleware: [
             auth, RateLimitMiddleware(limit: configuration.predictionsRateLimit, per: .seconds(60)),
         ]))
+        ExplainRoutes(service: explain).addRoutes(to: router.group("", middleware: [auth, RateLimitMiddleware(limit: configuration.predictionsRateLimit, per: .seconds(60))]))
+        HistoryRoutes(store: history).addRoutes(to: router.group("", middleware: [auth, RateLimitMiddleware(limit: configuration.predictionsRateLimit, per: .seconds(60))]))
         let admin = AdminRoutes(daemon: self)
         admin.addReadRoutes(to: router.group("/admin", middleware: [auth]))
         admin.addWriteRoutes(to: router.group("/admin", middleware: [

@@ -22,6 +22,8 @@ public final class ArgusDaemon: Sendable {
     public let server: HTTPServer
     public let apiKeySource: APIKeySource
     public let startedAt: Date
+    public let history: HistoryStore
+    public let explain: ExplainService
     let logger: Logger
     let apiKey: String
     private let stopped = Mutex(false)
@@ -64,6 +66,9 @@ public final class ArgusDaemon: Sendable {
         server = try HTTPServer(configuration: serverConfiguration, responder: router,
                                 workerPool: WorkerPool(threadCount: configuration.workerThreads))
         store.setTickHandler { [engine] event in engine.tick(event) }
+        history = try HistoryStore(database: store.database)
+        explain = ExplainService(store: store, models: models, engine: engine)
+        engine.onSnapshot { [history] snapshot in _ = try? history.record(HistoryTick(snapshot: snapshot)) }
         addRoutes(accessLogger: logger("access"))
     }
 
@@ -94,6 +99,7 @@ public final class ArgusDaemon: Sendable {
         }
         try server.start()
         store.startRetention()
+        history.startRetention()
         logger.info("daemon_started", ["host": .string(configuration.host), "port": .int(server.port ?? configuration.port),
                                        "data_dir": .string(configuration.dataDirectory.path), "mode": .string(mode),
                                        "api_key_source": .string(apiKeySource.description),
@@ -111,6 +117,7 @@ public final class ArgusDaemon: Sendable {
         guard first else { return }
         server.shutdown(gracePeriod: .seconds(5))
         store.setTickHandler(nil)
+        history.stopRetention()
         _ = training.cancel(wait: 30)
         engine.drain()
         store.close()
