@@ -128,7 +128,8 @@ import TFTCore
     @Test func cliRefusesTooLittleData() throws {
         // The argusd binary sits next to the test bundle when SwiftPM built it.
         let dir = Bundle.main.bundleURL.deletingLastPathComponent()
-        let candidates = [dir, dir.deletingLastPathComponent(), Bundle(for: Marker.self).bundleURL.deletingLastPathComponent()]
+        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let candidates = [exe, Bundle.main.bundleURL, dir, Bundle(for: Marker.self).bundleURL.deletingLastPathComponent()]
         guard let bin = candidates.map({ $0.appendingPathComponent("argusd") }).first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
             return   // binary not built in this configuration; the library refusal is tested above
         }
@@ -144,7 +145,7 @@ import TFTCore
         p.waitUntilExit()
         let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(p.terminationStatus == 1)
-        #expect(text.contains("not enough data: need at least 661 steps (55.1 h at 300 s)"))
+        #expect(text.contains("not enough data: need at least 481 steps (40.1 h at 300 s)"))
         #expect(TrainingFixtures.contents(out).isEmpty)
     }
 
