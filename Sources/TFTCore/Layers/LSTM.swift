@@ -115,7 +115,23 @@ struct LSTM {
                 let dhb = dh + b * H, dcb = dc + b * H
                 let cell = cache.cells + row * H, pc = cache.previousC + row * H
                 let dout = doutput.map { $0 + row * H }
-                for j in 0..<H {
+                var j = 0
+                if let dout {
+                    while j + 8 <= H {
+                        let i = Kernels.load(z + j), f = Kernels.load(z + H + j)
+                        let g = Kernels.load(z + 2 * H + j), o = Kernels.load(z + 3 * H + j)
+                        let tc = Kernels.tanh(Kernels.load(cell + j))
+                        let dhj = Kernels.load(dhb + j) + Kernels.load(dout + j)
+                        let dcj = Kernels.load(dcb + j) + dhj * o * (1 - tc * tc)
+                        Kernels.store(dcj * g * i * (1 - i), d + j)
+                        Kernels.store(dcj * Kernels.load(pc + j) * f * (1 - f), d + H + j)
+                        Kernels.store(dcj * i * (1 - g * g), d + 2 * H + j)
+                        Kernels.store(dhj * tc * o * (1 - o), d + 3 * H + j)
+                        Kernels.store(dcj * f, dcb + j)
+                        j += 8
+                    }
+                }
+                while j < H {
                     let i = z[j], f = z[H + j], g = z[2 * H + j], o = z[3 * H + j]
                     let tc = Kernels.tanh(cell[j])
                     let dhj = dhb[j] + (dout?[j] ?? 0)
@@ -125,6 +141,7 @@ struct LSTM {
                     d[2 * H + j] = dcj * i * (1 - g * g)
                     d[3 * H + j] = dhj * tc * o * (1 - o)
                     dcb[j] = dcj * f
+                    j += 1
                 }
             }
             // dh_{t−1} = dz_t W_hh for samples still inside their sequence; the others carry dh unchanged.
