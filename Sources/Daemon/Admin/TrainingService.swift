@@ -93,35 +93,51 @@ public final class TrainingService: Sendable {
     public func start(epochs: Int, incremental requested: Bool) throws -> (id: String, incremental: Bool) {
         guard (1...1_000).contains(epochs) else { throw StartError.invalid("epochs must be in 1…1000") }
         let now = Date()
-        let id = "train_" + ModelFolders.stamp(now)
+        let base = "train_" + ModelFolders.stamp(now)
         // Claim the slot first so two concurrent triggers cannot both start.
-        try current.withLock { state in
+        let previous = try current.withLock { state -> Status in
             if state.status.active { throw StartError.alreadyRunning(id: state.status.id ?? "") }
-            var status = Status(active: true, id: id, state: "preparing")
+            let previous = state.status
+            var status = Status(active: true, id: base, state: "preparing")
             status.totalEpochs = epochs
             status.startedAt = now
             state = (status, CancellationToken(), DispatchSemaphore(value: 0))
+            return previous
         }
         let served = models.current
         let incremental = requested && served != nil
         let prepared: TrainingRun
+        let row: TrainingRunsTable.Row
         do {
-            prepared = try makeRun(epochs: epochs, from: incremental ? served : nil, shapeOf: served)
-            _ = try prepared.prepare()   // refuses now (422) rather than failing in the background
+            do {
+                prepared = try makeRun(epochs: epochs, from: incremental ? served : nil, shapeOf: served)
+                _ = try prepared.prepare()   // refuses now (422) rather than failing in the background
+            } catch {
+                let text = (error as? TrainingError).map(\.description) ?? "\(error)"
+                throw StartError.insufficientData("Cannot train on the collected data: \(text)")
+            }
+            row = try database.write { c -> TrainingRunsTable.Row in
+                // Two triggers in the same second get train_…_2, _3, ….
+                var unique = base, n = 2
+                while try c.scalar("SELECT 1 FROM training_runs WHERE id = ?", [.text(unique)]) != nil { unique = "\(base)_\(n)"; n += 1 }
+                let row = TrainingRunsTable.Row(id: unique, startedAt: now.timeIntervalSince1970, status: "running", epochs: epochs,
+                                                epochsRun: 0, incremental: incremental, parentModel: incremental ? served?.name : nil,
+                                                servers: Set(prepared.series.map(\.name)).count)
+                try TrainingRunsTable.insert(row, on: c)
+                return row
+            }
         } catch {
+            // Release the slot: nothing runs; the last job's status stays visible.
             current.withLock { state in
-                state.status = Status(active: false, id: state.status.id, state: "idle")
+                state.status = previous
                 state.done?.signal()
                 state.token = nil
             }
-            let text = (error as? TrainingError).map(\.description) ?? "\(error)"
-            throw StartError.insufficientData("Cannot train on the collected data: \(text)")
+            throw error
         }
-        let row = TrainingRunsTable.Row(id: id, startedAt: now.timeIntervalSince1970, status: "running", epochs: epochs,
-                                        epochsRun: 0, incremental: incremental, parentModel: incremental ? served?.name : nil,
-                                        servers: Set(prepared.series.map(\.name)).count)
-        try database.write { try TrainingRunsTable.insert(row, on: $0) }
+        let id = row.id
         current.withLock { state in
+            state.status.id = id
             state.status.state = "running"
             state.status.incremental = incremental
         }
