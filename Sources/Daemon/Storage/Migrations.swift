@@ -71,7 +71,7 @@ public struct Migrator: Sendable {
 /// snapshots, risk samples, training runs, …) at the end with the next version number; never edit one that
 /// has shipped. Documented in `docs/storage.md`.
 public enum ArgusMigrations {
-    public static let all: [Migration] = [feedCore, HistorySchema.migration(version: 2)]
+    public static let all: [Migration] = [feedCore, HistorySchema.migration(version: 2), TrainingRunsTable.migration(version: 3)]
 
     /// v1: feed storage — per-server step buckets, the server list, and key/value metadata.
     static let feedCore = Migration(version: 1, name: "feed core", sql: """
