@@ -51,14 +51,18 @@ struct GateAddNorm {
         let ln = pass.g != nil ? LayerNorm.Cache(xhat: arena.alloc(rows * n), rstd: arena.alloc(rows)) : nil
         let gamma = pass.w + norm.gamma, beta = pass.w + norm.beta
         if n == 32 {
+            // The backward pass needs σ(b); inference does not store it.
+            let keepGates = ln != nil
             for r in 0..<rows {
                 let gr = gates + r * 64, kr = skip + r * 32
-                @inline(__always) func lane(_ c: Int) -> Vec8 {
-                    let s = Kernels.sigmoid(Kernels.load(gr + 32 + c))
-                    Kernels.store(s, gr + 32 + c)
-                    return Kernels.load(gr + c) * s + Kernels.load(kr + c)
+                let s0 = Kernels.sigmoid(Kernels.load(gr + 32)), s1 = Kernels.sigmoid(Kernels.load(gr + 40))
+                let s2 = Kernels.sigmoid(Kernels.load(gr + 48)), s3 = Kernels.sigmoid(Kernels.load(gr + 56))
+                if keepGates {
+                    Kernels.store(s0, gr + 32); Kernels.store(s1, gr + 40); Kernels.store(s2, gr + 48); Kernels.store(s3, gr + 56)
                 }
-                Kernels.layerNormRow32(lane(0), lane(8), lane(16), lane(24), gamma: gamma, beta: beta, y: y + r * 32,
+                Kernels.layerNormRow32(Kernels.load(gr) * s0 + Kernels.load(kr), Kernels.load(gr + 8) * s1 + Kernels.load(kr + 8),
+                                       Kernels.load(gr + 16) * s2 + Kernels.load(kr + 16), Kernels.load(gr + 24) * s3 + Kernels.load(kr + 24),
+                                       gamma: gamma, beta: beta, y: y + r * 32,
                                        xhat: ln.map { $0.xhat + r * 32 }, rstd: ln.map { $0.rstd + r })
             }
             return Cache(input: input, mask: mask, gates: gates, ln: ln, y: y)

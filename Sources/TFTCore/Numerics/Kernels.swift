@@ -89,7 +89,7 @@ enum Kernels {
             var acc = Vec8(), c = 0
             let m8 = Vec8(repeating: mean)
             while c + 8 <= cols { let d = load(xr + c) - m8; acc += d * d; c += 8 }
-            variance = acc.sum()
+            variance = hsum(acc)
             while c < cols { let d = xr[c] - mean; variance += d * d; c += 1 }
             variance *= inv
             let rs = 1 / (variance + layerNormEpsilon).squareRoot()
@@ -127,7 +127,7 @@ enum Kernels {
                 let d = load(dyr + c) * load(gamma + c)
                 aD += d; aDH += d * load(hr + c); c += 8
             }
-            var sumD = aD.sum(), sumDH = aDH.sum()
+            var sumD = hsum(aD), sumDH = hsum(aDH)
             while c < cols { let d = dyr[c] * gamma[c]; sumD += d; sumDH += d * hr[c]; c += 1 }
             let meanD = sumD * inv, meanDH = sumDH * inv, rs = rstd[r]
             c = 0

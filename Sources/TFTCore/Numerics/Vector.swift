@@ -38,12 +38,19 @@ extension Kernels {
         (exp(v) - 1).replacing(with: v, where: v .> 0)
     }
 
+    /// Horizontal sum of the 8 lanes by halving (`SIMD.sum()` is a lane-by-lane loop).
+    @inline(__always) static func hsum(_ v: Vec8) -> Float {
+        let a = v.lowHalf + v.highHalf
+        let b = a.lowHalf + a.highHalf
+        return b[0] + b[1]
+    }
+
     /// Σ p[0..<n] with two vector accumulators.
     @inline(__always) static func sum(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
         var a = Vec8(), b = Vec8(), i = 0
         while i + 16 <= n { a += load(p + i); b += load(p + i + 8); i += 16 }
         if i + 8 <= n { a += load(p + i); i += 8 }
-        var s = (a + b).sum()
+        var s = hsum(a + b)
         while i < n { s += p[i]; i += 1 }
         return s
     }
@@ -60,7 +67,7 @@ extension Kernels {
         var a = Vec8(), b = Vec8(), i = 0
         while i + 16 <= n { a += load(x + i) * load(y + i); b += load(x + i + 8) * load(y + i + 8); i += 16 }
         if i + 8 <= n { a += load(x + i) * load(y + i); i += 8 }
-        var s = (a + b).sum()
+        var s = hsum(a + b)
         while i < n { s += x[i] * y[i]; i += 1 }
         return s
     }
@@ -70,7 +77,7 @@ extension Kernels {
         var acc = Vec8(), i = 0
         let s = Vec8(repeating: shift)
         while i + 8 <= n { let e = exp(load(p + i) - s); store(e, p + i); acc += e; i += 8 }
-        var total = acc.sum()
+        var total = hsum(acc)
         while i < n { let e = exp(p[i] - shift); p[i] = e; total += e; i += 1 }
         return total
     }
@@ -88,9 +95,9 @@ extension Kernels {
     static func layerNormRow32(_ x0: Vec8, _ x1: Vec8, _ x2: Vec8, _ x3: Vec8, gamma: UnsafePointer<Float>,
                                beta: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
                                xhat: UnsafeMutablePointer<Float>?, rstd: UnsafeMutablePointer<Float>?) {
-        let mean = Vec8(repeating: ((x0 + x1) + (x2 + x3)).sum() * (1 / 32))
+        let mean = Vec8(repeating: hsum((x0 + x1) + (x2 + x3)) * (1 / 32))
         let d0 = x0 - mean, d1 = x1 - mean, d2 = x2 - mean, d3 = x3 - mean
-        let variance = ((d0 * d0 + d1 * d1) + (d2 * d2 + d3 * d3)).sum() * (1 / 32)
+        let variance = hsum((d0 * d0 + d1 * d1) + (d2 * d2 + d3 * d3)) * (1 / 32)
         let rs = 1 / (variance + layerNormEpsilon).squareRoot()
         let r = Vec8(repeating: rs)
         let h0 = d0 * r, h1 = d1 * r, h2 = d2 * r, h3 = d3 * r
