@@ -75,6 +75,19 @@ struct ResampleNorm {
         }
         let gate = arena.alloc(n)
         for c in 0..<n { gate[c] = 2 * Kernels.sigmoid(pass.w[mask + c]) }
+        if n == 32 {
+            // Scale and normalise each row in registers.
+            let y = arena.alloc(rows * n)
+            let ln = pass.g != nil ? LayerNorm.Cache(xhat: arena.alloc(rows * n), rstd: arena.alloc(rows)) : nil
+            let g0 = Kernels.load(gate), g1 = Kernels.load(gate + 8), g2 = Kernels.load(gate + 16), g3 = Kernels.load(gate + 24)
+            for r in 0..<rows {
+                let xr = resampled + r * 32
+                Kernels.layerNormRow32(Kernels.load(xr) * g0, Kernels.load(xr + 8) * g1, Kernels.load(xr + 16) * g2,
+                                       Kernels.load(xr + 24) * g3, gamma: pass.w + norm.gamma, beta: pass.w + norm.beta,
+                                       y: y + r * 32, xhat: ln.map { $0.xhat + r * 32 }, rstd: ln.map { $0.rstd + r })
+            }
+            return Cache(input: x, resampled: resampled, ln: ln, y: y)
+        }
         let scaled = arena.alloc(rows * n)
         for r in 0..<rows {
             let sr = scaled + r * n, xr = resampled + r * n
