@@ -131,7 +131,8 @@ import Testing
         let tables = try db.write { c throws in
             try c.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") { $0.string(0) ?? "" }
         }
-        #expect(tables == ["meta", "metrics", "servers"])
+        // The feed's tables are there; later migrations (history, training runs) add their own.
+        #expect(Set(["meta", "metrics", "servers"]).isSubset(of: Set(tables)))
         let version = try db.write { try $0.pragma("user_version")?.int64 }
         #expect(version == Int64(ArgusMigrations.all.count))
     }
