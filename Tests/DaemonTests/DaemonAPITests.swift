@@ -59,6 +59,10 @@ import Training
             #expect(detail.contains { ($0["loc"] as? [Any]).map { "\($0)" } == "\(loc)" }, "\(loc) not in \(reply.text)")
             #expect(detail.allSatisfy { $0["msg"] is String && $0["type"] is String })
         }
+        // Oversized batch (more than 10,000 records): refused before anything is stored.
+        let oversized = try d.post("/feed/data", Feed.body(Array(repeating: good, count: 10_001)))
+        #expect((400..<500).contains(oversized.status), "\(oversized.status)")
+        #expect(oversized.object["detail"] != nil)
         let status = try d.get("/status", key: nil)
         #expect(status.object["servers_tracked"] as? Int == 0)
         #expect(status.object["total_records"] as? Int == 0)

@@ -48,6 +48,7 @@ public final class ArgusDaemon: Sendable {
         apiKeySource = source
         models = ModelRegistry(loader: loader, stepSeconds: configuration.stepSeconds)
         engine = InferenceEngine(store: store, models: models, debounceMilliseconds: configuration.tickDebounceMilliseconds,
+                                 maxBatch: configuration.inferenceBatchSize,
                                  logger: logger("inference"))
         let models = self.models, engine = self.engine, daemonLogger = self.logger
         training = try TrainingService(database: store.database, models: models, modelsDirectory: configuration.modelsDirectory,
@@ -63,6 +64,8 @@ public final class ArgusDaemon: Sendable {
         router = Router(context: BasicRequestContext.self, logger: logger("router"))
         var serverConfiguration = HTTPServer.Configuration(host: configuration.host, port: configuration.port)
         serverConfiguration.logger = logger("http")
+        // A full feed batch (10,000 records, ~500 bytes each as JSON) must fit; the HTTP default is 2 MiB.
+        serverConfiguration.parserLimits.maxBodyBytes = configuration.maxBodyBytes
         server = try HTTPServer(configuration: serverConfiguration, responder: router,
                                 workerPool: WorkerPool(threadCount: configuration.workerThreads))
         store.setTickHandler { [engine] event in engine.tick(event) }

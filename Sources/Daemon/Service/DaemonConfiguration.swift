@@ -34,6 +34,10 @@ public struct DaemonConfiguration: Sendable {
     public var corsOrigins: [String] = []
     /// Minimum log level on stderr.
     public var logLevel = "info"
+    /// Servers per forward call; bounds the model's scratch memory on large fleets.
+    public var inferenceBatchSize = 64
+    /// Largest request body (a 10,000-record feed batch is ~5 MB of JSON). Larger → 413.
+    public var maxBodyBytes = 16 * 1024 * 1024
     /// Threads answering blocking handlers.
     public var workerThreads = 8
     /// Write generated/loaded API key notices on stdout (the CLI does; tests do not).
@@ -61,6 +65,7 @@ public struct DaemonConfiguration: Sendable {
         public static let cors = "ARGUS_CORS_ORIGINS"
         public static let logLevel = "ARGUS_LOG_LEVEL"
         public static let workers = "ARGUS_WORKER_THREADS"
+        public static let inferenceBatch = "ARGUS_INFERENCE_BATCH"
     }
 
     /// A configuration error names the source (flag or variable) and the bad value.
@@ -106,6 +111,7 @@ public struct DaemonConfiguration: Sendable {
         if let v = try int("rate-admin", Env.adminRate, 1...1_000_000) { c.adminRateLimit = v }
         if let v = try int("debounce-ms", Env.debounce, 0...60_000) { c.tickDebounceMilliseconds = v }
         if let v = try int("workers", Env.workers, 1...256) { c.workerThreads = v }
+        if let v = try int("inference-batch", Env.inferenceBatch, 1...100_000) { c.inferenceBatchSize = v }
         if let v = environment[Env.apiKey], !v.isEmpty { c.apiKey = v }
         if let (v, _) = pick("api-key-file", Env.apiKeyFile) { c.apiKeyFile = URL(fileURLWithPath: v) }
         if let (v, _) = pick("cors", Env.cors) {
