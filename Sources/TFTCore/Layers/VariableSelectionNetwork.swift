@@ -123,7 +123,15 @@ struct VariableSelectionNetwork {
             let n = min(Self.tileRows, rows - start)
             for (i, t) in transforms.enumerated() {
                 let tp = pass.tilePass(tag: i, tile: tile)
-                let y = t.forward(embedded[i] + start * embeddings[i].size, rows: n, tp).y
+                let y: UnsafeMutablePointer<Float>
+                if pass.g == nil, case .grn(let grn) = t, grn.context == nil,
+                   case .continuous(let column, let weight, let bias, _) = embeddings[i] {
+                    let x = tp.arena.alloc(n)
+                    for r in 0..<n { x[r] = cont[map.source(start + r) * contColumns + column] }
+                    y = grn.forwardScalarInput(x, rows: n, prescalerWeight: pass.w + weight, prescalerBias: pass.w + bias, tp)
+                } else {
+                    y = t.forward(embedded[i] + start * embeddings[i].size, rows: n, tp).y
+                }
                 for r in 0..<n {
                     Kernels.axpy(weights[(start + r) * v + i], y + r * hidden, into: output + (start + r) * hidden, count: hidden)
                 }
