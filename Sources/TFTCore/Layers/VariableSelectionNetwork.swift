@@ -122,9 +122,10 @@ struct VariableSelectionNetwork {
         for start in stride(from: 0, to: rows, by: Self.tileRows) {
             let n = min(Self.tileRows, rows - start)
             for (i, t) in transforms.enumerated() {
-                let tp = pass.tilePass(tag: i, tile: tile)
+                // No caches here: training recomputes the tile (same dropout stream) in the backward pass.
+                let tp = pass.tilePass(tag: i, tile: tile, gradients: false)
                 let y: UnsafeMutablePointer<Float>
-                if pass.g == nil, case .grn(let grn) = t, grn.context == nil,
+                if case .grn(let grn) = t, grn.context == nil,
                    case .continuous(let column, let weight, let bias, _) = embeddings[i] {
                     let x = tp.arena.alloc(n)
                     for r in 0..<n { x[r] = cont[map.source(start + r) * contColumns + column] }

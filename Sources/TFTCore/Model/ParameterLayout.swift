@@ -78,10 +78,12 @@ final class Pass {
 
     /// A pass over one tile that allocates from `scratch` and draws dropout masks from a stream fixed
     /// by `(tag, tile)`, so a recomputation reproduces the forward pass exactly.
-    func tilePass(tag: Int, tile: Int) -> Pass {
+    /// `gradients: false` gives a pass that keeps no caches (a forward whose tile is recomputed later).
+    func tilePass(tag: Int, tile: Int, gradients: Bool = true) -> Pass {
         scratch.reset()
         let seed = tileSeed ^ (UInt64(tag) &* 0x9E37_79B9_7F4A_7C15) ^ (UInt64(tile) &* 0xC2B2_AE3D_27D4_EB4F)
-        return Pass(weights: w, gradients: g, arena: scratch, scratch: scratch, dropout: dropout, rng: RNG(seed: seed))
+        return Pass(weights: w, gradients: gradients ? g : nil, arena: scratch, scratch: scratch, dropout: dropout,
+                    rng: RNG(seed: seed))
     }
 
     var training: Bool { dropout > 0 }
