@@ -35,11 +35,8 @@ struct ExplainTests {
                                embeddingSizes: ["g": .init(cardinality: 1, dimension: 1)])
         let model = try TFTModel(config: config, seed: 3)
         let adam = AdamOptimizer(parameterCount: model.parameterCount, learningRate: 1e-2)
-        var rng = SplitMix(seed: 11)
-        func normal() -> Float {
-            let u1 = Float(rng.next() % 1_000_000 + 1) / 1_000_001, u2 = Float(rng.next() % 1_000_000) / 1_000_000
-            return (-2 * log(u1)).squareRoot() * cos(2 * Float.pi * u2)
-        }
+        var rng = RNG(seed: 11)
+        func normal() -> Float { rng.normal() }
         for step in 0..<250 {
             let batch = oneInputBatch(size: 32, normal: normal)
             _ = try model.lossAndGradients(batch, training: false, seed: UInt64(step), include: [])
@@ -72,11 +69,8 @@ struct ExplainTests {
     @Test("a TFT whose target depends on one input: the Shapley attribution of its re-runs ranks that input first")
     func knownAnswerRanksTheInputFirst() throws {
         let model = try Self.trainedOneInputModel()
-        var rng = SplitMix(seed: 99)
-        func normal() -> Float {
-            let u1 = Float(rng.next() % 1_000_000 + 1) / 1_000_001, u2 = Float(rng.next() % 1_000_000) / 1_000_000
-            return (-2 * log(u1)).squareRoot() * cos(2 * Float.pi * u2)
-        }
+        var rng = RNG(seed: 99)
+        func normal() -> Float { rng.normal() }
         // One window whose x1 ends far from its baseline (0), with noisy x0 and x2.
         let window = Self.oneInputBatch(size: 1, normal: normal, fixed: [0, 0.2, -0.1, 0.3, 0.5, 1.6, 1.8, 2.0])
         let Te = 8, T = 10

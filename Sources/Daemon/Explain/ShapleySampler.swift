@@ -1,3 +1,4 @@
+import TFTCore
 /// Shapley values of `n` players for a value function evaluated in batches of coalitions.
 ///
 /// - **Exact** when all `2ⁿ` coalitions fit in the budget: φᵢ = Σ_S |S|!(n−|S|−1)!/n! · (v(S∪{i}) − v(S)).
@@ -59,7 +60,7 @@ public enum ShapleySampler {
         }
         var pairs = max(1, (budget - 2) / max(n - 1, 1) / 2)
         if n == 1 { pairs = 1 }
-        var rng = SplitMix(seed: seed)
+        var rng = RNG(seed: seed)
         var permutations: [[Int]] = []
         for _ in 0..<pairs {
             var p = Array(0..<n)
@@ -85,18 +86,5 @@ public enum ShapleySampler {
         let count = Double(permutations.count)
         return Result(values: phi.map { $0 / count }, baselineValue: cache[0]!, fullValue: cache[full]!,
                       evaluations: cache.count, exact: false, permutations: permutations.count)
-    }
-}
-
-/// SplitMix64: a tiny deterministic generator for permutation sampling.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
