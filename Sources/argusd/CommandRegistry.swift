@@ -6,6 +6,7 @@ enum CommandRegistry {
         TrainCommand.self,
         EvaluateCommand.self,
         SimulateCommand.self,
+        EvaluateAlertsCommand.self,
     ]
 
     static func find(_ name: String) -> (any Command.Type)? {
