@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "HTTPServer", dependencies: ["CLinux", "COpenSSL"]),
         .target(name: "Daemon", dependencies: ["TFTCore", "Training", "HTTPServer", "CSQLite", "COpenSSL"]),
         .executableTarget(name: "argusd", dependencies: ["Daemon", "Training", "TFTCore"]),
-        .executableTarget(name: "Benchmarks", dependencies: ["TFTCore", "Training", "HTTPServer"], path: "Benchmarks",
+        .executableTarget(name: "Benchmarks", dependencies: ["TFTCore", "Training", "HTTPServer", "Daemon"], path: "Benchmarks",
                           exclude: ["peer"], swiftSettings: optimize),
 
         .testTarget(name: "TFTCoreTests", dependencies: ["TFTCore"], resources: [.copy("Fixtures")]),

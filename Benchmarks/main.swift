@@ -10,6 +10,7 @@ switch name {
 case "tft": try TFTBenchmark.run(rest)
 case "training": try TrainingBenchmark.run(rest)
 case "http": try HTTPBenchmark.run(rest)
+case "daemon": try DaemonBenchmark.run(rest)
 default:
     print("""
     usage: swift run -c release Benchmarks <name> [options]

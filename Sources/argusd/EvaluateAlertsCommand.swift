@@ -106,6 +106,7 @@ enum EvaluateAlertsCommand: Command {
               false alerts: \(a.falseEpisodes) of \(a.episodes) episodes = \(String(format: "%.3f", a.falseAlertsPerServerDay)) per server-day \
             (\(a.falseEpisodesDuringCascades) during a cascade from another server's incident; \
             without those \(String(format: "%.3f", a.falseAlertsPerServerDayExcludingCascades)))
+              false alerts that started as a forecast: \(a.falseEpisodesForecast); with the value already at its level: \(a.falseEpisodes - a.falseEpisodesForecast)
               false by metric: \(a.falseEpisodesByMetric.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
 
             """
@@ -127,7 +128,7 @@ enum EvaluateAlertsCommand: Command {
             }
             out += "False alert episodes:\n"
             for e in r.anyAlert.episodeList where e.incidentId == nil {
-                out += "  \(e.server) \(e.metric.rawValue) \(e.peakLevel) steps \(e.startStep)–\(e.endStep)\(e.duringCascade ? " (cascade)" : "")\n"
+                out += "  \(e.server) \(e.metric.rawValue) \(e.peakLevel) steps \(e.startStep)–\(e.endStep)\(e.startedAsForecast ? " forecast" : " level reached")\(e.duringCascade ? " (cascade)" : "")\n"
             }
         }
         return out

@@ -102,6 +102,8 @@ struct AlertEvaluationTests {
         #expect(s.falseEpisodes == 4)
         #expect(s.falseEpisodesDuringCascades == 1)
         #expect(s.falseEpisodesByMetric == ["cpu": 3, "iowait": 1])
+        #expect(s.falseEpisodesForecast == 0)
+        #expect(s.episodeList.first { $0.metric == .swap }?.startedAsForecast == true)
         let serverDays = 5.0 * 55 * 300 / 86_400
         #expect(abs(s.serverDays - serverDays) < 1e-12)
         #expect(abs(s.falseAlertsPerServerDay - 4 / serverDays) < 1e-12)

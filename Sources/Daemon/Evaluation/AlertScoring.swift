@@ -68,6 +68,8 @@ public struct AlertEpisode: Sendable, Equatable, Codable {
     /// Last step the alert was active.
     public var endStep: Int
     public var peakLevel: String
+    /// The first sample was a forecast crossing (minutes_to_issue > 0), not a level already reached.
+    public var startedAsForecast: Bool
     /// The incident whose window contains the start, if any (→ not a false alert).
     public var incidentId: Int?
     /// Unmatched, but the server was under a cascade from another server's incident at the start.
@@ -96,6 +98,8 @@ public struct AlertScore: Sendable, Equatable, Codable {
     public var episodes = 0
     public var falseEpisodes = 0
     public var falseEpisodesDuringCascades = 0
+    /// False episodes that started as a forecast crossing (the rest started with the value already at its level).
+    public var falseEpisodesForecast = 0
     public var serverDays = 0.0
     public var falseAlertsPerServerDay = 0.0
     public var falseAlertsPerServerDayExcludingCascades = 0.0
@@ -124,8 +128,10 @@ public enum AlertScorer {
         for (i, alerts) in timeline.steps.enumerated() {
             let step = timeline.firstStep + i
             var seen: [Key: String] = [:]
+            var forecast: Set<Key> = []
             for a in alerts where options.levels.contains(a.level) {
                 let k = Key(server: a.server, metric: a.metric)
+                if a.minutesToIssue > 0 { forecast.insert(k) }
                 if let l = seen[k], rank(l) >= rank(a.level) { continue }
                 seen[k] = a.level
             }
@@ -136,7 +142,8 @@ public enum AlertScorer {
                     open[k] = e
                 } else {
                     open[k] = AlertEpisode(server: k.server, metric: k.metric, startStep: step, endStep: step,
-                                           peakLevel: level, incidentId: nil, duringCascade: false)
+                                           peakLevel: level, startedAsForecast: forecast.contains(k),
+                                           incidentId: nil, duringCascade: false)
                 }
             }
             for (k, e) in open where seen[k] == nil && step - e.endStep > options.mergeGapSteps {
@@ -181,6 +188,7 @@ public enum AlertScorer {
         let falses = episodes.filter { $0.incidentId == nil }
         score.falseEpisodes = falses.count
         score.falseEpisodesDuringCascades = falses.filter(\.duringCascade).count
+        score.falseEpisodesForecast = falses.filter(\.startedAsForecast).count
         for f in falses { score.falseEpisodesByMetric[f.metric.rawValue, default: 0] += 1 }
         score.serverDays = Double(serverCount) * Double(timeline.steps.count) * Double(truth.stepSeconds) / 86_400
         if score.serverDays > 0 {

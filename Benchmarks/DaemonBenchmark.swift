@@ -1,0 +1,334 @@
+import Daemon
+import Foundation
+import Glibc
+import HTTPServer
+import Synchronization
+import TFTCore
+import Training
+
+/// `Benchmarks daemon [--quick] [--model DIR] [--models-dir DIR]`: issue 6's performance figures, each next
+/// to its target, on a real daemon (ephemeral loopback port, temporary data directory, the shipped model):
+///
+/// 1. `POST /feed/data` with 45 records (one step of a 45-server fleet), p50/p99 over real HTTP, next to
+///    the raw `fsync` time of the same disk (the floor: every batch is committed before the answer).
+/// 2. A tick for 45 servers end to end: POST sent → commit → inference run → snapshot published.
+/// 3. `GET /predictions/current` req/s on the 45-server snapshot, `wrk -t2 -c64 -d10s`.
+/// 4. 1,000 servers with full 2,880-step windows (in a child process, so its RSS is that fleet's alone):
+///    tick time and RSS.
+enum DaemonBenchmark {
+    static let key = "daemon-benchmark-key-0123456789"
+
+    static func run(_ args: [String]) throws {
+        let quick = args.contains("--quick")
+        func value(_ name: String) -> String? {
+            guard let i = args.firstIndex(of: name), i + 1 < args.count else { return nil }
+            return args[i + 1]
+        }
+        let modelsDir = URL(fileURLWithPath: value("--models-dir") ?? "./models")
+        let model = value("--model").map { URL(fileURLWithPath: $0) }
+        if args.contains("--large-only") {
+            try large(quick: quick, modelsDir: modelsDir, model: model)
+            return
+        }
+        print("Benchmarks daemon\(quick ? " --quick" : "") — \(ProcessInfo.processInfo.activeProcessorCount) cores, "
+            + "load average \(loadAverage()) (shared machine: figures are noisy)")
+        try small(quick: quick, modelsDir: modelsDir, model: model)
+
+        // The 1,000-server fleet in a child process (its RSS is not mixed with the 45-server daemon's).
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+                                  ?? CommandLine.arguments[0])
+        child.arguments = ["daemon", "--large-only", "--models-dir", modelsDir.path]
+            + (model.map { ["--model", $0.path] } ?? []) + (quick ? ["--quick"] : [])
+        try child.run()
+        child.waitUntilExit()
+        if child.terminationStatus != 0 { print("  (1,000-server part failed: exit \(child.terminationStatus))") }
+    }
+
+    // MARK: - 45 servers
+
+    static func configuration(dir: URL, modelsDir: URL, model: URL?) -> DaemonConfiguration {
+        var c = DaemonConfiguration()
+        c.host = "127.0.0.1"
+        c.port = 0
+        c.dataDirectory = dir
+        c.modelsDirectory = modelsDir
+        c.modelPath = model
+        c.apiKey = key
+        c.announceKeyFile = false
+        c.logLevel = "error"
+        c.maxFutureSkewSeconds = nil
+        c.tickDebounceMilliseconds = 0          // measure the run, not the deliberate coalescing delay
+        c.feedRateLimit = 100_000_000
+        c.predictionsRateLimit = 100_000_000
+        c.adminRateLimit = 100_000_000
+        return c
+    }
+
+    static func temporaryDirectory() throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("argus-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    /// Records the wall time at which each snapshot (by data clock) is published.
+    final class PublishTimes: Sendable {
+        let times = Mutex<[Int64: UInt64]>([:])
+        func observe(_ engine: InferenceEngine) {
+            engine.onSnapshot { [self] s in
+                let now = DispatchTime.now().uptimeNanoseconds
+                times.withLock { if $0[s.dataEpoch] == nil { $0[s.dataEpoch] = now } }
+            }
+        }
+        func time(_ epoch: Int64) -> UInt64? { times.withLock { $0[epoch] } }
+    }
+
+    static func small(quick: Bool, modelsDir: URL, model: URL?) throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let daemon = try ArgusDaemon(configuration: configuration(dir: dir, modelsDir: modelsDir, model: model))
+        try daemon.start()
+        defer { daemon.shutdown() }
+        guard let served = daemon.models.current, let port = daemon.port else {
+            print("  no model in \(model?.path ?? modelsDir.path): the tick and predictions figures need one")
+            return
+        }
+        let publish = PublishTimes()
+        publish.observe(daemon.engine)
+        print("model \(served.name); 45 servers (simulated), 300 steps backfilled; data dir on \(dir.path)")
+
+        let backfill = 300, measured = quick ? 60 : 300
+        var sim = try FleetSimulator(config: FleetSimulatorConfig(servers: 45, days: Double(backfill + measured + 1) * 300 / 86_400,
+                                                                  stepSeconds: 300, seed: 11))
+        var ticks: [FleetTick] = []
+        while let t = sim.next() { ticks.append(t) }
+        let encoder = JSONEncoder()
+        struct Body: Encodable { var records: [FleetRecord] }
+        let headers = ["Content-Type": "application/json", "X-API-Key": key]
+        func post(_ records: [FleetRecord]) throws {
+            let body = Array(try encoder.encode(Body(records: records)))
+            let (status, reply) = try LoopbackHTTPClient.send(port: port, method: "POST", path: "/feed/data", headers: headers, body: body)
+            guard status == 200 else { throw BenchmarkError("POST /feed/data: \(status) \(String(decoding: reply.prefix(200), as: UTF8.self))") }
+        }
+        for start in stride(from: 0, to: backfill, by: 20) { try post(ticks[start..<min(start + 20, backfill)].flatMap(\.records)) }
+        daemon.engine.drain()
+
+        // Ingest and tick, one step per POST, the run drained before the next POST (no overlap).
+        var ingest: [Double] = [], tickEnd: [Double] = [], run: [Double] = [], forward: [Double] = []
+        for step in backfill..<(backfill + measured) {
+            let body = Array(try encoder.encode(Body(records: ticks[step].records)))
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            let (status, _) = try LoopbackHTTPClient.send(port: port, method: "POST", path: "/feed/data", headers: headers, body: body)
+            let t1 = DispatchTime.now().uptimeNanoseconds
+            guard status == 200 else { throw BenchmarkError("POST /feed/data: \(status)") }
+            daemon.engine.drain()
+            ingest.append(Double(t1 - t0) / 1e6)
+            if let published = publish.time(ticks[step].epochSeconds) { tickEnd.append(Double(published - t0) / 1e6) }
+            if let s = daemon.engine.latest, s.dataEpoch == ticks[step].epochSeconds {
+                run.append(s.inferenceMilliseconds)
+                forward.append(s.forwardMilliseconds)
+            }
+        }
+        let fsyncs = fsyncTimes(dir: dir, count: quick ? 50 : 200)
+        print("")
+        print("POST /feed/data, 45 records, new connection per request (\(ingest.count) batches)")
+        row("p50", p(ingest, 0.5), "ms", target: "≤ 2 ms", ok: p(ingest, 0.5) <= 2)
+        row("p99", p(ingest, 0.99), "ms", target: "—", ok: nil)
+        row("peer: raw fsync of 4 KiB on this disk, p50", p(fsyncs, 0.5), "ms", target: "(the floor)", ok: nil)
+        print("")
+        print("Tick, 45 servers (\(tickEnd.count) ticks; debounce 0 — the default 200 ms coalescing delay is not counted)")
+        row("POST sent → snapshot published, p50", p(tickEnd, 0.5), "ms", target: "≤ 25 ms", ok: p(tickEnd, 0.5) <= 25)
+        row("POST sent → snapshot published, p99", p(tickEnd, 0.99), "ms", target: "—", ok: nil)
+        row("of which the run (features+forward+risk+JSON), p50", p(run, 0.5), "ms", target: "—", ok: nil)
+        row("of which the TFT forward, p50", p(forward, 0.5), "ms", target: "—", ok: nil)
+
+        // GET /predictions/current under wrk.
+        print("")
+        let seconds = quick ? 3 : 10
+        let size = daemon.engine.latest?.fullBody.count ?? 0
+        print("GET /predictions/current, 45-server snapshot (\(size / 1024) KiB), wrk -t2 -c64 -d\(seconds)s")
+        if let full = try wrk("http://127.0.0.1:\(port)/predictions/current", seconds: seconds) {
+            row("full (p50 forecasts)", full.rps, "req/s", target: "≥ 10,000 req/s", ok: full.rps >= 10_000)
+            if let compact = try wrk("http://127.0.0.1:\(port)/predictions/current?compact=true", seconds: seconds) {
+                row("?compact=true", compact.rps, "req/s", target: "—", ok: nil)
+            }
+            if let health = try wrk("http://127.0.0.1:\(port)/health", seconds: seconds) {
+                row("peer: GET /health on the same server (no payload)", health.rps, "req/s", target: "(the ceiling)", ok: nil)
+            }
+        }
+        row("RSS of this process (45 servers, 300+ steps)", Double(residentKilobytes()) / 1024, "MiB", target: "—", ok: nil)
+    }
+
+    static func fsyncTimes(dir: URL, count: Int) -> [Double] {
+        let path = dir.appendingPathComponent("fsync-probe").path
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        guard fd >= 0 else { return [] }
+        defer { close(fd); unlink(path) }
+        let block = [UInt8](repeating: 0x5A, count: 4_096)
+        var times: [Double] = []
+        for _ in 0..<count {
+            _ = block.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            fsync(fd)
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+        }
+        return times
+    }
+
+    // MARK: - 1,000 servers
+
+    static let prefixes = ["ppweb", "ppml", "ppdb", "ppetl", "pprisk", "ppgen", "ppcon"]
+
+    /// A cheap deterministic record (valid ranges; daily waves plus per-server offsets): the tick's cost does
+    /// not depend on the values, and the simulator would take minutes for 2.88 M records.
+    static func synthetic(server i: Int, step s: Int, epoch: Int64) -> [Double] {
+        let phase = Double(s % 288) / 288 * 2 * .pi + Double(i % 17)
+        let user = 20 + 10 * sin(phase) + Double(i % 7), sys = 5 + Double(i % 3), iowait = 2 + abs(sin(phase * 3)) * 3
+        let idle = 100 - user - sys - iowait
+        var v = [Double](repeating: 0, count: MetricField.count)
+        v[MetricField.cpuUserPct.index] = user
+        v[MetricField.cpuSysPct.index] = sys
+        v[MetricField.cpuIowaitPct.index] = iowait
+        v[MetricField.cpuIdlePct.index] = idle
+        v[MetricField.javaCpuPct.index] = user * 0.6
+        v[MetricField.memUsedPct.index] = 55 + 10 * sin(phase / 2) + Double(i % 11)
+        v[MetricField.swapUsedPct.index] = 2 + Double(i % 4)
+        v[MetricField.diskUsagePct.index] = 40 + Double(i % 30) + Double(s) * 0.002
+        v[MetricField.netInMbS.index] = 20 + 5 * sin(phase)
+        v[MetricField.netOutMbS.index] = 15 + 4 * cos(phase)
+        v[MetricField.backCloseWait.index] = Double(3 + i % 5)
+        v[MetricField.frontCloseWait.index] = Double(2 + i % 4)
+        v[MetricField.loadAverage.index] = 2 + 1.5 * sin(phase) + Double(i % 3)
+        v[MetricField.uptimeDays.index] = Double(30 + i % 200)
+        return v
+    }
+
+    static func name(_ i: Int) -> String { prefixes[i % prefixes.count] + String(format: "%04d", i) }
+
+    static func large(quick: Bool, modelsDir: URL, model: URL?) throws {
+        let servers = 1_000, window = 2_880
+        let steps = quick ? 400 : window
+        let start: Int64 = 1_735_689_600
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let config = configuration(dir: dir, modelsDir: modelsDir, model: model)
+        print("")
+        print("1,000 servers, \(steps)-step windows\(quick ? " (--quick; the target is about full 2,880-step windows)" : "") — child process")
+
+        // Fill through the feed store's ingest (validated batches, SQLite commits), then start the daemon on
+        // the same directory: it restores the windows from SQLite like a restarted daemon.
+        let t0 = Date()
+        do {
+            let store = try FeedStore.open(dataDirectory: dir, configuration: config.feedStoreConfiguration)
+            for first in stride(from: 0, to: steps, by: 10) {
+                var records: [FeedRecord] = []
+                records.reserveCapacity(servers * 10)
+                for s in first..<min(first + 10, steps) {
+                    let epoch = start + Int64(s) * 300
+                    for i in 0..<servers {
+                        records.append(FeedRecord(serverName: name(i), timestamp: Double(epoch), status: .healthy,
+                                                  values: synthetic(server: i, step: s, epoch: epoch)))
+                    }
+                }
+                _ = try store.ingest(FeedBatch(records: records))
+            }
+            store.close()
+        }
+        let fill = Date().timeIntervalSince(t0)
+        row("fill: \(servers * steps) records through FeedStore.ingest (10,000 per batch)", fill, "s", target: "—", ok: nil)
+        let t1 = Date()
+        let daemon = try ArgusDaemon(configuration: config)
+        try daemon.start()
+        defer { daemon.shutdown() }
+        daemon.engine.drain()
+        row("daemon start: restore windows from SQLite + first run", Date().timeIntervalSince(t1), "s", target: "—", ok: nil)
+        guard daemon.models.current != nil, let port = daemon.port else { print("  no model: no tick figures"); return }
+        let publish = PublishTimes()
+        publish.observe(daemon.engine)
+
+        // Ticks over HTTP: one step of 1,000 records per POST.
+        var tickEnd: [Double] = [], run: [Double] = []
+        for s in steps..<(steps + (quick ? 3 : 5)) {
+            let epoch = start + Int64(s) * 300
+            var json = "{\"records\":["
+            for i in 0..<servers {
+                let v = synthetic(server: i, step: s, epoch: epoch)
+                if i > 0 { json += "," }
+                json += "{\"timestamp\":\"\(ISO8601Timestamp.format(epoch))\",\"server_name\":\"\(name(i))\",\"status\":\"healthy\""
+                for f in MetricField.allCases {
+                    let x = v[f.index]
+                    json += ",\"\(f.rawValue)\":" + (f == .backCloseWait || f == .frontCloseWait || f == .uptimeDays
+                                                     ? String(Int(x)) : String(format: "%.2f", x))
+                }
+                json += "}"
+            }
+            json += "]}"
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            let (status, reply) = try LoopbackHTTPClient.send(port: port, method: "POST", path: "/feed/data",
+                                                              headers: ["Content-Type": "application/json", "X-API-Key": key],
+                                                              body: Array(json.utf8))
+            guard status == 200 else { throw BenchmarkError("POST /feed/data: \(status) \(String(decoding: reply.prefix(200), as: UTF8.self))") }
+            daemon.engine.drain()
+            if let published = publish.time(epoch) { tickEnd.append(Double(published - t0) / 1e6) }
+            if let snap = daemon.engine.latest, snap.dataEpoch == epoch { run.append(snap.inferenceMilliseconds) }
+        }
+        let tracked = daemon.store.status().serversTracked
+        let predicted = daemon.engine.latest?.servers.count ?? 0
+        let window0 = daemon.store.window(server: name(0))?.count ?? 0
+        print("  servers tracked \(tracked), predicted \(predicted), steps in a window \(window0)")
+        let tick = p(tickEnd, 0.5) / 1_000
+        row("tick: POST of 1,000 records sent → snapshot published, p50", tick, "s", target: "≤ 1 s", ok: tick <= 1)
+        row("of which the run (features+forward+risk+JSON), p50", p(run, 0.5) / 1_000, "s", target: "—", ok: nil)
+        let rss = Double(residentKilobytes()) / 1024 / 1024, peak = Double(peakResidentKilobytes()) / 1024 / 1024
+        row("RSS after the ticks", rss, "GiB", target: "≤ 1 GiB", ok: rss <= 1)
+        row("peak RSS (VmHWM, includes the fill)", peak, "GiB", target: "—", ok: nil)
+    }
+
+    // MARK: - helpers
+
+    static func p(_ values: [Double], _ q: Double) -> Double { AlertScorer.percentile(values, q) ?? .nan }
+
+    static func row(_ label: String, _ value: Double, _ unit: String, target: String, ok: Bool?) {
+        let number = value >= 1_000 ? String(format: "%.0f", value) : value >= 10 ? String(format: "%.1f", value) : String(format: "%.2f", value)
+        let mark = ok.map { $0 ? "  ✓" : "  ✗" } ?? ""
+        let left = "  \(label)".padding(toLength: 62, withPad: " ", startingAt: 0)
+        print("\(left) \((number + " " + unit).padding(toLength: 16, withPad: " ", startingAt: 0)) target \(target)\(mark)")
+    }
+
+    struct WrkResult { var rps: Double; var p99: String }
+
+    /// `wrk -t2 -c64 -dNs --latency -H "X-API-Key: …" URL`; nil (with install advice) when wrk is missing.
+    static func wrk(_ url: String, seconds: Int) throws -> WrkResult? {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/wrk") || FileManager.default.isExecutableFile(atPath: "/usr/local/bin/wrk") else {
+            print("  wrk is not installed: sudo apt-get install -y wrk (or build it from github.com/wg/wrk)")
+            return nil
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["wrk", "-t2", "-c64", "-d\(seconds)s", "--latency", "-H", "X-API-Key: \(key)", url]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        var result = WrkResult(rps: 0, p99: "?")
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            if fields.first == "Requests/sec:", fields.count > 1 { result.rps = Double(fields[1]) ?? 0 }
+            if fields.first == "99%", fields.count > 1 { result.p99 = String(fields[1]) }
+            if line.contains("Socket errors") || line.contains("Non-2xx") { print("  wrk: \(line.trimmingCharacters(in: .whitespaces))") }
+        }
+        return result
+    }
+
+    static func peakResidentKilobytes() -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+        }
+        return 0
+    }
+
+    static func residentKilobytes() -> Int { HTTPBenchmark.residentKilobytes() }
+    static func loadAverage() -> String { HTTPBenchmark.loadAverage() }
+}
