@@ -74,7 +74,7 @@ public struct FeatureBuilder: Sendable {
     func fillRow(_ b: Int, series s: ServerSeries, start t0: Int, encoderLength L: Int, Te: Int, Td: Int,
                  continuous: UnsafeMutablePointer<Float>, categorical: UnsafeMutablePointer<Int32>,
                  targetScale: UnsafeMutablePointer<Float>, target: UnsafeMutablePointer<Float>?,
-                 mode: TargetMode) -> WindowNormalization {
+                 mode: TargetMode, targetWeights: [Float]? = nil) -> WindowNormalization {
         let nM = spec.metrics.count, nT = targetIdx.count, nK = knownIdx.count
         let nS = 2 * nT, nR = nS + nM + nK, T = Te + Td
         let (center, scale) = normalization(s, start: t0, encoderLength: L)
@@ -126,8 +126,11 @@ public struct FeatureBuilder: Sendable {
             }
             for (j, m) in targetIdx.enumerated() {
                 let ts = targetScale + (b * nT + j) * 2
+                // Training: targetScale (0, w) with targets w·(y − center)/scale weighs target j by w in the
+                // quantile loss (the network's normalised output is the same; w only scales output and target).
+                let w: Float = mode == .normalised ? (targetWeights?[j] ?? 1) : 1
                 switch mode {
-                case .normalised: ts[0] = 0; ts[1] = 1
+                case .normalised: ts[0] = 0; ts[1] = w
                 case .raw: ts[0] = center[m]; ts[1] = scale[m]
                 }
                 if let target {
@@ -135,7 +138,7 @@ public struct FeatureBuilder: Sendable {
                     for k in 0..<Td {
                         let i = t0 + k
                         let y = i < s.count ? v[m * s.count + i] : center[m]
-                        out[k] = mode == .normalised ? (y - center[m]) / scale[m] : y
+                        out[k] = mode == .normalised ? w * (y - center[m]) / scale[m] : y
                     }
                 }
             }
@@ -159,6 +162,8 @@ public final class BatchAssembler {
     public let decoderLength: Int
     public private(set) var batch: TFTBatch
     public private(set) var normalizations: [WindowNormalization] = []
+    /// Per-target loss weights for ``TargetMode/normalised`` batches (nil = all 1); see `Trainer`.
+    public var targetWeights: [Float]? = nil
 
     public init(builder: FeatureBuilder, batchSize: Int, encoderLength: Int? = nil) {
         self.builder = builder
@@ -201,7 +206,7 @@ public final class BatchAssembler {
                 let n = builder.fillRow(b, series: series[Int(w.series)], start: Int(w.start), encoderLength: L,
                                         Te: Te, Td: Td, continuous: cp.baseAddress!, categorical: kp.baseAddress!,
                                         targetScale: sp.baseAddress!, target: withTargets ? tp.baseAddress! : nil,
-                                        mode: mode)
+                                        mode: mode, targetWeights: targetWeights)
                 normalizations.append(n)
             }
         }}}}

@@ -44,6 +44,10 @@ public struct TrainingInfo: Codable, Sendable, Equatable {
     public var parameterCount: Int
     /// The model folder this one was warm-started from, if any.
     public var parentModel: String?
+    /// Per-target loss weights (persistence-relative loss), if used.
+    public var targetLossWeights: [String: Double]? = nil
+    /// The shrinkage toward persistence fitted on validation windows and folded into the output heads.
+    public var persistenceBlend: [PersistenceBlend]? = nil
 
     enum CodingKeys: String, CodingKey {
         case createdAt = "created_at", dataSource = "data_source", dataStart = "data_start", dataEnd = "data_end"
@@ -54,6 +58,7 @@ public struct TrainingInfo: Codable, Sendable, Equatable {
         case durationSeconds = "duration_seconds", samplesPerSecond = "samples_per_second", pipelineShare = "pipeline_share"
         case seed, batchSize = "batch_size", learningRate = "learning_rate", weightDecay = "weight_decay"
         case gradientClip = "gradient_clip", parameterCount = "parameter_count", parentModel = "parent_model"
+        case targetLossWeights = "target_loss_weights", persistenceBlend = "persistence_blend"
     }
 }
 

@@ -38,6 +38,14 @@ public struct TrainingOptions: Sendable, Equatable {
     public var timeBudgetSeconds: Double? = nil
     /// Write `checkpoint.safetensors` + `checkpoint.json` (weights, Adam moments, epoch, LR) here after every epoch.
     public var checkpointDirectory: URL? = nil
+    /// Weigh each target's loss by 1 / (its persistence error in normalised units), measured on up to
+    /// 4,096 training windows and scaled to mean 1: the loss counts every target *relative to the last
+    /// value*, so near-flat targets (disk, swap) are not drowned by the bursty ones (docs/training.md).
+    public var persistenceRelativeLoss = true
+    /// Fresh models (``TrainingRun``): output heads start at zero, i.e. at persistence.
+    public var initialiseToPersistence = true
+    /// After training: fit and fold the per-target shrinkage toward persistence (``PersistenceOutput``).
+    public var fitPersistenceBlend = true
     public init() {}
 }
 
@@ -85,6 +93,10 @@ public struct TrainingResult: Sendable {
     /// Seconds spent assembling batches (the data pipeline), and its share of the training time.
     public var pipelineSeconds: Double
     public var pipelineShare: Double
+    /// Per-target loss weights (output order); all 1 without ``TrainingOptions/persistenceRelativeLoss``.
+    public var targetWeights: [Float] = []
+    /// The fitted shrinkage toward persistence (empty when not fitted).
+    public var persistenceBlend: [PersistenceBlend] = []
 }
 
 /// Trains a ``TFTModel`` on a ``FleetDataset``: AdamW, global-norm clipping, the model's quantile loss in
@@ -98,6 +110,8 @@ public final class Trainer {
     public let optimizer: AdamOptimizer
     private let assembler: BatchAssembler
     private let validationSet: [WindowRef]
+    /// Per-target loss weights in output order (see ``TrainingOptions/persistenceRelativeLoss``).
+    public let targetWeights: [Float]
 
     public init(model: TFTModel, dataset: FleetDataset, options: TrainingOptions) throws {
         guard options.epochs >= 1 else { throw TrainingError.invalidInput("epochs must be ≥ 1") }
@@ -120,6 +134,34 @@ public final class Trainer {
             let stride = Double(all.count) / Double(options.maxValidationWindows)
             validationSet = (0..<options.maxValidationWindows).map { all[Int(Double($0) * stride)] }
         }
+        targetWeights = options.persistenceRelativeLoss
+            ? Trainer.persistenceWeights(assembler: assembler, dataset: dataset, maxWindows: 4096, batchSize: options.batchSize)
+            : [Float](repeating: 1, count: model.config.targets.count)
+        assembler.targetWeights = targetWeights
+    }
+
+    /// 1 / (mean |normalised target|) per target over evenly spaced training windows — the normalised MAE
+    /// of the last value — scaled so the weights average 1 and clamped to [0.1, 10].
+    static func persistenceWeights(assembler: BatchAssembler, dataset: FleetDataset, maxWindows: Int, batchSize: Int) -> [Float] {
+        let all = dataset.trainWindows, nT = assembler.builder.config.targets.count
+        let n = min(all.count, maxWindows)
+        guard n > 0 else { return [Float](repeating: 1, count: nT) }
+        let sample = (0..<n).map { all[Int(Double($0) * Double(all.count) / Double(n))] }
+        var sum = [Double](repeating: 0, count: nT), count = 0
+        var i = 0
+        while i < sample.count {
+            let chunk = sample[i..<min(sample.count, i + batchSize)]
+            let batch = assembler.assemble(chunk, series: dataset.series, mode: .normalised)
+            let target = batch.target!, Td = batch.decoderLength
+            for b in 0..<chunk.count {
+                for t in 0..<nT { for k in 0..<Td { sum[t] += Double(abs(target[(b * nT + t) * Td + k])) } }
+            }
+            count += chunk.count * Td
+            i += batchSize
+        }
+        let inv = sum.map { 1 / max(1e-3, $0 / Double(max(1, count))) }
+        let mean = inv.reduce(0, +) / Double(nT)
+        return inv.map { Float(min(10, max(0.1, $0 / mean))) }
     }
 
     public var stepsPerEpoch: Int {
@@ -252,10 +294,18 @@ public final class Trainer {
         if bestEpoch > 0 {
             bestWeights.withUnsafeBufferPointer { model.parameters.pointer.update(from: $0.baseAddress!, count: model.parameterCount) }
         }
-        return TrainingResult(epochs: records, bestEpoch: bestEpoch, bestValidationLoss: best.isFinite ? best : initialVal,
+        var blend: [PersistenceBlend] = []
+        if options.fitPersistenceBlend {
+            blend = try PersistenceOutput.fitAndFold(model: model, builder: builder, series: dataset.series, windows: validationSet,
+                                                     encoderLength: assembler.encoderLength, batchSize: B, cancel: cancel)
+        }
+        var result = TrainingResult(epochs: records, bestEpoch: bestEpoch, bestValidationLoss: best.isFinite ? best : initialVal,
                               initialValidationLoss: initialVal, stopReason: stopReason, seconds: elapsed(),
                               samples: samples, samplesPerSecond: Double(samples) / max(1e-9, trainSeconds),
                               pipelineSeconds: pipeline, pipelineShare: pipeline / max(1e-9, trainSeconds))
+        result.targetWeights = targetWeights
+        result.persistenceBlend = blend
+        return result
     }
 
     /// Weights and Adam state after an epoch (`checkpoint.safetensors`, `checkpoint.json`), written atomically.

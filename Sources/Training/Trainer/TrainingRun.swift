@@ -47,6 +47,7 @@ public struct TrainingRun {
                                          hiddenContinuousSize: shape.hiddenContinuousSize, dropout: shape.dropout,
                                          encoderLength: shape.encoderLength, predictionLength: shape.horizon)
             model = try TFTModel(config: config, seed: options.seed)
+            if options.initialiseToPersistence { PersistenceOutput.initialiseToPersistence(model) }
         }
         var w = windows
         w.maxEncoderLength = model.config.maxEncoderLength
@@ -82,7 +83,10 @@ public struct TrainingRun {
             durationSeconds: result.seconds, samplesPerSecond: result.samplesPerSecond, pipelineShare: result.pipelineShare,
             seed: options.seed, batchSize: options.batchSize, learningRate: options.learningRate,
             weightDecay: options.weightDecay, gradientClip: options.gradientClip, parameterCount: model.parameterCount,
-            parentModel: parent.map { $0.url.lastPathComponent })
+            parentModel: parent.map { $0.url.lastPathComponent },
+            targetLossWeights: result.targetWeights.isEmpty ? nil
+                : Dictionary(uniqueKeysWithValues: zip(model.config.targets, result.targetWeights.map { Double($0) })),
+            persistenceBlend: result.persistenceBlend.isEmpty ? nil : result.persistenceBlend)
         let folder = try ModelFolder.write(model: model, spec: spec, info: info, to: outDirectory)
         return (folder, result, dataset)
     }
