@@ -35,9 +35,11 @@ enum DaemonBenchmark {
         try small(quick: quick, modelsDir: modelsDir, model: model)
 
         // The 1,000-server fleet in a child process (its RSS is not mixed with the 45-server daemon's).
+        fflush(nil)   // every output stream: the parent's lines come before the child's
         let child = Process()
-        child.executableURL = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-                                  ?? CommandLine.arguments[0])
+        // /proc/self/exe: this very binary, even if a rebuild has replaced the file meanwhile.
+        child.executableURL = URL(fileURLWithPath: FileManager.default.fileExists(atPath: "/proc/self/exe")
+                                  ? "/proc/self/exe" : CommandLine.arguments[0])
         child.arguments = ["daemon", "--large-only", "--models-dir", modelsDir.path]
             + (model.map { ["--model", $0.path] } ?? []) + (quick ? ["--quick"] : [])
         try child.run()
@@ -235,13 +237,13 @@ enum DaemonBenchmark {
             store.close()
         }
         let fill = Date().timeIntervalSince(t0)
-        row("fill: \(servers * steps) records through FeedStore.ingest (10,000 per batch)", fill, "s", target: "—", ok: nil)
+        row("fill: \(servers * steps) records via FeedStore.ingest", fill, "s", target: "—", ok: nil)
         let t1 = Date()
         let daemon = try ArgusDaemon(configuration: config)
         try daemon.start()
         defer { daemon.shutdown() }
         daemon.engine.drain()
-        row("daemon start: restore windows from SQLite + first run", Date().timeIntervalSince(t1), "s", target: "—", ok: nil)
+        row("daemon start: restore from SQLite + first run", Date().timeIntervalSince(t1), "s", target: "—", ok: nil)
         guard daemon.models.current != nil, let port = daemon.port else { print("  no model: no tick figures"); return }
         let publish = PublishTimes()
         publish.observe(daemon.engine)
