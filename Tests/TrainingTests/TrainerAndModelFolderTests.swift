@@ -166,6 +166,10 @@ import TFTCore
         #expect(h.count == report.windows && h.lastValueMAE >= 0 && h.yesterdayMAE > 0 && (0...1).contains(h.coverage80))
         #expect(report.incidents.count == truth.incidents.filter { $0.criticalStep != nil && $0.metric != .loadPerCore }.count)
         #expect(report.table().contains("cpu_pct"))
+        // Paired standard error of P50 − last value, clustered by series (7 series here).
+        #expect(report.targets.allSatisfy { $0.horizons.allSatisfy { ($0.vsLastValueSE ?? -1) >= 0 } })
+        let one = try e.evaluate(series: [series[0]])
+        #expect(one.targets[0].horizons[0].vsLastValueSE == nil)   // one series: no spread to estimate
     }
 }
 

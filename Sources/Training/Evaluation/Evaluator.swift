@@ -12,8 +12,11 @@ public struct HorizonScore: Codable, Sendable, Equatable {
     public var lastValueMAE: Double
     public var yesterdayMAE: Double
     public var count: Int
+    /// Standard error of `modelMAE − lastValueMAE`, from the per-series mean differences (windows of one
+    /// series are correlated, so series are the independent units); nil with fewer than 2 series.
+    public var vsLastValueSE: Double? = nil
     enum CodingKeys: String, CodingKey {
-        case horizonSteps = "horizon_steps", minutes, count
+        case horizonSteps = "horizon_steps", minutes, count, vsLastValueSE = "p50_minus_last_value_se"
         case modelMAE = "p50_mae", modelQuantileLoss = "quantile_loss", coverage80 = "coverage_10_90"
         case lastValueMAE = "last_value_mae", yesterdayMAE = "same_time_yesterday_mae"
     }
@@ -49,14 +52,17 @@ public struct EvaluationReport: Codable, Sendable {
     /// A plain-text table.
     public func table() -> String {
         var out = "evaluation: \(windows) forecast windows over \(servers) series\n"
-        out += "target           horizon   P50 MAE   last-value  yesterday   QL       cover10-90  beats both\n"
+        out += "target           horizon   P50 MAE   last-value  yesterday   QL       cover10-90  beats both  P50 − last (±2 SE)\n"
         for t in targets {
             for h in t.horizons {
                 let label = h.minutes >= 60 ? "\(h.minutes / 60) h" : "\(h.minutes) min"
                 out += t.target.padding(toLength: 17, withPad: " ", startingAt: 0)
                 out += label.padding(toLength: 10, withPad: " ", startingAt: 0)
                 out += String(format: "%-10.3f%-12.3f%-12.3f%-9.3f%-12.3f", h.modelMAE, h.lastValueMAE, h.yesterdayMAE, h.modelQuantileLoss, h.coverage80)
-                out += h.beatsBaselines ? "yes\n" : "NO\n"
+                out += (h.beatsBaselines ? "yes" : "NO").padding(toLength: 12, withPad: " ", startingAt: 0)
+                out += String(format: "%+.4f", h.modelMAE - h.lastValueMAE)
+                out += h.vsLastValueSE.map { String(format: " (±%.4f)", 2 * $0) } ?? ""
+                out += "\n"
             }
         }
         if !incidents.isEmpty {
@@ -102,6 +108,9 @@ public struct Evaluator {
         let nT = cfg.targets.count, tIdx = builder.spec.targetMetricIndices
         struct Acc { var mae = 0.0, ql = 0.0, cover = 0.0, last = 0.0, yday = 0.0, n = 0 }
         var acc = [[Acc]](repeating: [Acc](repeating: Acc(), count: hs.count), count: nT)
+        // Per series: Σ (|model error| − |last-value error|) and count, for the paired standard error.
+        var diff = [[[Double]]](repeating: [[Double]](repeating: [Double](repeating: 0, count: series.count), count: hs.count), count: nT)
+        var diffN = [Int](repeating: 0, count: series.count)
         let assembler = BatchAssembler(builder: builder, batchSize: batchSize, encoderLength: Te)
         var i = 0
         while i < refs.count {
@@ -110,6 +119,7 @@ public struct Evaluator {
             let out = try model.forward(batch, include: [])
             for (b, w) in chunk.enumerated() {
                 let s = series[Int(w.series)], t0 = Int(w.start)
+                diffN[Int(w.series)] += 1
                 for t in 0..<nT {
                     let m = tIdx[t]
                     let last = Double(s.value(metric: m, step: t0 - 1))
@@ -131,6 +141,7 @@ public struct Evaluator {
                         a.cover += (y >= lo && y <= hi) ? 1 : 0
                         a.last += abs(y - last); a.yday += abs(y - yd); a.n += 1
                         acc[t][hs.firstIndex(of: h)!] = a
+                        diff[t][hs.firstIndex(of: h)!][Int(w.series)] += abs(y - p50) - abs(y - last)
                     }
                 }
             }
@@ -140,8 +151,18 @@ public struct Evaluator {
         let targets = (0..<nT).map { t in
             TargetScore(target: cfg.targets[t], horizons: hs.enumerated().map { hi, h in
                 let a = acc[t][hi], n = Double(max(1, a.n))
+                // SE of the window-weighted mean difference, treating series as independent clusters.
+                let total = Double(a.n), md = (a.mae - a.last) / n
+                let used = series.indices.filter { diffN[$0] > 0 }
+                var se: Double? = nil
+                if used.count >= 2 {
+                    var v = 0.0
+                    for i in used { let r = diff[t][hi][i] - Double(diffN[i]) * md; v += r * r }
+                    se = (v * Double(used.count) / Double(used.count - 1)).squareRoot() / total
+                }
                 return HorizonScore(horizonSteps: h, minutes: h * step / 60, modelMAE: a.mae / n, modelQuantileLoss: a.ql / n,
-                                    coverage80: a.cover / n, lastValueMAE: a.last / n, yesterdayMAE: a.yday / n, count: a.n)
+                                    coverage80: a.cover / n, lastValueMAE: a.last / n, yesterdayMAE: a.yday / n, count: a.n,
+                                    vsLastValueSE: se)
             })
         }
         let incidents = try truth.map { try leadTimes(series: series, truth: $0) } ?? []

@@ -48,6 +48,8 @@ public struct TrainingInfo: Codable, Sendable, Equatable {
     public var targetLossWeights: [String: Double]? = nil
     /// The shrinkage toward persistence fitted on validation windows and folded into the output heads.
     public var persistenceBlend: [PersistenceBlend]? = nil
+    /// The best epoch's validation loss before the shrinkage was folded in (`best_val_loss` is the shipped model's).
+    public var preBlendValidationLoss: Double? = nil
 
     enum CodingKeys: String, CodingKey {
         case createdAt = "created_at", dataSource = "data_source", dataStart = "data_start", dataEnd = "data_end"
@@ -59,6 +61,7 @@ public struct TrainingInfo: Codable, Sendable, Equatable {
         case seed, batchSize = "batch_size", learningRate = "learning_rate", weightDecay = "weight_decay"
         case gradientClip = "gradient_clip", parameterCount = "parameter_count", parentModel = "parent_model"
         case targetLossWeights = "target_loss_weights", persistenceBlend = "persistence_blend"
+        case preBlendValidationLoss = "pre_blend_val_loss"
     }
 }
 

@@ -97,6 +97,9 @@ public struct TrainingResult: Sendable {
     public var targetWeights: [Float] = []
     /// The fitted shrinkage toward persistence (empty when not fitted).
     public var persistenceBlend: [PersistenceBlend] = []
+    /// Validation loss of the best epoch before the shrinkage was folded in (``bestValidationLoss`` is the
+    /// shipped model's).
+    public var preBlendValidationLoss: Double? = nil
 }
 
 /// Trains a ``TFTModel`` on a ``FleetDataset``: AdamW, global-norm clipping, the model's quantile loss in
@@ -295,9 +298,16 @@ public final class Trainer {
             bestWeights.withUnsafeBufferPointer { model.parameters.pointer.update(from: $0.baseAddress!, count: model.parameterCount) }
         }
         var blend: [PersistenceBlend] = []
+        var preBlend: Double? = nil
         if options.fitPersistenceBlend {
             blend = try PersistenceOutput.fitAndFold(model: model, builder: builder, series: dataset.series, windows: validationSet,
                                                      encoderLength: assembler.encoderLength, batchSize: B, cancel: cancel)
+            // The reported best validation loss is the shipped (folded) model's, so a warm start's initial
+            // loss equals it; the best epoch's own loss is kept as preBlendValidationLoss.
+            if !blend.isEmpty {
+                preBlend = best.isFinite ? best : initialVal
+                best = try validationLoss(cancel: cancel)
+            }
         }
         var result = TrainingResult(epochs: records, bestEpoch: bestEpoch, bestValidationLoss: best.isFinite ? best : initialVal,
                               initialValidationLoss: initialVal, stopReason: stopReason, seconds: elapsed(),
@@ -305,6 +315,7 @@ public final class Trainer {
                               pipelineSeconds: pipeline, pipelineShare: pipeline / max(1e-9, trainSeconds))
         result.targetWeights = targetWeights
         result.persistenceBlend = blend
+        result.preBlendValidationLoss = preBlend
         return result
     }
 

@@ -86,7 +86,8 @@ public struct TrainingRun {
             parentModel: parent.map { $0.url.lastPathComponent },
             targetLossWeights: result.targetWeights.isEmpty ? nil
                 : Dictionary(uniqueKeysWithValues: zip(model.config.targets, result.targetWeights.map { Double($0) })),
-            persistenceBlend: result.persistenceBlend.isEmpty ? nil : result.persistenceBlend)
+            persistenceBlend: result.persistenceBlend.isEmpty ? nil : result.persistenceBlend,
+            preBlendValidationLoss: result.preBlendValidationLoss)
         let folder = try ModelFolder.write(model: model, spec: spec, info: info, to: outDirectory)
         return (folder, result, dataset)
     }
