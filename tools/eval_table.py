@@ -34,8 +34,8 @@ def main():
             print(f"| {t['target']} | {label} | {cells[0]} | {cells[1]} | {cells[2]} | {d} | {h['quantile_loss']:.3f} | {h['coverage_10_90']:.2f} | {verdict} |")
     inc = r.get("incidents") or []
     if inc:
-        p50 = sorted(x["p50_lead_minutes"] for x in inc if x.get("p50_lead_minutes") is not None)
-        p90 = sorted(x["p90_lead_minutes"] for x in inc if x.get("p90_lead_minutes") is not None)
+        p50 = sorted(x.get("p50_lead_minutes", x.get("p50LeadMinutes")) for x in inc if x.get("p50_lead_minutes", x.get("p50LeadMinutes")) is not None)
+        p90 = sorted(x.get("p90_lead_minutes", x.get("p90LeadMinutes")) for x in inc if x.get("p90_lead_minutes", x.get("p90LeadMinutes")) is not None)
         med = lambda a: f"{a[len(a) // 2]:.0f} min" if a else "—"
         print(f"\nincidents with a critical crossing: {len(inc)}; P90 reached critical first for {len(p90)} (median lead {med(p90)}), P50 for {len(p50)} (median lead {med(p50)})")
 
