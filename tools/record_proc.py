@@ -140,7 +140,7 @@ def main():
         d = [c - p for c, p in zip(cpu, cpu_prev)]
         tot = max(1, sum(d))
         user, sys_, iow = (round(100.0 * x / tot, 2) for x in d[:3])
-        idle = max(0.0, round(100.0 - user - sys_ - iow, 2)) + 0.0
+        idle = max(0.0, round(100.0 - user - sys_ - iow, 2)) + 0.0  # (records before this fix may carry -0.01)
         secs = max(1e-3, now - t_prev)
         rx, tx = ((n - p) / secs / 1e6 for n, p in zip(net, net_prev))
         cpu_prev, net_prev, t_prev = cpu, net, now
