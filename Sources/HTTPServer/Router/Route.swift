@@ -21,14 +21,27 @@ public struct RouteDescription: Sendable {
 
 struct RouteEntry<Context: RequestContext>: Sendable {
     var method: HTTPMethod
-    var segments: [PathSegment]
+    let segments: [PathSegment]
     var execution: Execution
     var middleware: [any Middleware<Context>]
     var handler: RouteHandler<Context>
     var operation: OpenAPIOperation
     var isWebSocket: Bool
+    /// `PathSegment.pattern(segments)`, computed once at registration: every matched request
+    /// copies it into its context, so it must not be rebuilt per request.
+    let pattern: String
 
-    var pattern: String { PathSegment.pattern(segments) }
+    init(method: HTTPMethod, segments: [PathSegment], execution: Execution, middleware: [any Middleware<Context>],
+         handler: @escaping RouteHandler<Context>, operation: OpenAPIOperation, isWebSocket: Bool) {
+        self.method = method
+        self.segments = segments
+        self.execution = execution
+        self.middleware = middleware
+        self.handler = handler
+        self.operation = operation
+        self.isWebSocket = isWebSocket
+        self.pattern = PathSegment.pattern(segments)
+    }
 }
 
 enum PathSegment: Sendable, Equatable {

@@ -178,6 +178,10 @@ public final class Router<Context: RequestContext>: RouterMethods, HTTPResponder
     /// middleware's `next` always returns a response.
     func run(_ chain: [any Middleware<Context>], _ request: Request, _ context: Context,
              _ handler: RouteHandler<Context>) -> Response {
+        if chain.isEmpty {
+            // No middleware (health checks and the like): skip the chain machinery.
+            do { return try handler(request, context) } catch { return render(error, request: request, context: context) }
+        }
         var context = context
         return step(chain, 0, request, &context, handler)
     }

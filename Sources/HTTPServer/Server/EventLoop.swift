@@ -135,6 +135,16 @@ public final class EventLoop: @unchecked Sendable {
                 nextSweep = now + Self.tickNanoseconds
                 sweep()
             }
+            if count > 0 {
+                // Under load level-triggered epoll always has something ready, so the loop never
+                // sleeps and the kernel only switches it out when its time slice runs out, at an
+                // arbitrary point mid-batch. On a machine where the loops share cores with other
+                // busy threads (the worker pool, a co-located client, the other loops) that makes
+                // requests wait for whole slices: ~8 ms p99 where the median is 0.15 ms. Giving
+                // the CPU up after each batch, at a point where everything ready has been answered,
+                // keeps the hand-offs short. With nothing else runnable it returns at once.
+                sched_yield()
+            }
         }
         for connection in connections.compactMap({ $0 }) { connection.close() }
         for listener in listeners.values { Glibc.close(listener.fd) }
