@@ -35,20 +35,20 @@ public struct FeedValidationError: Sendable, Equatable, CustomStringConvertible 
     public var description: String { "\(loc.map(\.description).joined(separator: ".")): \(msg) [\(type)]" }
 
     /// This error as a JSON object (keys in the order loc, msg, type).
-    public func appendJSON(to out: inout String) {
-        out += "{\"loc\":["
+    public func appendJSON(to w: inout JSONWriter) {
+        w.raw("{\"loc\":[")
         for (i, component) in loc.enumerated() {
-            if i > 0 { out += "," }
+            if i > 0 { w.comma() }
             switch component {
-            case .key(let key): JSONText.appendString(key, to: &out)
-            case .index(let index): out += String(index)
+            case .key(let key): w.string(key)
+            case .index(let index): w.int(index)
             }
         }
-        out += "],\"msg\":"
-        JSONText.appendString(msg, to: &out)
-        out += ",\"type\":"
-        JSONText.appendString(type, to: &out)
-        out += "}"
+        w.raw("],\"msg\":")
+        w.string(msg)
+        w.raw(",\"type\":")
+        w.string(type)
+        w.byte(UInt8(ascii: "}"))
     }
 }
 
@@ -69,41 +69,18 @@ public struct FeedValidationFailure: Error, Sendable, Equatable, CustomStringCon
 
     /// `{"detail":[{"loc":[…],"msg":"…","type":"…"}, …]}` as UTF-8 JSON.
     public var responseBody: Data {
-        var out = "{\"detail\":["
+        var w = JSONWriter()
+        w.raw("{\"detail\":[")
         for (i, error) in errors.enumerated() {
-            if i > 0 { out += "," }
-            error.appendJSON(to: &out)
+            if i > 0 { w.comma() }
+            error.appendJSON(to: &w)
         }
-        out += "]}"
-        return Data(out.utf8)
+        w.raw("]}")
+        return Data(w.bytes)
     }
 
     public var description: String {
         "feed validation failed (\(errors.count) error(s)\(truncated ? ", truncated" : "")): "
             + errors.prefix(5).map(\.description).joined(separator: "; ")
-    }
-}
-
-/// Minimal JSON text helpers for hand-written, key-ordered responses.
-enum JSONText {
-    static func appendString(_ string: String, to out: inout String) {
-        out += "\""
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        out += "\""
     }
 }

@@ -22,16 +22,20 @@ public struct IngestResponse: Sendable, Equatable {
 
     /// The response body as UTF-8 JSON, keys in the spec's order.
     public var jsonBody: Data {
-        var out = "{\"status\":\"\(status.rawValue)\",\"records_received\":\(recordsReceived),\"tick\":\(tick)"
+        var w = JSONWriter(capacity: 160)
+        w.raw("{\"status\":"); w.string(status.rawValue)
+        w.raw(",\"records_received\":"); w.int(recordsReceived)
+        w.raw(",\"tick\":"); w.int(tick)
         switch status {
         case .accepted:
-            out += ",\"rolling_window_size\":\(rollingWindowSize),\"warmup_complete\":\(warmupComplete)"
+            w.raw(",\"rolling_window_size\":"); w.int(rollingWindowSize)
+            w.raw(",\"warmup_complete\":"); w.bool(warmupComplete)
         case .warmingUp:
-            out += ",\"warmup_complete\":\(warmupComplete),\"progress\":"
-            JSONText.appendString(progress ?? "", to: &out)
+            w.raw(",\"warmup_complete\":"); w.bool(warmupComplete)
+            w.raw(",\"progress\":"); w.string(progress ?? "")
         }
-        out += "}"
-        return Data(out.utf8)
+        w.byte(UInt8(ascii: "}"))
+        return Data(w.bytes)
     }
 }
 
