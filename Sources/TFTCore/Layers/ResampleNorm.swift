@@ -103,8 +103,9 @@ struct ResampleNorm {
         let arena = pass.arena, n = outFeatures
         let dscaled = arena.zeros(rows * n)
         norm.backward(cache.ln!, dy: dy, rows: rows, dx: dscaled, pass)
-        var dgate = [Float](repeating: 0, count: n)
-        let sig = (0..<n).map { Kernels.sigmoid(pass.w[mask + $0]) }
+        // Scratch from the arena, not heap arrays: this runs per tile and variable in training.
+        let dgate = arena.zeros(n), sig = arena.alloc(n)
+        for c in 0..<n { sig[c] = Kernels.sigmoid(pass.w[mask + c]) }
         let dres = arena.alloc(rows * n)
         for r in 0..<rows {
             let ds = dscaled + r * n, xr = cache.resampled + r * n, dr = dres + r * n
