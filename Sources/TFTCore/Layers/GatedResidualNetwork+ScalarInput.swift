@@ -50,6 +50,9 @@ extension GatedResidualNetwork {
             for i in 0..<k { sp += w[fc1.weight + j * k + i] * prescalerWeight[i]; sq += w[fc1.weight + j * k + i] * prescalerBias[i] }
             p[j] = sp; q[j] = sq
         }
+        if h == 8 && H == 32 && resampleNorm != nil && !pass.training {
+            return fusedRows8x32(x, rows: rows, p: p, q: q, residual: residual, pass)
+        }
         let activated = arena.alloc(rows * h)
         for r in 0..<rows {
             let xr = x[r], out = activated + r * h
@@ -58,5 +61,39 @@ extension GatedResidualNetwork {
         let f = arena.alloc(rows * h)
         fc2.forward(activated, rows: rows, into: f, pass)
         return gateNorm.forward(f, skip: residual, rows: rows, pass).y
+    }
+
+    /// Config A's shape (hidden 8, output 32): ELU(x·p + q), then the GLU's 8→64 product with `fc2`
+    /// folded in (no nonlinearity or dropout sits between them at inference), then gate, residual and
+    /// LayerNorm — in blocks of 64 rows so the 64-wide gate rows stay in L1.
+    private func fusedRows8x32(_ x: UnsafePointer<Float>, rows: Int, p: UnsafePointer<Float>, q: UnsafePointer<Float>,
+                               residual: UnsafePointer<Float>, _ pass: Pass) -> UnsafeMutablePointer<Float> {
+        let arena = pass.arena, w = pass.w
+        let glu = gateNorm.fc
+        // Mᵀ[i, c] = Σⱼ W_glu[c, j]·W₂[j, i];  m[c] = b_glu[c] + Σⱼ W_glu[c, j]·b₂[j].
+        let mt = arena.alloc(8 * 64), m = arena.alloc(64)
+        for c in 0..<64 {
+            var bias = w[glu.bias! + c]
+            for j in 0..<8 { bias += w[glu.weight + c * 8 + j] * w[fc2.bias! + j] }
+            m[c] = bias
+            for i in 0..<8 {
+                var sum: Float = 0
+                for j in 0..<8 { sum += w[glu.weight + c * 8 + j] * w[fc2.weight + j * 8 + i] }
+                mt[i * 64 + c] = sum
+            }
+        }
+        let y = arena.alloc(rows * 32)
+        let block = 64
+        let gates = arena.alloc(block * 64), h = arena.alloc(block * 8)
+        let gamma = w + gateNorm.norm.gamma, beta = w + gateNorm.norm.beta
+        var start = 0
+        while start < rows {
+            let count = min(block, rows - start)
+            Kernels.eluAffineTimes8x64(x + start, rows: count, p: p, q: q, mt: mt, bias: m, h: h, into: gates)
+            Kernels.gateAddNormRows32(gates, skip: residual + start * 32, rows: count, gamma: gamma, beta: beta,
+                                      y: y + start * 32)
+            start += count
+        }
+        return y
     }
 }

@@ -78,7 +78,8 @@ struct GatedResidualNetwork {
         let da = arena.zeros(rows * hidden)
         fc2.backward(x: cache.activated, dy: df, rows: rows, dx: da, pass)
         // ELU': 1 for x > 0, else exp(x) = y + 1.
-        for i in 0..<(rows * hidden) { let y = cache.activated[i]; if y <= 0 { da[i] *= (y + 1) } }
+        // A select and a full store: a conditional store here becomes a microcoded masked store (`vmaskmovps`).
+        for i in 0..<(rows * hidden) { let y = cache.activated[i]; da[i] *= y > 0 ? 1 : y + 1 }
         if let context, let c = cache.context {
             let contextRows = rows / c.group
             let dprojected = arena.zeros(contextRows * hidden)

@@ -23,6 +23,15 @@ struct Linear {
 
     /// `y(rows×out) = x(rows×in) Wᵀ + b` (or `+=` when `accumulate`).
     func forward(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, _ pass: Pass, accumulate: Bool = false) {
+        if let bias, !accumulate {
+            // Start from the bias and let the GEMM accumulate onto it: with β = 0 OpenBLAS first zeroes
+            // `y` in a separate pass, which for these small-K products costs as much as adding the bias.
+            let b = pass.w + bias
+            for r in 0..<rows { (y + r * outFeatures).update(from: b, count: outFeatures) }
+            BLAS.gemm(transB: true, m: rows, n: outFeatures, k: inFeatures, a: x, lda: inFeatures,
+                      b: pass.w + weight, ldb: inFeatures, beta: 1, c: y, ldc: outFeatures)
+            return
+        }
         BLAS.gemm(transB: true, m: rows, n: outFeatures, k: inFeatures, a: x, lda: inFeatures,
                   b: pass.w + weight, ldb: inFeatures, beta: accumulate ? 1 : 0, c: y, ldc: outFeatures)
         if let bias { Kernels.addBias(y, rows: rows, cols: outFeatures, bias: pass.w + bias) }

@@ -58,7 +58,9 @@ extension Kernels {
     @inline(__always) static func maximum(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
         var a = Vec8(repeating: -.infinity), i = 0
         while i + 8 <= n { let l = load(p + i); a = a.replacing(with: l, where: l .> a); i += 8 }
-        var m = a.max()
+        // Halving rather than `a.max()`, which is a lane-by-lane loop.
+        let b = a.lowHalf.replacing(with: a.highHalf, where: a.highHalf .> a.lowHalf)
+        var m = Swift.max(Swift.max(b[0], b[1]), Swift.max(b[2], b[3]))
         while i < n { m = Swift.max(m, p[i]); i += 1 }
         return m
     }
