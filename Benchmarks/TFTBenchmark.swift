@@ -58,6 +58,8 @@ enum TFTBenchmark {
                      trainGFLOP * Double(trainSteps) / seconds))
         print(String(format: "  CPU time per step (both threads): %.1f ms → %.0f samples per CPU-second", trainCPUms, 64e3 / trainCPUms))
 
+        if trainOnly { return }
+
         // Steady-state memory: many small inference calls must not grow the heap.
         let single = randomBatch(config, batchSize: 1, seed: 3)
         _ = try model.forward(single, include: [])

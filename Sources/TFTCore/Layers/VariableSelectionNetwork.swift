@@ -125,7 +125,7 @@ struct VariableSelectionNetwork {
                 // No caches here: training recomputes the tile (same dropout stream) in the backward pass.
                 let tp = pass.tilePass(tag: i, tile: tile, gradients: false)
                 let y: UnsafeMutablePointer<Float>
-                if case .grn(let grn) = t, grn.context == nil,
+                if case .grn(let grn) = t, grn.supportsScalarInput(training: false),
                    case .continuous(let column, let weight, let bias, _) = embeddings[i] {
                     let x = tp.arena.alloc(n)
                     for r in 0..<n { x[r] = cont[map.source(start + r) * contColumns + column] }
@@ -157,8 +157,21 @@ struct VariableSelectionNetwork {
             for (i, t) in transforms.enumerated() {
                 let tp = pass.tilePass(tag: i, tile: tile)
                 let size = embeddings[i].size
-                let recomputed = t.forward(cache.embedded[i] + start * size, rows: n, tp)
-                let y = recomputed.y
+                // Continuous variables take the scalar-input path (their prescaler's gradient included);
+                // the others the generic one, with the gradient of their embedding in `dembedded`.
+                var scalar: (cache: GatedResidualNetwork.ScalarInputCache, grn: GatedResidualNetwork, weight: Int, bias: Int)? = nil
+                var generic: Transform.Cache? = nil
+                if case .grn(let grn) = t, grn.supportsScalarInput(training: true),
+                   case .continuous(let column, let weight, let bias, _) = embeddings[i] {
+                    let x = tp.arena.alloc(n)
+                    for r in 0..<n { x[r] = cont[map.source(start + r) * contColumns + column] }
+                    let c = grn.forwardScalarInputForTraining(x, rows: n, prescalerWeight: pass.w + weight,
+                                                              prescalerBias: pass.w + bias, tp)
+                    scalar = (c, grn, weight, bias)
+                } else {
+                    generic = t.forward(cache.embedded[i] + start * size, rows: n, tp)
+                }
+                let y = scalar?.cache.y ?? generic!.y
                 for r in 0..<n {
                     let row = start + r
                     let d = doutput + row * hidden, yr = y + r * hidden, dr = dy + r * hidden
@@ -166,7 +179,12 @@ struct VariableSelectionNetwork {
                     for c in 0..<hidden { dr[c] = w * d[c] }
                     dweights[row * v + i] = Kernels.dotProduct(d, yr, hidden)
                 }
-                t.backward(recomputed, dy: dy, rows: n, dx: dembedded[i] + start * size, tp)
+                if let scalar {
+                    scalar.grn.backwardScalarInput(scalar.cache, dy: dy, rows: n, prescalerWeight: scalar.weight,
+                                                   prescalerBias: scalar.bias, tp)
+                } else {
+                    t.backward(generic!, dy: dy, rows: n, dx: dembedded[i] + start * size, tp)
+                }
             }
             tile += 1
         }
