@@ -38,8 +38,7 @@ struct GateAddNorm {
         var mask: UnsafeMutablePointer<Float>? = nil
         if usesDropout && pass.training {
             let copy = arena.alloc(rows * inFeatures)
-            copy.update(from: x, count: rows * inFeatures)
-            mask = pass.dropoutForward(copy, count: rows * inFeatures)
+            mask = pass.dropoutForward(from: x, into: copy, count: rows * inFeatures)
             input = UnsafePointer(copy)
         }
         let n = outFeatures
@@ -89,6 +88,10 @@ struct GateAddNorm {
     func backward(_ cache: Cache, dy: UnsafePointer<Float>, rows: Int,
                   dx: UnsafeMutablePointer<Float>?, dskip: UnsafeMutablePointer<Float>?, _ pass: Pass) {
         let arena = pass.arena, n = outFeatures
+        if n == 32, let ln = cache.ln {
+            backward32(cache, ln: ln, dy: dy, rows: rows, dx: dx, dskip: dskip, pass)
+            return
+        }
         let dsum = arena.zeros(rows * n)
         norm.backward(cache.ln!, dy: dy, rows: rows, dx: dsum, pass)
         if let dskip { Kernels.add(dsum, into: dskip, count: rows * n) }
@@ -99,6 +102,56 @@ struct GateAddNorm {
                 let a = gr[c], s = gr[n + c]
                 dg[c] = ds[c] * s
                 dg[n + c] = ds[c] * a * s * (1 - s)
+            }
+        }
+        if let mask = cache.mask, let dx {
+            let dinput = arena.zeros(rows * inFeatures)
+            fc.backward(x: cache.input, dy: dgates, rows: rows, dx: dinput, pass)
+            for i in 0..<(rows * inFeatures) { dx[i] += dinput[i] * mask[i] }
+        } else {
+            fc.backward(x: cache.input, dy: dgates, rows: rows, dx: dx, pass)
+        }
+    }
+
+    /// Width 32: LayerNorm backward, residual and gate gradients without the intermediate `dsum`
+    /// buffer. The first loop only reduces (per-row means, γ/β gradients in registers); the second
+    /// is element-wise, so neither carries a long dependency chain from one row to the next.
+    private func backward32(_ cache: Cache, ln: LayerNorm.Cache, dy: UnsafePointer<Float>, rows: Int,
+                            dx: UnsafeMutablePointer<Float>?, dskip: UnsafeMutablePointer<Float>?, _ pass: Pass) {
+        let arena = pass.arena
+        let gamma = pass.w + norm.gamma
+        let g0 = Kernels.load(gamma), g1 = Kernels.load(gamma + 8), g2 = Kernels.load(gamma + 16), g3 = Kernels.load(gamma + 24)
+        let means = arena.alloc(2 * rows)
+        var dg0 = Vec8(), dg1 = Vec8(), dg2 = Vec8(), dg3 = Vec8()
+        var db0 = Vec8(), db1 = Vec8(), db2 = Vec8(), db3 = Vec8()
+        for r in 0..<rows {
+            let d = dy + r * 32, h = ln.xhat + r * 32
+            let d0 = Kernels.load(d), d1 = Kernels.load(d + 8), d2 = Kernels.load(d + 16), d3 = Kernels.load(d + 24)
+            let h0 = Kernels.load(h), h1 = Kernels.load(h + 8), h2 = Kernels.load(h + 16), h3 = Kernels.load(h + 24)
+            let e0 = d0 * g0, e1 = d1 * g1, e2 = d2 * g2, e3 = d3 * g3
+            means[2 * r] = Kernels.hsum((e0 + e1) + (e2 + e3)) * (1 / 32)
+            means[2 * r + 1] = Kernels.hsum((e0 * h0 + e1 * h1) + (e2 * h2 + e3 * h3)) * (1 / 32)
+            dg0 += d0 * h0; dg1 += d1 * h1; dg2 += d2 * h2; dg3 += d3 * h3
+            db0 += d0; db1 += d1; db2 += d2; db3 += d3
+        }
+        if let g = pass.g {
+            let gg = g + norm.gamma, gb = g + norm.beta
+            Kernels.store(Kernels.load(gg) + dg0, gg); Kernels.store(Kernels.load(gg + 8) + dg1, gg + 8)
+            Kernels.store(Kernels.load(gg + 16) + dg2, gg + 16); Kernels.store(Kernels.load(gg + 24) + dg3, gg + 24)
+            Kernels.store(Kernels.load(gb) + db0, gb); Kernels.store(Kernels.load(gb + 8) + db1, gb + 8)
+            Kernels.store(Kernels.load(gb + 16) + db2, gb + 16); Kernels.store(Kernels.load(gb + 24) + db3, gb + 24)
+        }
+        // dsum = rstd·(dy⊙γ − mean − x̂·mean(dy⊙γ⊙x̂)); dskip += dsum; d[a | b] = [dsum⊙σ | dsum⊙a⊙σ(1−σ)].
+        let dgates = arena.alloc(rows * 64)
+        for r in 0..<rows {
+            let d = dy + r * 32, h = ln.xhat + r * 32, gr = cache.gates + r * 64, dg = dgates + r * 64
+            let m = Vec8(repeating: means[2 * r]), mh = Vec8(repeating: means[2 * r + 1]), rs = Vec8(repeating: ln.rstd[r])
+            for (j, gj) in [(0, g0), (8, g1), (16, g2), (24, g3)] {
+                let ds = rs * (Kernels.load(d + j) * gj - m - Kernels.load(h + j) * mh)
+                if let dskip { Kernels.store(Kernels.load(dskip + r * 32 + j) + ds, dskip + r * 32 + j) }
+                let a = Kernels.load(gr + j), s = Kernels.load(gr + 32 + j)
+                Kernels.store(ds * s, dg + j)
+                Kernels.store(ds * a * s * (1 - s), dg + 32 + j)
             }
         }
         if let mask = cache.mask, let dx {
