@@ -70,17 +70,24 @@ struct GateAddNorm {
             }
             return Cache(input: input, mask: mask, gates: gates, ln: ln, y: y)
         }
-        let sum = arena.alloc(n)
+        // Gate all rows into `y` (8 lanes at a time, scalar tail), then normalise `y` in place.
         for r in 0..<rows {
-            let gr = gates + r * 2 * n, kr = skip + r * n
-            for c in 0..<n {
+            let gr = gates + r * 2 * n, kr = skip + r * n, yr = y + r * n
+            var c = 0
+            while c + 8 <= n {
+                let s = Kernels.sigmoid(Kernels.load(gr + n + c))
+                Kernels.store(s, gr + n + c)
+                Kernels.store(Kernels.load(gr + c) * s + Kernels.load(kr + c), yr + c)
+                c += 8
+            }
+            while c < n {
                 let s = Kernels.sigmoid(gr[n + c])
                 gr[n + c] = s
-                sum[c] = gr[c] * s + kr[c]
+                yr[c] = gr[c] * s + kr[c]
+                c += 1
             }
-            Kernels.layerNormForward(sum, rows: 1, cols: n, gamma: gamma, beta: beta, y: y + r * n,
-                                     xhat: ln.map { $0.xhat + r * n }, rstd: ln.map { $0.rstd + r })
         }
+        Kernels.layerNormForward(y, rows: rows, cols: n, gamma: gamma, beta: beta, y: y, xhat: ln?.xhat, rstd: ln?.rstd)
         return Cache(input: input, mask: mask, gates: gates, ln: ln, y: y)
     }
 

@@ -67,8 +67,8 @@ enum Kernels {
         dotProduct(x, y, count)
     }
 
-    /// LayerNorm over each row of `x` (biased variance, eps 1e-5). Writes `y`, and the normalised
-    /// input `xhat` and `rstd` per row when the caller needs them for the backward pass.
+    /// LayerNorm over each row of `x` (biased variance, eps 1e-5). Writes `y` (which may be `x`), and the
+    /// normalised input `xhat` and `rstd` per row when the caller needs them for the backward pass.
     static func layerNormForward(
         _ x: UnsafePointer<Float>, rows: Int, cols: Int, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
         y: UnsafeMutablePointer<Float>, xhat: UnsafeMutablePointer<Float>?, rstd: UnsafeMutablePointer<Float>?
@@ -95,6 +95,10 @@ enum Kernels {
             let rs = 1 / (variance + layerNormEpsilon).squareRoot()
             // Two loops rather than `hr?[c] = h`: LLVM turns that optional store into a masked store
             // (`vmaskmovps`), which is microcoded and costs ~50 cycles on AMD cores.
+            if let xhat {
+                let hr = xhat + r * cols
+                for c in 0..<cols { hr[c] = (xr[c] - mean) * rs }
+            }
             c = 0
             let rs8 = Vec8(repeating: rs)
             while c + 8 <= cols {
@@ -102,10 +106,6 @@ enum Kernels {
                 c += 8
             }
             while c < cols { yr[c] = (xr[c] - mean) * rs * gamma[c] + beta[c]; c += 1 }
-            if let xhat {
-                let hr = xhat + r * cols
-                for c in 0..<cols { hr[c] = (xr[c] - mean) * rs }
-            }
             rstd?[r] = rs
         }
     }
