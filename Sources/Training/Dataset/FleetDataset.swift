@@ -12,6 +12,11 @@ public struct WindowOptions: Sendable, Equatable {
     public var trainStride: Int = 1
     /// Steps between consecutive validation windows.
     public var validationStride: Int = 6
+    /// Small data: if `validationStride` gives fewer validation windows than this, every step starts one
+    /// (stride 1). Early stopping and the fitted shrinkage / band width then average over all the
+    /// validation period's start times instead of a handful (a 1.8-day recording gives ~30 windows at
+    /// stride 6). 0 disables.
+    public var denseValidationBelow: Int = 256
     public init(maxEncoderLength: Int = 288, minEncoderLength: Int = 36, horizon: Int = 96,
                 validationFraction: Double = 0.2, trainStride: Int = 1, validationStride: Int = 6) {
         self.maxEncoderLength = maxEncoderLength; self.minEncoderLength = minEncoderLength; self.horizon = horizon
@@ -50,7 +55,7 @@ public final class FleetDataset: @unchecked Sendable {
         let span = Double(lastEpoch - firstEpoch)
         let step = Int64(spec.stepSeconds)
         cutoffEpoch = firstEpoch + Int64((span * (1 - options.validationFraction) / Double(step)).rounded(.down)) * step + step
-        var train: [WindowRef] = [], val: [WindowRef] = []
+        var train: [WindowRef] = [], val: [WindowRef] = [], denseVal: [WindowRef] = []
         let H = options.horizon
         for (si, s) in series.enumerated() where s.count >= options.minEncoderLength + H {
             var t0 = options.minEncoderLength
@@ -62,12 +67,13 @@ public final class FleetDataset: @unchecked Sendable {
                 } else if decoderFirst >= cutoffEpoch {
                     let k = Int((decoderFirst - cutoffEpoch) / step)
                     if k % options.validationStride == 0 { val.append(WindowRef(series: si, start: t0, encoderLength: L)) }
+                    if val.count < options.denseValidationBelow { denseVal.append(WindowRef(series: si, start: t0, encoderLength: L)) }
                 }
                 t0 += 1
             }
         }
         trainWindows = train
-        validationWindows = val
+        validationWindows = val.count < options.denseValidationBelow && options.validationStride > 1 ? denseVal : val
     }
 
     /// Refuses data that cannot give a training batch and a validation window, saying how much is needed.

@@ -46,6 +46,17 @@ public struct TrainingOptions: Sendable, Equatable {
     public var initialiseToPersistence = true
     /// After training: fit and fold the per-target shrinkage toward persistence (``PersistenceOutput``).
     public var fitPersistenceBlend = true
+    /// After the shrinkage: fit and fold a per-target width factor of the quantile bands around the median
+    /// on the validation windows (``PersistenceOutput/fitAndFoldBandScale``). nil = warm starts only
+    /// (``TrainingRun`` with `from`), where the new data's noise differs from what the parent's bands learned.
+    public var fitBandScale: Bool? = nil
+    /// Fit the shrinkage with every horizon step counted relative to persistence's error at that step
+    /// (``PersistenceOutput/fitAndFold(model:builder:series:windows:encoderLength:batchSize:perStepRelative:cancel:)``)
+    /// instead of the plain MAE over all steps. nil = warm starts only.
+    public var persistenceRelativeBlend: Bool? = nil
+    /// The starting weights count as epoch 0 for early stopping: if no epoch beats their validation loss
+    /// they are what is kept (then the shrinkage and band width are still refitted).
+    public var keepStartingWeightsIfBest = true
     public init() {}
 }
 
@@ -212,9 +223,17 @@ public final class Trainer {
         let steps = stepsPerEpoch, E = options.epochs, B = options.batchSize
         if cancel?.isCancelled == true { throw TrainingError.cancelled }
         let initialVal = try validationLoss(cancel: cancel)
-        var best = initialVal.isFinite ? Double.infinity : Double.infinity
+        // The starting weights are a candidate like every epoch (bestEpoch 0): a warm start never ships
+        // weights that are worse on the new validation windows than its parent, and a fresh model (heads at
+        // persistence) never ships something worse than persistence.
+        var best = Double.infinity
         var bestEpoch = 0
         var bestWeights = [Float](repeating: 0, count: model.parameterCount)
+        let startIsCandidate = options.keepStartingWeightsIfBest && initialVal.isFinite
+        if startIsCandidate {
+            best = initialVal
+            bestWeights.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: model.parameters.pointer, count: model.parameterCount) }
+        }
         var sinceImprovement = 0, sincePlateau = 0
         var stopReason = "completed \(E) epochs"
         var rng = RNG(seed: options.seed)
@@ -294,17 +313,27 @@ public final class Trainer {
                 break epochLoop
             }
         }
-        if bestEpoch > 0 {
+        if bestEpoch == 0 && startIsCandidate && !records.isEmpty {
+            stopReason += "; no epoch improved on the starting weights' validation loss, so they were kept"
+        }
+        if bestEpoch > 0 || startIsCandidate {
             bestWeights.withUnsafeBufferPointer { model.parameters.pointer.update(from: $0.baseAddress!, count: model.parameterCount) }
         }
         var blend: [PersistenceBlend] = []
         var preBlend: Double? = nil
         if options.fitPersistenceBlend {
             blend = try PersistenceOutput.fitAndFold(model: model, builder: builder, series: dataset.series, windows: validationSet,
-                                                     encoderLength: assembler.encoderLength, batchSize: B, cancel: cancel)
+                                                     encoderLength: assembler.encoderLength, batchSize: B,
+                                                     perStepRelative: options.persistenceRelativeBlend == true, cancel: cancel)
             // The reported best validation loss is the shipped (folded) model's, so a warm start's initial
             // loss equals it; the best epoch's own loss is kept as preBlendValidationLoss.
             if !blend.isEmpty {
+                if options.fitBandScale == true {
+                    blend = try PersistenceOutput.fitAndFoldBandScale(model: model, builder: builder, series: dataset.series,
+                                                                      windows: validationSet, encoderLength: assembler.encoderLength,
+                                                                      batchSize: B, fits: blend,
+                                                                      perStepRelative: options.persistenceRelativeBlend == true, cancel: cancel)
+                }
                 preBlend = best.isFinite ? best : initialVal
                 best = try validationLoss(cancel: cancel)
             }

@@ -66,6 +66,9 @@ public struct TrainingRun {
     public func run(outDirectory: URL, progress: ((TrainingProgress) -> Void)? = nil,
                     cancel: CancellationToken? = nil) throws -> (folder: URL, result: TrainingResult, dataset: FleetDataset) {
         let (model, spec, dataset, parent) = try prepare()
+        var options = self.options
+        if options.fitBandScale == nil { options.fitBandScale = parent != nil }
+        if options.persistenceRelativeBlend == nil { options.persistenceRelativeBlend = parent != nil }
         let trainer = try Trainer(model: model, dataset: dataset, options: options)
         let result = try trainer.run(progress: progress, cancel: cancel)
         if cancel?.isCancelled == true { throw TrainingError.cancelled }
