@@ -57,10 +57,10 @@ struct GateAddNorm {
             // `Kernels.gateAddNormRows32` for why the split is faster.
             for r in 0..<rows {
                 let gr = gates + r * 64, kr = skip + r * 32, yr = y + r * 32
-                for j in stride(from: 0, to: 32, by: 8) {
-                    let s = Kernels.sigmoid(Kernels.load(gr + 32 + j))
-                    Kernels.store(s, gr + 32 + j)
-                    Kernels.store(Kernels.load(gr + j) * s + Kernels.load(kr + j), yr + j)
+                for c in 0..<32 {
+                    let s = Kernels.sigmoidFMA(gr[32 + c])
+                    gr[32 + c] = s
+                    yr[c] = gr[c] * s + kr[c]
                 }
             }
             for r in 0..<rows {
@@ -70,21 +70,13 @@ struct GateAddNorm {
             }
             return Cache(input: input, mask: mask, gates: gates, ln: ln, y: y)
         }
-        // Gate all rows into `y` (8 lanes at a time, scalar tail), then normalise `y` in place.
+        // Gate all rows into `y` (a loop the compiler vectorises), then normalise `y` in place.
         for r in 0..<rows {
             let gr = gates + r * 2 * n, kr = skip + r * n, yr = y + r * n
-            var c = 0
-            while c + 8 <= n {
-                let s = Kernels.sigmoid(Kernels.load(gr + n + c))
-                Kernels.store(s, gr + n + c)
-                Kernels.store(Kernels.load(gr + c) * s + Kernels.load(kr + c), yr + c)
-                c += 8
-            }
-            while c < n {
-                let s = Kernels.sigmoid(gr[n + c])
+            for c in 0..<n {
+                let s = Kernels.sigmoidFMA(gr[n + c])
                 gr[n + c] = s
                 yr[c] = gr[c] * s + kr[c]
-                c += 1
             }
         }
         Kernels.layerNormForward(y, rows: rows, cols: n, gamma: gamma, beta: beta, y: y, xhat: ln?.xhat, rstd: ln?.rstd)

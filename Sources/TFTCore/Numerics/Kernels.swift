@@ -167,7 +167,8 @@ enum Kernels {
                                    mt: UnsafePointer<Float>, bias: UnsafePointer<Float>, h: UnsafeMutablePointer<Float>,
                                    into z: UnsafeMutablePointer<Float>) {
         let p8 = load(p), q8 = load(q)
-        for r in 0..<rows { store(elu(Vec8(repeating: x[r]) * p8 + q8), h + r * 8) }
+        for r in 0..<rows { store(Vec8(repeating: x[r]) * p8 + q8, h + r * 8) }
+        for i in 0..<(rows * 8) { let a = h[i]; h[i] = a > 0 ? a : expFMA(a) - 1 }
         for r in 0..<rows {
             let hr = h + r * 8
             let h0 = hr[0], h1 = hr[1], h2 = hr[2], h3 = hr[3], h4 = hr[4], h5 = hr[5], h6 = hr[6], h7 = hr[7]
@@ -192,10 +193,7 @@ enum Kernels {
                                   gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
         for r in 0..<rows {
             let gr = gates + r * 64, kr = skip + r * 32, yr = y + r * 32
-            store(load(gr) * sigmoid(load(gr + 32)) + load(kr), yr)
-            store(load(gr + 8) * sigmoid(load(gr + 40)) + load(kr + 8), yr + 8)
-            store(load(gr + 16) * sigmoid(load(gr + 48)) + load(kr + 16), yr + 16)
-            store(load(gr + 24) * sigmoid(load(gr + 56)) + load(kr + 24), yr + 24)
+            for c in 0..<32 { yr[c] = gr[c] * (1 / (1 + expFMA(-gr[32 + c]))) + kr[c] }
         }
         for r in 0..<rows {
             let yr = y + r * 32
