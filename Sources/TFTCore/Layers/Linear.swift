@@ -26,8 +26,7 @@ struct Linear {
         if let bias, !accumulate {
             // Start from the bias and let the GEMM accumulate onto it: with β = 0 OpenBLAS first zeroes
             // `y` in a separate pass, which for these small-K products costs as much as adding the bias.
-            let b = pass.w + bias
-            for r in 0..<rows { (y + r * outFeatures).update(from: b, count: outFeatures) }
+            Kernels.fillRows(y, rows: rows, cols: outFeatures, with: pass.w + bias)
             BLAS.gemm(transB: true, m: rows, n: outFeatures, k: inFeatures, a: x, lda: inFeatures,
                       b: pass.w + weight, ldb: inFeatures, beta: 1, c: y, ldc: outFeatures)
             return

@@ -34,6 +34,22 @@ enum Kernels {
     /// ELU with α = 1.
     @inline(__always) static func elu(_ x: Float) -> Float { x > 0 ? x : exp(x) - 1 }
 
+    /// `y[r, :] = row` for every row. Vector stores, not `update(from:)`: that is a `memmove` call per row.
+    static func fillRows(_ y: UnsafeMutablePointer<Float>, rows: Int, cols: Int, with row: UnsafePointer<Float>) {
+        if cols % 8 == 0 {
+            for r in 0..<rows {
+                let yr = y + r * cols
+                var c = 0
+                while c < cols { store(load(row + c), yr + c); c += 8 }
+            }
+            return
+        }
+        for r in 0..<rows {
+            let yr = y + r * cols
+            for c in 0..<cols { yr[c] = row[c] }
+        }
+    }
+
     /// `y[r, :] += bias` for every row.
     static func addBias(_ y: UnsafeMutablePointer<Float>, rows: Int, cols: Int, bias: UnsafePointer<Float>) {
         for r in 0..<rows {
