@@ -6,7 +6,7 @@ import Synchronization
 import TFTCore
 import Training
 
-/// `Benchmarks daemon [--quick] [--model DIR] [--models-dir DIR]`: issue 6's performance figures, each next
+/// `Benchmarks daemon [--quick] [--small-only [--no-wrk] | --large-only] [--model DIR] [--models-dir DIR]`: issue 6's performance figures, each next
 /// to its target, on a real daemon (ephemeral loopback port, temporary data directory, the shipped model):
 ///
 /// 1. `POST /feed/data` with 45 records (one step of a 45-server fleet), p50/p99 over real HTTP, next to
@@ -27,12 +27,13 @@ enum DaemonBenchmark {
         let modelsDir = URL(fileURLWithPath: value("--models-dir") ?? "./models")
         let model = value("--model").map { URL(fileURLWithPath: $0) }
         if args.contains("--large-only") {
-            try large(quick: quick, modelsDir: modelsDir, model: model)
+            try large(quick: quick, modelsDir: modelsDir, model: model, reuse: value("--reuse-data").map { URL(fileURLWithPath: $0) })
             return
         }
         print("Benchmarks daemon\(quick ? " --quick" : "") — \(ProcessInfo.processInfo.activeProcessorCount) cores, "
             + "load average \(loadAverage()) (shared machine: figures are noisy)")
-        try small(quick: quick, modelsDir: modelsDir, model: model)
+        try small(quick: quick, modelsDir: modelsDir, model: model, noWrk: args.contains("--no-wrk"))
+        if args.contains("--small-only") { return }
 
         // The 1,000-server fleet in a child process (its RSS is not mixed with the 45-server daemon's).
         fflush(nil)   // every output stream: the parent's lines come before the child's
@@ -42,6 +43,7 @@ enum DaemonBenchmark {
                                   ? "/proc/self/exe" : CommandLine.arguments[0])
         child.arguments = ["daemon", "--large-only", "--models-dir", modelsDir.path]
             + (model.map { ["--model", $0.path] } ?? []) + (quick ? ["--quick"] : [])
+            + (value("--reuse-data").map { ["--reuse-data", $0] } ?? [])
         try child.run()
         child.waitUntilExit()
         if child.terminationStatus != 0 { print("  (1,000-server part failed: exit \(child.terminationStatus))") }
@@ -85,7 +87,7 @@ enum DaemonBenchmark {
         func time(_ epoch: Int64) -> UInt64? { times.withLock { $0[epoch] } }
     }
 
-    static func small(quick: Bool, modelsDir: URL, model: URL?) throws {
+    static func small(quick: Bool, modelsDir: URL, model: URL?, noWrk: Bool = false) throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let daemon = try ArgusDaemon(configuration: configuration(dir: dir, modelsDir: modelsDir, model: model))
@@ -117,6 +119,7 @@ enum DaemonBenchmark {
 
         // Ingest and tick, one step per POST, the run drained before the next POST (no overlap).
         var ingest: [Double] = [], tickEnd: [Double] = [], run: [Double] = [], forward: [Double] = []
+        var stages: [RunTimings] = [], observers: [Double] = []
         for step in backfill..<(backfill + measured) {
             let body = Array(try encoder.encode(Body(records: ticks[step].records)))
             let t0 = DispatchTime.now().uptimeNanoseconds
@@ -129,6 +132,8 @@ enum DaemonBenchmark {
             if let s = daemon.engine.latest, s.dataEpoch == ticks[step].epochSeconds {
                 run.append(s.inferenceMilliseconds)
                 forward.append(s.forwardMilliseconds)
+                stages.append(s.timings)
+                observers.append(daemon.engine.lastObserversMilliseconds)
             }
         }
         let fsyncs = fsyncTimes(dir: dir, count: quick ? 50 : 200)
@@ -142,9 +147,10 @@ enum DaemonBenchmark {
         row("POST sent → snapshot published, p50", p(tickEnd, 0.5), "ms", target: "≤ 25 ms", ok: p(tickEnd, 0.5) <= 25)
         row("POST sent → snapshot published, p99", p(tickEnd, 0.99), "ms", target: "—", ok: nil)
         row("of which the run (features+forward+risk+JSON), p50", p(run, 0.5), "ms", target: "—", ok: nil)
-        row("of which the TFT forward, p50", p(forward, 0.5), "ms", target: "—", ok: nil)
+        stageRows(stages, observers: observers)
 
         // GET /predictions/current under wrk.
+        if noWrk { return }
         print("")
         let seconds = quick ? 3 : 10
         let size = daemon.engine.latest?.fullBody.count ?? 0
@@ -207,7 +213,9 @@ enum DaemonBenchmark {
 
     static func name(_ i: Int) -> String { prefixes[i % prefixes.count] + String(format: "%04d", i) }
 
-    static func large(quick: Bool, modelsDir: URL, model: URL?) throws {
+    /// `reuse`: a directory that keeps a copy of the filled database between runs (the fill of 2.88 M records
+    /// takes over a minute); it is filled on the first run and copied into the temporary directory afterwards.
+    static func large(quick: Bool, modelsDir: URL, model: URL?, reuse: URL? = nil) throws {
         let servers = 1_000, window = 2_880
         let steps = quick ? 400 : window
         let start: Int64 = 1_735_689_600
@@ -220,7 +228,14 @@ enum DaemonBenchmark {
         // Fill through the feed store's ingest (validated batches, SQLite commits), then start the daemon on
         // the same directory: it restores the windows from SQLite like a restarted daemon.
         let t0 = Date()
-        do {
+        let fm = FileManager.default
+        let marker = reuse?.appendingPathComponent("filled-\(servers)x\(steps)")
+        if let reuse, let marker, fm.fileExists(atPath: marker.path) {
+            for file in try fm.contentsOfDirectory(atPath: reuse.path) where file.hasPrefix("argus.sqlite") {
+                try fm.copyItem(at: reuse.appendingPathComponent(file), to: dir.appendingPathComponent(file))
+            }
+            print("  (database copied from \(reuse.path))")
+        } else {
             let store = try FeedStore.open(dataDirectory: dir, configuration: config.feedStoreConfiguration)
             for first in stride(from: 0, to: steps, by: 10) {
                 var records: [FeedRecord] = []
@@ -235,6 +250,14 @@ enum DaemonBenchmark {
                 _ = try store.ingest(FeedBatch(records: records))
             }
             store.close()
+            if let reuse, let marker {
+                try? fm.removeItem(at: reuse)
+                try fm.createDirectory(at: reuse, withIntermediateDirectories: true)
+                for file in try fm.contentsOfDirectory(atPath: dir.path) where file.hasPrefix("argus.sqlite") {
+                    try fm.copyItem(at: dir.appendingPathComponent(file), to: reuse.appendingPathComponent(file))
+                }
+                _ = fm.createFile(atPath: marker.path, contents: Data())
+            }
         }
         let fill = Date().timeIntervalSince(t0)
         row("fill: \(servers * steps) records via FeedStore.ingest", fill, "s", target: "—", ok: nil)
@@ -249,7 +272,7 @@ enum DaemonBenchmark {
         publish.observe(daemon.engine)
 
         // Ticks over HTTP: one step of 1,000 records per POST.
-        var tickEnd: [Double] = [], run: [Double] = []
+        var tickEnd: [Double] = [], run: [Double] = [], stages: [RunTimings] = [], observers: [Double] = []
         for s in steps..<(steps + (quick ? 3 : 5)) {
             let epoch = start + Int64(s) * 300
             var json = "{\"records\":["
@@ -272,7 +295,11 @@ enum DaemonBenchmark {
             guard status == 200 else { throw BenchmarkError("POST /feed/data: \(status) \(String(decoding: reply.prefix(200), as: UTF8.self))") }
             daemon.engine.drain()
             if let published = publish.time(epoch) { tickEnd.append(Double(published - t0) / 1e6) }
-            if let snap = daemon.engine.latest, snap.dataEpoch == epoch { run.append(snap.inferenceMilliseconds) }
+            if let snap = daemon.engine.latest, snap.dataEpoch == epoch {
+                run.append(snap.inferenceMilliseconds)
+                stages.append(snap.timings)
+                observers.append(daemon.engine.lastObserversMilliseconds)
+            }
         }
         let tracked = daemon.store.status().serversTracked
         let predicted = daemon.engine.latest?.servers.count ?? 0
@@ -281,12 +308,22 @@ enum DaemonBenchmark {
         let tick = p(tickEnd, 0.5) / 1_000
         row("tick: POST of 1,000 records sent → snapshot published, p50", tick, "s", target: "≤ 1 s", ok: tick <= 1)
         row("of which the run (features+forward+risk+JSON), p50", p(run, 0.5) / 1_000, "s", target: "—", ok: nil)
+        stageRows(stages, observers: observers)
         let rss = Double(residentKilobytes()) / 1024 / 1024, peak = Double(peakResidentKilobytes()) / 1024 / 1024
         row("RSS after the ticks", rss, "GiB", target: "≤ 1 GiB", ok: rss <= 1)
         row("peak RSS (VmHWM, includes the fill)", peak, "GiB", target: "—", ok: nil)
     }
 
     // MARK: - helpers
+
+    static func stageRows(_ stages: [RunTimings], observers: [Double]) {
+        row("  windows copied out of the feed store, p50", p(stages.map(\.feed), 0.5), "ms", target: "—", ok: nil)
+        row("  feature building + forecasts, p50", p(stages.map(\.features), 0.5), "ms", target: "—", ok: nil)
+        row("  the TFT forward, p50", p(stages.map(\.forward), 0.5), "ms", target: "—", ok: nil)
+        row("  risk, alerts, summary, p50", p(stages.map(\.risk), 0.5), "ms", target: "—", ok: nil)
+        row("  snapshot JSON encoding, p50", p(stages.map(\.encode), 0.5), "ms", target: "—", ok: nil)
+        row("after publishing: history recording (SQLite), p50", p(observers, 0.5), "ms", target: "—", ok: nil)
+    }
 
     static func p(_ values: [Double], _ q: Double) -> Double { AlertScorer.percentile(values, q) ?? .nan }
 

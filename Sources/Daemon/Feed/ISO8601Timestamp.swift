@@ -113,6 +113,15 @@ public enum ISO8601Timestamp {
 
     /// Formats whole epoch seconds as the spec's `2025-01-15T10:00:00` (UTC, no zone suffix).
     public static func format(_ epochSeconds: Int64) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(20)
+        append(epochSeconds, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends `format(epochSeconds)`'s UTF-8 bytes to `bytes` without building a `String` (the snapshot
+    /// encoder writes ~100 of these per server and tick).
+    public static func append(_ epochSeconds: Int64, to bytes: inout [UInt8]) {
         let days = Int(epochSeconds >= 0 ? epochSeconds / 86_400 : (epochSeconds - 86_399) / 86_400)
         let secondsOfDay = Int(epochSeconds - Int64(days) * 86_400)
         // civil_from_days
@@ -125,11 +134,23 @@ public enum ISO8601Timestamp {
         let day = doy - (153 * mp + 2) / 5 + 1
         let month = mp < 10 ? mp + 3 : mp - 9
         let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        func pad(_ v: Int, _ width: Int) -> String {
-            let s = String(v)
-            return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+        @inline(__always) func two(_ v: Int) {
+            bytes.append(UInt8(truncatingIfNeeded: 48 + v / 10))
+            bytes.append(UInt8(truncatingIfNeeded: 48 + v % 10))
         }
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondsOfDay / 3600, 2)):"
-            + "\(pad(secondsOfDay / 60 % 60, 2)):\(pad(secondsOfDay % 60, 2))"
+        if (0...9999).contains(year) {
+            two(year / 100)
+            two(year % 100)
+        } else {
+            // Outside four digits: the plain decimal, zero-padded to four characters as before.
+            let s = String(year)
+            if s.utf8.count < 4 { bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: 4 - s.utf8.count)) }
+            bytes.append(contentsOf: s.utf8)
+        }
+        bytes.append(UInt8(ascii: "-")); two(month)
+        bytes.append(UInt8(ascii: "-")); two(day)
+        bytes.append(UInt8(ascii: "T")); two(secondsOfDay / 3600)
+        bytes.append(UInt8(ascii: ":")); two(secondsOfDay / 60 % 60)
+        bytes.append(UInt8(ascii: ":")); two(secondsOfDay % 60)
     }
 }

@@ -32,6 +32,7 @@ public final class InferenceEngine: Sendable {
         var runs = 0
         var lastError: String?
         var lastRunAt: Date?
+        var lastObserversMilliseconds = 0.0
     }
     private let state = Mutex(State())
     /// Called on the engine's queue with every published snapshot (the history recorder).
@@ -52,6 +53,8 @@ public final class InferenceEngine: Sendable {
     public var latest: Snapshot? { state.withLock { $0.latest } }
     public var runCount: Int { state.withLock { $0.runs } }
     public var lastError: String? { state.withLock { $0.lastError } }
+    /// Wall time the snapshot observers (the history recorder) took after the last publish.
+    public var lastObserversMilliseconds: Double { state.withLock { $0.lastObserversMilliseconds } }
 
     /// Requests a run after the debounce delay (coalescing with any already requested).
     public func requestRun() {
@@ -92,13 +95,18 @@ public final class InferenceEngine: Sendable {
                 s.lastError = nil
                 if let snapshot { s.latest = snapshot }
             }
-            if let snapshot { for observer in snapshotObservers.withLock({ $0 }) { observer(snapshot) } }
             if let snapshot {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                for observer in snapshotObservers.withLock({ $0 }) { observer(snapshot) }
+                let observersMs = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
+                state.withLock { $0.lastObserversMilliseconds = observersMs }
+                func ms(_ v: Double) -> JSONValue { .double((v * 100).rounded() / 100) }
+                let t = snapshot.timings
                 logger.info("inference_tick", ["tick": .int(Int(snapshot.tick)), "servers": .int(snapshot.servers.count),
                                                "alerts": .int(snapshot.alerts.count),
-                                               "forward_ms": .double((snapshot.forwardMilliseconds * 100).rounded() / 100),
-                                               "total_ms": .double((snapshot.inferenceMilliseconds * 100).rounded() / 100),
-                                               "model": .string(model.name)])
+                                               "feed_ms": ms(t.feed), "features_ms": ms(t.features), "forward_ms": ms(t.forward),
+                                               "risk_ms": ms(t.risk), "encode_ms": ms(t.encode), "total_ms": ms(t.total),
+                                               "observers_ms": ms(observersMs), "model": .string(model.name)])
             }
             return snapshot
         } catch {
@@ -111,6 +119,8 @@ public final class InferenceEngine: Sendable {
     /// One inference run with `model`; nil when no server is warm yet.
     func run(model: ServedModel) throws -> Snapshot? {
         let started = DispatchTime.now().uptimeNanoseconds
+        func since(_ t: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t) / 1e6 }
+        var timings = RunTimings()
         let encoder = model.config.maxEncoderLength
         let feed = store.snapshot(lastSteps: encoder, onlyWarm: true)
         let minimum = model.spec.minEncoderLength
@@ -122,24 +132,29 @@ public final class InferenceEngine: Sendable {
             ServerWindow(serverName: s.serverName, profile: ServerProfile.resolve(serverName: s.serverName, override: s.profile),
                          firstEpoch: s.firstStepTimestamp, stepSeconds: Int(step), feedValues: s.values, status: s.status)
         }
+        timings.feed = since(started)
         var forecasts: [ServerForecast] = []
         forecasts.reserveCapacity(windows.count)
-        var forwardNanoseconds: UInt64 = 0
         var start = 0
         while start < windows.count {
             let chunk = Array(windows[start..<min(windows.count, start + maxBatch)])
+            var t0 = DispatchTime.now().uptimeNanoseconds
             let input = try model.builder.inferenceBatch(for: chunk)
-            let t0 = DispatchTime.now().uptimeNanoseconds
+            timings.features += since(t0)
+            t0 = DispatchTime.now().uptimeNanoseconds
             let output = try model.model.forward(input.batch, include: [])
-            forwardNanoseconds += DispatchTime.now().uptimeNanoseconds - t0
+            timings.forward += since(t0)
+            t0 = DispatchTime.now().uptimeNanoseconds
             forecasts += model.builder.forecasts(output, for: input)
+            timings.features += since(t0)
             start += maxBatch
         }
+        let riskStart = DispatchTime.now().uptimeNanoseconds
         let mapping = TargetMapping(spec: model.spec)
-        var predictions: [ServerPrediction] = []
-        var alerts: [Alert] = []
-        predictions.reserveCapacity(usable.count)
-        for (s, (window, f)) in zip(usable, zip(windows, forecasts)) {
+        let scorer = self.scorer
+        // Per server and independent: split across the cores (the forward is done, they are idle).
+        let scored = Parallel.map(usable.count, grain: 8) { i -> (ServerPrediction, [Alert]) in
+            let s = usable[i], window = windows[i], f = forecasts[i]
             func last(_ m: MetricField) -> Double { Double(s.values[m.index * s.length + s.length - 1]) }
             let profile = window.profile
             let cores = Double(profile.nominalCores)
@@ -160,15 +175,18 @@ public final class InferenceEngine: Sendable {
             }
             let risk = scorer.score(RiskInput(serverName: s.serverName, profile: profile, current: current, forecast: graded,
                                               quantileLevels: f.quantiles, stepSeconds: Int(step)))
-            alerts += AlertBuilder.alerts(for: risk, referenceEpoch: s.lastStepTimestamp)
-            predictions.append(ServerPrediction(
+            let alerts = AlertBuilder.alerts(for: risk, referenceEpoch: s.lastStepTimestamp)
+            let prediction = ServerPrediction(
                 serverName: s.serverName, profile: profile, risk: risk,
                 currentCPU: current[.cpu]!, currentMemory: current[.memory]!, currentIowait: current[.iowait]!,
                 currentSwap: current[.swap]!, currentDisk: current[.disk]!, currentLoad: last(.loadAverage),
                 currentNetIn: last(.netInMbS), currentNetOut: last(.netOutMbS),
                 lastObservationEpoch: s.lastStepTimestamp, firstForecastEpoch: f.firstEpoch, stepSeconds: step,
-                forecastKeys: keys, quantiles: f.quantiles, forecast: values))
+                forecastKeys: keys, quantiles: f.quantiles, forecast: values)
+            return (prediction, alerts)
         }
+        let predictions = scored.map(\.0)
+        let alerts = scored.flatMap(\.1)
         var summary = FleetSummary()
         summary.totalServers = predictions.count
         summary.serversWarmingUp = max(0, warming)
@@ -190,12 +208,11 @@ public final class InferenceEngine: Sendable {
         summary.prob8h = 1 - keep8
         summary.fleetHealth = (1000 * health / Double(predictions.count)).rounded() / 10
         summary.averageRisk = riskSum / Double(predictions.count)
-        let forwardMs = Double(forwardNanoseconds) / 1e6
-        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
+        timings.risk = since(riskStart)
         return Snapshot(tick: feed.tick, dataEpoch: feed.fleetStepTimestamp ?? 0, generatedAt: Date(), modelName: model.name,
                         horizonSteps: model.horizon, stepSeconds: step, quantiles: model.config.quantiles,
                         servers: predictions, alerts: AlertBuilder.sorted(alerts), summary: summary,
-                        inferenceMilliseconds: elapsed, forwardMilliseconds: forwardMs)
+                        timings: timings, started: started)
     }
 }
 

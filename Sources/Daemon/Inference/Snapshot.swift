@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Synchronization
 import TFTCore
@@ -32,6 +33,23 @@ public struct FleetSummary: Sendable {
     public var serversWarmingUp = 0
 }
 
+/// Where the wall time of one inference run went (milliseconds). `total` runs from reading the windows to
+/// the snapshot's JSON being encoded, i.e. until it can be published.
+public struct RunTimings: Sendable {
+    /// Copying the windows out of the feed store.
+    public var feed = 0.0
+    /// Feature building (`FeatureBuilder.inferenceBatch`) and turning outputs into forecasts.
+    public var features = 0.0
+    /// `TFTModel.forward`.
+    public var forward = 0.0
+    /// Risk scoring, alerts, summary.
+    public var risk = 0.0
+    /// Encoding the snapshot's JSON (fragments and bodies).
+    public var encode = 0.0
+    public var total = 0.0
+    public init() {}
+}
+
 /// The result of one inference run: immutable, built once per tick, its JSON encoded once. GETs serve
 /// these bytes (or splice per-server fragments for filters); they never run the model.
 public final class Snapshot: Sendable {
@@ -48,8 +66,9 @@ public final class Snapshot: Sendable {
     public let alerts: [Alert]
     public let summary: FleetSummary
     /// Wall time of the run: feature building + forward + risk + encoding.
-    public let inferenceMilliseconds: Double
-    public let forwardMilliseconds: Double
+    public var inferenceMilliseconds: Double { timings.total }
+    public var forwardMilliseconds: Double { timings.forward }
+    public let timings: RunTimings
 
     /// Per server JSON values (`{"risk_score":…}`), p50 forecast / compact (no forecast).
     let fragments: [[UInt8]]
@@ -68,16 +87,15 @@ public final class Snapshot: Sendable {
 
     init(tick: Int64, dataEpoch: Int64, generatedAt: Date, modelName: String, horizonSteps: Int, stepSeconds: Int64,
          quantiles: [Float], servers: [ServerPrediction], alerts: [Alert], summary: FleetSummary,
-         inferenceMilliseconds: Double, forwardMilliseconds: Double) {
+         timings partial: RunTimings, started: UInt64) {
         self.tick = tick; self.dataEpoch = dataEpoch; self.generatedAt = generatedAt; self.modelName = modelName
         self.horizonSteps = horizonSteps; self.stepSeconds = stepSeconds; self.quantiles = quantiles
         self.servers = servers; self.alerts = alerts; self.summary = summary
-        self.inferenceMilliseconds = inferenceMilliseconds; self.forwardMilliseconds = forwardMilliseconds
+        let encodeStart = DispatchTime.now().uptimeNanoseconds
         var index: [String: Int] = [:]
         for (i, s) in servers.enumerated() { index[s.serverName] = i }
         self.index = index
-        fragments = servers.map { SnapshotEncoder.server($0, forecast: .median) }
-        compactFragments = servers.map { SnapshotEncoder.server($0, forecast: .none) }
+        (fragments, compactFragments) = SnapshotEncoder.serverFragments(servers)
         predictionAlertFragments = alerts.map { SnapshotEncoder.predictionAlert($0) }
         activeAlertFragments = alerts.map { SnapshotEncoder.activeAlert($0) }
         summaryJSON = SnapshotEncoder.summary(summary)
@@ -89,6 +107,11 @@ public final class Snapshot: Sendable {
                                                       indices: all, summary: summaryJSON, alerts: predictionAlertFragments,
                                                       meta: (tick, dataEpoch, generatedAt, modelName, horizonSteps, stepSeconds))
         alertsBody = SnapshotEncoder.activeAlertsBody(timestamp: dataEpoch, fragments: activeAlertFragments)
+        let end = DispatchTime.now().uptimeNanoseconds
+        var timings = partial
+        timings.encode = Double(end - encodeStart) / 1e6
+        timings.total = Double(end - started) / 1e6
+        self.timings = timings
     }
 
     public enum ForecastDetail: Sendable { case median, bands, none }
@@ -131,7 +154,8 @@ public final class Snapshot: Sendable {
     private func bands() -> [[UInt8]] {
         bandFragments.withLock { cached in
             if let cached { return cached }
-            let built = servers.map { SnapshotEncoder.server($0, forecast: .bands) }
+            let timestamps = SnapshotEncoder.TimestampCache(servers)
+            let built = Parallel.map(servers.count) { SnapshotEncoder.server(servers[$0], forecast: .bands, timestamps: timestamps) }
             cached = built
             return built
         }

@@ -95,6 +95,18 @@ public struct RiskScorer: Sendable {
         return 1 - (1 - farDiscount) * t
     }
 
+    /// `P(X ≥ threshold)` at forecast step `k` of `q` (`[quantile][step]`), without allocating.
+    func exceedance(_ threshold: Double, column k: Int, of q: [[Float]], levels: [Double]) -> Double {
+        let n = q.count
+        return withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * n + 2) { scratch in
+            for j in 0..<n { scratch[j] = Double(q[j][k]) }
+            return levels.withUnsafeBufferPointer { levels in
+                QuantileDistribution.exceedance(threshold, sorting: UnsafeMutableBufferPointer(rebasing: scratch[0..<n]), levels: levels,
+                                                scratch: UnsafeMutableBufferPointer(rebasing: scratch[n..<(2 * n + 2)]))
+            }
+        }
+    }
+
     public func score(_ input: RiskInput) -> ServerRisk {
         let table = ProfileThresholds.for(input.profile)
         let levels = input.quantileLevels.map(Double.init)
@@ -128,9 +140,8 @@ public struct RiskScorer: Sendable {
                         firstWarning = ThresholdCrossing(metric: metric, severity: .warning, steps: k + 1, minutes: Int(minutes.rounded()),
                                                          value: v, threshold: t.warning)
                     }
-                    if p8 < 1 {
-                        let column = q.map { Double($0[k]) }
-                        let p = QuantileDistribution.exceedance(t.critical, values: column, levels: levels)
+                    if p8 < 1 && q.count == levels.count {
+                        let p = exceedance(t.critical, column: k, of: q, levels: levels)
                         p8 = max(p8, p)
                         if minutes <= Double(shortWindowMinutes) + 1e-9 { p30 = max(p30, p) }
                     }
