@@ -34,3 +34,54 @@ import Testing
         #expect(worst < 1e-5, "worst difference \(worst)")
     }
 }
+
+/// Inference evaluates a continuous variable's GRN once per distinct value of a tile (calendar inputs
+/// repeat across the series of a batch); the predictions must not change.
+@Suite(.serialized) struct DistinctValueInferenceTests {
+    @Test func deduplicatedInferenceEqualsThePlainEvaluation() throws {
+        let config = TinyModel.config(encoder: 8, decoder: 3)
+        let model = try TFTModel(config: config, seed: 12)
+        model.threads = 1
+        var rng = RNG(seed: 3)
+        for e in model.layout.entries {
+            for i in 0..<e.count { model.parameters.pointer[e.offset + i] += 0.3 * rng.normal() }
+        }
+        // Six series whose calendar columns (hour_sin, hour_cos: reals 3 and 4) agree at each step.
+        let B = 6, T = 11, R = config.reals.count
+        var cont = (0..<(B * T * R)).map { _ in rng.normal() }
+        for b in 0..<B {
+            for t in 0..<T {
+                let hour = Float(t % 4) * 0.5
+                cont[(b * T + t) * R + 3] = hour - 3
+                cont[(b * T + t) * R + 4] = hour - 4
+            }
+        }
+        var cat = [Int32](repeating: 0, count: B * T * 3)
+        for i in 0..<cat.count where i % 3 == 1 { cat[i] = Int32(i % 8) }
+        for i in 0..<cat.count where i % 3 == 2 { cat[i] = Int32(i % 2) }
+        for b in 0..<B { for t in 0..<T { cat[(b * T + t) * 3] = Int32(b % 4) } }
+        var scale = [Float](repeating: 1, count: B * 4)
+        for i in 0..<scale.count { scale[i] = Float(1 + i % 3) }
+        let batch = TFTBatch(batchSize: B, encoderLength: 8, decoderLength: 3, continuous: cont, categorical: cat,
+                             encoderLengths: [8, 8, 6, 8, 7, 8], targetScale: scale,
+                             target: nil)
+        VariableSelectionNetwork.deduplicatesInference = false
+        let plain = try model.forward(batch)
+        VariableSelectionNetwork.deduplicatesInference = true
+        let deduplicated = try model.forward(batch)
+        #expect(plain.prediction.count == deduplicated.prediction.count)
+        let worst = zip(plain.prediction, deduplicated.prediction).map { abs($0 - $1) / (1 + abs($0)) }.max()!
+        #expect(worst < 1e-6, "worst difference \(worst)")
+        #expect(zip(plain.encoderWeights, deduplicated.encoderWeights).allSatisfy { abs($0 - $1) < 1e-6 })
+    }
+
+    @Test func distinctValuesGivesUpBeyondTheLimit() {
+        let arena = Arena()
+        let x: [Float] = [1, 2, 1, 3, 2, 1, -0.0, 0]
+        let d = x.withUnsafeBufferPointer { DistinctValues($0.baseAddress!, count: 8, limit: 5, arena) }
+        #expect(d?.count == 5)
+        if let d { for r in 0..<8 { #expect(d.values[Int(d.index[r])].bitPattern == x[r].bitPattern) } }
+        let none = x.withUnsafeBufferPointer { DistinctValues($0.baseAddress!, count: 8, limit: 4, arena) }
+        #expect(none == nil)
+    }
+}

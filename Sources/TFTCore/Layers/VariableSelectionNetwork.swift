@@ -62,6 +62,9 @@ struct VariableSelectionNetwork {
         self.transforms = transforms
     }
 
+    /// Off only in tests that compare against the plain evaluation.
+    nonisolated(unsafe) static var deduplicatesInference = true
+
     /// Rows per tile of the per-variable transforms: their activations (≈ 10 × 32 floats per row) fit in L2.
     static let tileRows = 512
 
@@ -118,23 +121,35 @@ struct VariableSelectionNetwork {
         // Per-variable transforms, tile by tile: a tile's intermediate activations stay in cache and are
         // recomputed in the backward pass instead of being stored (they dominate memory traffic).
         let output = arena.zeros(rows * hidden)
+        // Inference evaluates a continuous variable's GRN once per distinct value in a tile: calendar
+        // inputs (hour, weekday, relative time) repeat across every series of a batch. Exact — the GRN is
+        // a function of the one scalar. Training never does this (each row draws its own dropout mask), and
+        // a variable whose first tile is mostly distinct stops trying.
+        var deduplicate = [Bool](repeating: !pass.training && Self.deduplicatesInference, count: v)
         var tile = 0
         for start in stride(from: 0, to: rows, by: Self.tileRows) {
             let n = min(Self.tileRows, rows - start)
             for (i, t) in transforms.enumerated() {
                 // No caches here: training recomputes the tile (same dropout stream) in the backward pass.
                 let tp = pass.tilePass(tag: i, tile: tile, gradients: false)
-                let y: UnsafeMutablePointer<Float>
+                var y: UnsafeMutablePointer<Float>
+                var rowOf: UnsafeMutablePointer<Int32>? = nil
                 if case .grn(let grn) = t, grn.supportsScalarInput(training: false),
                    case .continuous(let column, let weight, let bias, _) = embeddings[i] {
-                    let x = tp.arena.alloc(n)
+                    var x = tp.arena.alloc(n)
                     for r in 0..<n { x[r] = cont[map.source(start + r) * contColumns + column] }
-                    y = grn.forwardScalarInput(x, rows: n, prescalerWeight: pass.w + weight, prescalerBias: pass.w + bias, tp)
+                    var count = n
+                    if deduplicate[i] {
+                        let distinct = DistinctValues(x, count: n, limit: n / 2, tp.arena)
+                        if let d = distinct { x = d.values; count = d.count; rowOf = d.index } else { deduplicate[i] = false }
+                    }
+                    y = grn.forwardScalarInput(x, rows: count, prescalerWeight: pass.w + weight, prescalerBias: pass.w + bias, tp)
                 } else {
                     y = t.forward(embedded[i] + start * embeddings[i].size, rows: n, tp).y
                 }
                 for r in 0..<n {
-                    Kernels.axpy(weights[(start + r) * v + i], y + r * hidden, into: output + (start + r) * hidden, count: hidden)
+                    let source = rowOf.map { Int($0[r]) } ?? r
+                    Kernels.axpy(weights[(start + r) * v + i], y + source * hidden, into: output + (start + r) * hidden, count: hidden)
                 }
             }
             tile += 1
@@ -248,5 +263,46 @@ extension VariableSelectionNetwork.Transform {
         case (.resampleNorm(let rn), .resampleNorm(let c)): rn.backward(c, dy: dy, rows: rows, dx: dx, pass)
         default: preconditionFailure("variable transform and cache disagree")
         }
+    }
+}
+
+/// The distinct values of a tile's column and, per row, the index of its value. Built with a small
+/// open-addressing table on the values' bit patterns (so `-0` and `0` count as two values, which is
+/// harmless); gives up (`nil`) as soon as more than `limit` values are distinct.
+struct DistinctValues {
+    let values: UnsafeMutablePointer<Float>
+    let index: UnsafeMutablePointer<Int32>
+    let count: Int
+
+    init?(_ x: UnsafePointer<Float>, count n: Int, limit: Int, _ arena: Arena) {
+        var size = 16
+        while size < 2 * (limit + 1) { size <<= 1 }
+        let shift = UInt32(32 - size.trailingZeroBitCount)
+        // Int32 storage carved from the Float arena (same size and alignment).
+        let table = UnsafeMutableRawPointer(arena.alloc(size)).bindMemory(to: Int32.self, capacity: size)
+        table.update(repeating: -1, count: size)
+        let index = UnsafeMutableRawPointer(arena.alloc(n)).bindMemory(to: Int32.self, capacity: n)
+        let values = arena.alloc(limit + 1)
+        var distinct = 0
+        for r in 0..<n {
+            let bits = x[r].bitPattern
+            var slot = Int((bits &* 0x9E37_79B1) >> shift)
+            while true {
+                let k = table[slot]
+                if k < 0 {
+                    if distinct == limit { return nil }
+                    table[slot] = Int32(distinct)
+                    values[distinct] = x[r]
+                    index[r] = Int32(distinct)
+                    distinct += 1
+                    break
+                }
+                if values[Int(k)].bitPattern == bits { index[r] = k; break }
+                slot = (slot + 1) & (size - 1)
+            }
+        }
+        self.values = values
+        self.index = index
+        self.count = distinct
     }
 }
