@@ -39,15 +39,16 @@ import Testing
 /// repeat across the series of a batch); the predictions must not change.
 @Suite(.serialized) struct DistinctValueInferenceTests {
     @Test func deduplicatedInferenceEqualsThePlainEvaluation() throws {
-        let config = TinyModel.config(encoder: 8, decoder: 3)
+        let config = TinyModel.config(encoder: 12, decoder: 3)
         let model = try TFTModel(config: config, seed: 12)
         model.threads = 1
         var rng = RNG(seed: 3)
         for e in model.layout.entries {
             for i in 0..<e.count { model.parameters.pointer[e.offset + i] += 0.3 * rng.normal() }
         }
-        // Six series whose calendar columns (hour_sin, hour_cos: reals 3 and 4) agree at each step.
-        let B = 6, T = 11, R = config.reals.count
+        // Eight series whose calendar columns (hour_sin, hour_cos: reals 3 and 4) agree at each step
+        // (96 encoder rows: enough for the distinct-value path).
+        let B = 8, T = 15, R = config.reals.count
         var cont = (0..<(B * T * R)).map { _ in rng.normal() }
         for b in 0..<B {
             for t in 0..<T {
@@ -62,8 +63,8 @@ import Testing
         for b in 0..<B { for t in 0..<T { cat[(b * T + t) * 3] = Int32(b % 4) } }
         var scale = [Float](repeating: 1, count: B * 4)
         for i in 0..<scale.count { scale[i] = Float(1 + i % 3) }
-        let batch = TFTBatch(batchSize: B, encoderLength: 8, decoderLength: 3, continuous: cont, categorical: cat,
-                             encoderLengths: [8, 8, 6, 8, 7, 8], targetScale: scale,
+        let batch = TFTBatch(batchSize: B, encoderLength: 12, decoderLength: 3, continuous: cont, categorical: cat,
+                             encoderLengths: [12, 12, 9, 12, 11, 12, 12, 10], targetScale: scale,
                              target: nil)
         VariableSelectionNetwork.deduplicatesInference = false
         let plain = try model.forward(batch)

@@ -121,35 +121,47 @@ struct VariableSelectionNetwork {
         // Per-variable transforms, tile by tile: a tile's intermediate activations stay in cache and are
         // recomputed in the backward pass instead of being stored (they dominate memory traffic).
         let output = arena.zeros(rows * hidden)
-        // Inference evaluates a continuous variable's GRN once per distinct value in a tile: calendar
-        // inputs (hour, weekday, relative time) repeat across every series of a batch. Exact — the GRN is
-        // a function of the one scalar. Training never does this (each row draws its own dropout mask), and
-        // a variable whose first tile is mostly distinct stops trying.
-        var deduplicate = [Bool](repeating: !pass.training && Self.deduplicatesInference, count: v)
+        // Inference evaluates a continuous variable's GRN once per distinct value: calendar inputs (hour,
+        // weekday, relative time) repeat across every series of a batch. Exact — the GRN is a function of
+        // the one scalar. Training never does this (each row draws its own dropout mask), and a variable
+        // with more than a quarter of its rows distinct gives up after scanning that many.
+        var shared = [(index: UnsafeMutablePointer<Int32>, y: UnsafeMutablePointer<Float>)?](repeating: nil, count: v)
+        if !pass.training && Self.deduplicatesInference && rows >= 64 {
+            for (i, t) in transforms.enumerated() {
+                guard case .grn(let grn) = t, grn.supportsScalarInput(training: false),
+                      case .continuous(let column, let weight, let bias, _) = embeddings[i] else { continue }
+                let x = arena.alloc(rows)
+                for r in 0..<rows { x[r] = cont[map.source(r) * contColumns + column] }
+                guard let d = DistinctValues(x, count: rows, limit: rows / 4, arena) else { continue }
+                let y = grn.forwardScalarInput(d.values, rows: d.count, prescalerWeight: pass.w + weight,
+                                               prescalerBias: pass.w + bias, pass)
+                shared[i] = (d.index, y)
+            }
+        }
         var tile = 0
         for start in stride(from: 0, to: rows, by: Self.tileRows) {
             let n = min(Self.tileRows, rows - start)
             for (i, t) in transforms.enumerated() {
+                if let (index, y) = shared[i] {
+                    for r in 0..<n {
+                        Kernels.axpy(weights[(start + r) * v + i], y + Int(index[start + r]) * hidden,
+                                     into: output + (start + r) * hidden, count: hidden)
+                    }
+                    continue
+                }
                 // No caches here: training recomputes the tile (same dropout stream) in the backward pass.
                 let tp = pass.tilePass(tag: i, tile: tile, gradients: false)
-                var y: UnsafeMutablePointer<Float>
-                var rowOf: UnsafeMutablePointer<Int32>? = nil
+                let y: UnsafeMutablePointer<Float>
                 if case .grn(let grn) = t, grn.supportsScalarInput(training: false),
                    case .continuous(let column, let weight, let bias, _) = embeddings[i] {
-                    var x = tp.arena.alloc(n)
+                    let x = tp.arena.alloc(n)
                     for r in 0..<n { x[r] = cont[map.source(start + r) * contColumns + column] }
-                    var count = n
-                    if deduplicate[i] {
-                        let distinct = DistinctValues(x, count: n, limit: n / 2, tp.arena)
-                        if let d = distinct { x = d.values; count = d.count; rowOf = d.index } else { deduplicate[i] = false }
-                    }
-                    y = grn.forwardScalarInput(x, rows: count, prescalerWeight: pass.w + weight, prescalerBias: pass.w + bias, tp)
+                    y = grn.forwardScalarInput(x, rows: n, prescalerWeight: pass.w + weight, prescalerBias: pass.w + bias, tp)
                 } else {
                     y = t.forward(embedded[i] + start * embeddings[i].size, rows: n, tp).y
                 }
                 for r in 0..<n {
-                    let source = rowOf.map { Int($0[r]) } ?? r
-                    Kernels.axpy(weights[(start + r) * v + i], y + source * hidden, into: output + (start + r) * hidden, count: hidden)
+                    Kernels.axpy(weights[(start + r) * v + i], y + r * hidden, into: output + (start + r) * hidden, count: hidden)
                 }
             }
             tile += 1
@@ -266,7 +278,7 @@ extension VariableSelectionNetwork.Transform {
     }
 }
 
-/// The distinct values of a tile's column and, per row, the index of its value. Built with a small
+/// The distinct values of a column and, per row, the index of its value. Built with a small
 /// open-addressing table on the values' bit patterns (so `-0` and `0` count as two values, which is
 /// harmless); gives up (`nil`) as soon as more than `limit` values are distinct.
 struct DistinctValues {
