@@ -145,13 +145,14 @@ struct GateAddNorm {
         for r in 0..<rows {
             let d = dy + r * 32, h = ln.xhat + r * 32, gr = cache.gates + r * 64, dg = dgates + r * 64
             let m = Vec8(repeating: means[2 * r]), mh = Vec8(repeating: means[2 * r + 1]), rs = Vec8(repeating: ln.rstd[r])
-            for (j, gj) in [(0, g0), (8, g1), (16, g2), (24, g3)] {
+            @inline(__always) func lanes(_ j: Int, _ gj: Vec8) {
                 let ds = rs * (Kernels.load(d + j) * gj - m - Kernels.load(h + j) * mh)
                 if let dskip { Kernels.store(Kernels.load(dskip + r * 32 + j) + ds, dskip + r * 32 + j) }
                 let a = Kernels.load(gr + j), s = Kernels.load(gr + 32 + j)
                 Kernels.store(ds * s, dg + j)
                 Kernels.store(ds * a * s * (1 - s), dg + 32 + j)
             }
+            lanes(0, g0); lanes(8, g1); lanes(16, g2); lanes(24, g3)
         }
         if let mask = cache.mask, let dx {
             let dinput = arena.zeros(rows * inFeatures)
