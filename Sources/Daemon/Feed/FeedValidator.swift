@@ -2,8 +2,8 @@ import Foundation
 
 /// Decodes and validates a `POST /feed/data` body.
 ///
-/// JSONSerialization (not Codable) so that every problem in every record is found and located
-/// precisely. The result is all or nothing: either a ``FeedBatch`` where every record is valid, or a
+/// Parsed by ``FeedJSON`` (a strict reader with `JSONSerialization` as the fallback, not Codable) so that
+/// every problem in every record is found and located precisely. The result is all or nothing: either a ``FeedBatch`` where every record is valid, or a
 /// ``FeedValidationFailure`` listing every problem (`loc`, pydantic v2 `msg` and `type`).
 public struct FeedValidator: Sendable {
     public struct Limits: Sendable {
@@ -44,15 +44,12 @@ public struct FeedValidator: Sendable {
 
     /// Validates `body`, throwing a ``FeedValidationFailure`` with every problem found.
     public func validate(body: Data) throws(FeedValidationFailure) -> FeedBatch {
-        let json: Any
-        do {
-            json = try JSONSerialization.jsonObject(with: body, options: [])
-        } catch {
+        guard let json = FeedJSON.parse(body) else {
             throw FeedValidationFailure(errors: [
                 FeedValidationError(loc: ["body"], msg: "JSON decode error", type: "json_invalid")
             ])
         }
-        guard let object = json as? [String: Any] else {
+        guard let object = json.objectValue else {
             throw FeedValidationFailure(errors: [
                 FeedValidationError(loc: ["body"], msg: "Input should be a valid dictionary or object to extract fields from",
                                     type: "model_attributes_type")
@@ -63,7 +60,7 @@ public struct FeedValidator: Sendable {
                 FeedValidationError(loc: ["body", "records"], msg: "Field required", type: "missing")
             ])
         }
-        guard let list = recordsValue as? [Any] else {
+        guard let list = recordsValue.arrayValue else {
             throw FeedValidationFailure(errors: [
                 FeedValidationError(loc: ["body", "records"], msg: "Input should be a valid list", type: "list_type")
             ])
@@ -103,11 +100,11 @@ public struct FeedValidator: Sendable {
 
     // MARK: One record
 
-    private func validateRecord(_ item: Any, index: Int, now: Double,
+    private func validateRecord(_ item: FeedJSON, index: Int, now: Double,
                                 report: (FeedValidationError) -> Void) -> FeedRecord?
     {
         let base: [FeedValidationError.Location] = ["body", "records", .index(index)]
-        guard let fields = item as? [String: Any] else {
+        guard let fields = item.objectValue else {
             report(FeedValidationError(loc: base, msg: "Input should be a valid dictionary or instance of FeedRecord",
                                        type: "model_type"))
             return nil
@@ -121,7 +118,7 @@ public struct FeedValidator: Sendable {
         // timestamp
         var timestamp = 0.0
         if let raw = fields["timestamp"] {
-            if let text = raw as? String {
+            if let text = raw.stringValue {
                 if let parsed = ISO8601Timestamp.parse(text) {
                     timestamp = parsed
                     if let skew = limits.maxFutureSkewSeconds, parsed > now + skew {
@@ -142,7 +139,7 @@ public struct FeedValidator: Sendable {
         // server_name
         var serverName = ""
         if let raw = fields["server_name"] {
-            if let text = raw as? String {
+            if let text = raw.stringValue {
                 serverName = text
                 if text.isEmpty {
                     fail("server_name", "String should have at least 1 character", "string_too_short")
@@ -162,7 +159,7 @@ public struct FeedValidator: Sendable {
         // status
         var status = ServerStatus.healthy
         if let raw = fields["status"] {
-            if let text = raw as? String, let parsed = ServerStatus(rawValue: text) {
+            if let text = raw.stringValue, let parsed = ServerStatus(rawValue: text) {
                 status = parsed
             } else {
                 fail("status", Self.statusMessage, "enum")
@@ -179,7 +176,7 @@ public struct FeedValidator: Sendable {
                 fail(key, "Field required", "missing")
                 continue
             }
-            guard let number = raw as? NSNumber, String(cString: number.objCType) != "c" else {
+            guard case .number(let value) = raw else {
                 // Strings, booleans, null, lists, objects.
                 if field.isInteger {
                     fail(key, "Input should be a valid integer", "int_type")
@@ -188,7 +185,6 @@ public struct FeedValidator: Sendable {
                 }
                 continue
             }
-            let value = number.doubleValue
             guard value.isFinite else {
                 fail(key, "Input should be a finite number", "finite_number")
                 continue
@@ -212,8 +208,8 @@ public struct FeedValidator: Sendable {
 
         // optional profile override
         var profile: String?
-        if let raw = fields["profile"], !(raw is NSNull) {
-            if let text = raw as? String {
+        if let raw = fields["profile"], !raw.isNull {
+            if let text = raw.stringValue {
                 if text.isEmpty {
                     fail("profile", "String should have at least 1 character", "string_too_short")
                 } else if text.utf8.count > limits.maxProfileLength {
