@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 
 /// Feed ingestion and rolling windows: validates `POST /feed/data` bodies, buckets records on the step
 /// grid, commits each batch to SQLite in one transaction **before** returning, then updates the in-memory
@@ -36,6 +37,8 @@ public final class FeedStore: @unchecked Sendable {
     var totalRecords: Int64 = 0
     var warmupLatched = false
     private var tickHandler: (@Sendable (TickEvent) -> Void)?
+    /// Tick notifications handed out by ``ingestDeferringTick(body:)`` and not made yet.
+    private let deferredTicks = Atomic<Int>(0)
     var retentionTimer: DispatchSourceTimer?
 
     enum MetaKey {
@@ -83,8 +86,35 @@ public final class FeedStore: @unchecked Sendable {
         return try ingest(batch)
     }
 
+    /// Like ``ingest(body:)``, but instead of calling the tick handler it returns the call, for the caller to
+    /// make once the acknowledgement is on its way: `POST /feed/data` runs it after the response has been
+    /// written, so the inference run a tick starts never competes with the answer for the CPU. The data is
+    /// durable when this returns, exactly as with ``ingest(body:)``; nil when the batch closed no step.
+    public func ingestDeferringTick(body: Data) throws -> (response: IngestResponse, notifyTick: (@Sendable () -> Void)?) {
+        let batch = try validator.validate(body: body)
+        let (response, event) = try commit(batch)
+        guard let event else { return (response, nil) }
+        deferredTicks.add(1, ordering: .acquiringAndReleasing)
+        let notification = OnceNotification { [self] in
+            if let handler = lock.withLock({ tickHandler }) { handler(event) }
+            deferredTicks.subtract(1, ordering: .acquiringAndReleasing)
+        }
+        return (response, { notification.fire() })
+    }
+
+    /// Tick notifications returned by ``ingestDeferringTick(body:)`` that have not been made yet (the
+    /// inference engine's `drain()` waits for them: an answered POST's tick counts as requested).
+    public var pendingTickNotifications: Int { deferredTicks.load(ordering: .acquiring) }
+
     /// Ingests an already validated batch (all or nothing).
     public func ingest(_ batch: FeedBatch) throws -> IngestResponse {
+        let (response, event) = try commit(batch)
+        if let event, let handler = lock.withLock({ tickHandler }) { handler(event) }
+        return response
+    }
+
+    /// Validated batch → one SQLite transaction → windows; returns the response and the tick to announce.
+    private func commit(_ batch: FeedBatch) throws -> (IngestResponse, TickEvent?) {
         guard !batch.records.isEmpty else {
             throw FeedValidationFailure(errors: [
                 FeedValidationError(loc: ["body", "records"], msg: "List should have at least 1 item after validation, not 0",
@@ -155,8 +185,7 @@ public final class FeedStore: @unchecked Sendable {
             }
             return (response, event)
         }
-        if let event, let handler = lock.withLock({ tickHandler }) { handler(event) }
-        return response
+        return (response, event)
     }
 
     /// Applies committed buckets to the windows; rebuilds windows from storage where an in-order replay is
@@ -306,4 +335,20 @@ public final class FeedStore: @unchecked Sendable {
         stopRetention()
         database.close()
     }
+}
+
+/// Runs its action exactly once: when fired, or — if every reference is dropped without firing (a response
+/// that was never written because its connection or event loop went away) — when released. So a deferred
+/// tick is never lost.
+final class OnceNotification: Sendable {
+    private let fired = Atomic<Bool>(false)
+    private let action: @Sendable () -> Void
+
+    init(_ action: @escaping @Sendable () -> Void) { self.action = action }
+
+    func fire() {
+        if !fired.exchange(true, ordering: .acquiringAndReleasing) { action() }
+    }
+
+    deinit { fire() }
 }

@@ -79,6 +79,10 @@ public final class InferenceEngine: Sendable {
 
     /// Waits until every run requested so far has finished.
     public func drain() {
+        // Ticks of answered POSTs are announced just after their answers were written (docs/daemon.md);
+        // they count as requested. Bounded: one whose connection vanished is announced when it is released.
+        let deadline = DispatchTime.now().uptimeNanoseconds + 2_000_000_000
+        while store.pendingTickNotifications > 0 && DispatchTime.now().uptimeNanoseconds < deadline { usleep(100) }
         queue.sync {}
         // A debounced run may have been scheduled after the sync started; wait for it as well.
         while state.withLock({ $0.scheduled }) { queue.sync {} ; usleep(1_000) }

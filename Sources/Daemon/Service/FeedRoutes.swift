@@ -2,7 +2,8 @@ import Foundation
 import HTTPServer
 
 /// `POST /feed/data` on the feed store: validation (422 with `loc`), all-or-nothing, committed to SQLite
-/// before the answer (docs/storage.md). Runs on the worker pool (it fsyncs).
+/// before the answer (docs/storage.md). Runs on the worker pool (it fsyncs). A tick is announced to the
+/// inference engine once the answer has been written (`Response.afterWrite`).
 struct FeedRoutes: Sendable {
     let store: FeedStore
     let logger: Logger
@@ -19,8 +20,11 @@ struct FeedRoutes: Sendable {
             ])
         ) { [store, logger] request, context in
             do {
-                let response = try store.ingest(body: Data(request.body))
-                return .json(bytes: Array(response.jsonBody))
+                // The tick (which starts an inference run) is announced after the answer has been written.
+                let (response, notifyTick) = try store.ingestDeferringTick(body: Data(request.body))
+                var answer = Response.json(bytes: Array(response.jsonBody))
+                answer.afterWrite = notifyTick
+                return answer
             } catch let failure as FeedValidationFailure {
                 return .json(bytes: Array(failure.responseBody), status: .unprocessableEntity)
             } catch {

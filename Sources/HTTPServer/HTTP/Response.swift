@@ -5,6 +5,10 @@ public struct Response: Sendable {
     public var body: [UInt8]
     /// Set by WebSocket routes: after the 101 is written the connection switches protocol.
     var webSocketUpgrade: WebSocketUpgrade?
+    /// Called once on the connection's event loop after the response has been handed to the socket (written,
+    /// or queued when the socket is full), and also when the connection was already gone. For work that the
+    /// request caused but that must not delay its answer (the feed's tick starting an inference run).
+    public var afterWrite: (@Sendable () -> Void)?
 
     public init(status: HTTPStatus = .ok, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = []) {
         self.status = status

@@ -173,6 +173,7 @@ final class HTTPConnection: @unchecked Sendable {
 
     /// Writes the answer to the request in flight, then carries on with pipelined input.
     func complete(_ response: Response) {
+        defer { response.afterWrite?() }
         guard !isClosed, inFlight else { return }
         inFlight = false
         idleSince = loop.now

@@ -1,0 +1,83 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import Daemon
+
+/// `POST /feed/data` announces its tick (which starts an inference run) only after the answer has been
+/// written, so the acknowledgement never waits for — or competes for the CPU with — the run it causes; the
+/// tick is never lost, and `drain()` after an answered POST still sees its run.
+@Suite struct FeedTickDeliveryTests {
+    let servers = ["ppdb001", "ppml0001", "ppweb001"]
+
+    final class Events: Sendable {
+        let events = Mutex<[TickEvent]>([])
+        var all: [TickEvent] { events.withLock { $0 } }
+        func append(_ e: TickEvent) { events.withLock { $0.append(e) } }
+    }
+
+    @Test func tickIsAnnouncedAfterTheAnswerWasWritten() throws {
+        let d = try TestDaemon(withModel: false)
+        defer { d.stop(); d.dir.cleanup() }
+        #expect(try d.post("/feed/data", Feed.body(Feed.fleet(servers, at: Feed.base))).status == 200)
+        // The handler blocks until the client has its answer. Were it called before the answer is written,
+        // the client would still be waiting and the handler would give up after 10 s.
+        let answered = DispatchSemaphore(value: 0)
+        let outcome = Mutex<[Bool]>([])
+        d.daemon.store.setTickHandler { _ in
+            let ok = answered.wait(timeout: .now() + 10) == .success
+            outcome.withLock { $0.append(ok) }
+        }
+        let reply = try d.post("/feed/data", Feed.body(Feed.fleet(servers, at: Feed.base + 300)))
+        #expect(reply.status == 200)
+        answered.signal()
+        let deadline = Date().addingTimeInterval(20)
+        while outcome.withLock({ $0.isEmpty }) && Date() < deadline { usleep(1_000) }
+        #expect(outcome.withLock { $0 } == [true])
+        #expect(d.daemon.store.pendingTickNotifications == 0)
+    }
+
+    @Test func drainAfterAnAnsweredPost_SeesItsRun() throws {
+        let d = try TestDaemon()
+        defer { d.stop(); d.dir.cleanup() }
+        try d.feed(servers, steps: 0..<14)
+        for i in 14..<34 {
+            let epoch = Feed.base + Int64(i) * 300
+            #expect(try d.post("/feed/data", Feed.body(Feed.fleet(servers, at: epoch))).status == 200)
+            d.daemon.engine.drain()
+            #expect(d.daemon.engine.latest?.dataEpoch == epoch, "step \(i)")
+        }
+    }
+
+    @Test func deferredTick_FiresOnce_AndWhenDroppedUncalled() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.cleanup() }
+        let store = try FeedStore.open(dataDirectory: dir.url, configuration: .test())
+        defer { store.close() }
+        let events = Events()
+        store.setTickHandler { events.append($0) }
+
+        _ = try store.ingest(body: Feed.body(Feed.fleet(servers, at: Feed.base)))
+        // Called twice: announced once, and only when called.
+        let (_, notify) = try store.ingestDeferringTick(body: Feed.body(Feed.fleet(servers, at: Feed.base + 300)))
+        #expect(events.all.isEmpty)
+        #expect(store.pendingTickNotifications == 1)
+        notify?()
+        notify?()
+        #expect(events.all.map(\.tick) == [1])
+        #expect(store.pendingTickNotifications == 0)
+
+        // Dropped without being called (a response that was never written): announced on release.
+        do {
+            let (_, dropped) = try store.ingestDeferringTick(body: Feed.body(Feed.fleet(servers, at: Feed.base + 600)))
+            #expect(dropped != nil)
+            #expect(store.pendingTickNotifications == 1)
+        }
+        #expect(events.all.map(\.tick) == [1, 2])
+        #expect(store.pendingTickNotifications == 0)
+
+        // A batch that closes no step has nothing to announce.
+        let (_, none) = try store.ingestDeferringTick(body: Feed.body(Feed.fleet(servers, at: Feed.base + 610)))
+        #expect(none == nil)
+        #expect(store.pendingTickNotifications == 0)
+    }
+}
