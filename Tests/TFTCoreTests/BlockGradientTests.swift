@@ -66,7 +66,8 @@ import Testing
         #expect(worstMismatch(fast, slow, rtol: 1e-5, atol: 1e-5).ratio <= 1)
     }
 
-    @Test(arguments: [(8, 32), (1, 8), (5, 3), (6, 6)])
+    /// (40, 6) and (20, 33) take the two-tap interpolation, the others the dense map.
+    @Test(arguments: [(8, 32), (1, 8), (5, 3), (6, 6), (40, 6), (20, 33)])
     func resampleNorm(sizes: (Int, Int)) {
         var layout = ParameterLayout()
         let rn = ResampleNorm(&layout, "rn", in: sizes.0, out: sizes.1)
@@ -75,6 +76,30 @@ import Testing
             let cache = rn.forward(x[0], rows: 4, pass)
             return (cache.y, 4 * sizes.1, { dy, dx in rn.backward(cache, dy: dy, rows: 4, dx: dx[0], pass) })
         }, "ResampleNorm \(sizes)")
+    }
+
+    /// Both interpolation paths compute `x · map` (the dense map is PyTorch's `F.interpolate` weights).
+    @Test(arguments: [(112, 14), (40, 6), (20, 33), (8, 32)])
+    func interpolationEqualsItsMap(sizes: (Int, Int)) {
+        let (n, m) = sizes, rows = 3
+        let interpolation = Interpolation(in: n, out: m)
+        let x = randomValues(rows * n, seed: 8)
+        var y = [Float](repeating: 0, count: rows * m)
+        x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { interpolation.forward(xp.baseAddress!, rows: rows, into: $0.baseAddress!) } }
+        var dx = [Float](repeating: 0, count: rows * n)
+        y.withUnsafeBufferPointer { yp in dx.withUnsafeMutableBufferPointer { interpolation.backward(dy: yp.baseAddress!, rows: rows, dx: $0.baseAddress!) } }
+        for r in 0..<rows {
+            for j in 0..<m {
+                var expected: Float = 0
+                for i in 0..<n { expected += x[r * n + i] * interpolation.map[i * m + j] }
+                #expect(abs(y[r * m + j] - expected) <= 1e-5 * (1 + abs(expected)))
+            }
+            for i in 0..<n {
+                var expected: Float = 0
+                for j in 0..<m { expected += y[r * m + j] * interpolation.map[i * m + j] }
+                #expect(abs(dx[r * n + i] - expected) <= 1e-5 * (1 + abs(expected)))
+            }
+        }
     }
 
     @Test func gatedResidualNetworkWithContext() {

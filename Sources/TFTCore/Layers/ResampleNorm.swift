@@ -7,6 +7,13 @@ struct Interpolation {
     let outFeatures: Int
     /// `(in, out)` row-major: `y = x · map`.
     let map: [Float]
+    /// The same map as two taps per output: `y[j] = x[lower[j]]·(1 − λ[j]) + x[lower[j] + 1]·λ[j]`.
+    /// Wide inputs use these (the flattened variable-selection GRN resamples 112 → 14: 28 multiply-adds
+    /// per row instead of a 1,568-term product); narrow ones keep the GEMM, which is as fast there.
+    private let lower: [Int]
+    private let upper: [Int]
+    private let lambda: [Float]
+    private var usesTaps: Bool { inFeatures > 16 }
 
     init(in inFeatures: Int, out outFeatures: Int) {
         self.inFeatures = inFeatures
@@ -14,6 +21,7 @@ struct Interpolation {
         // PyTorch: scale = (in − 1)/(out − 1) in float; src = j·scale; i0 = ⌊src⌋; λ = src − i0.
         let scale: Float = outFeatures > 1 ? Float(inFeatures - 1) / Float(outFeatures - 1) : 0
         var map = [Float](repeating: 0, count: inFeatures * outFeatures)
+        var lower = [Int](), upper = [Int](), lambda = [Float]()
         for j in 0..<outFeatures {
             let src = scale * Float(j)
             let i0 = min(Int(src), inFeatures - 1)
@@ -21,11 +29,23 @@ struct Interpolation {
             let w = src - Float(i0)
             map[i0 * outFeatures + j] += 1 - w
             map[i1 * outFeatures + j] += w
+            lower.append(i0); upper.append(i1); lambda.append(w)
         }
         self.map = map
+        self.lower = lower; self.upper = upper; self.lambda = lambda
     }
 
     func forward(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
+        if usesTaps {
+            let n = inFeatures, m = outFeatures
+            lower.withUnsafeBufferPointer { lo in upper.withUnsafeBufferPointer { hi in lambda.withUnsafeBufferPointer { l in
+                for r in 0..<rows {
+                    let xr = x + r * n, yr = y + r * m
+                    for j in 0..<m { yr[j] = xr[lo[j]] * (1 - l[j]) + xr[hi[j]] * l[j] }
+                }
+            } } }
+            return
+        }
         map.withUnsafeBufferPointer { m in
             BLAS.gemm(m: rows, n: outFeatures, k: inFeatures, a: x, lda: inFeatures, b: m.baseAddress!, ldb: outFeatures,
                       beta: 0, c: y, ldc: outFeatures)
@@ -34,6 +54,19 @@ struct Interpolation {
 
     /// Transpose of the map: accumulates into `dx`.
     func backward(dy: UnsafePointer<Float>, rows: Int, dx: UnsafeMutablePointer<Float>) {
+        if usesTaps {
+            let n = inFeatures, m = outFeatures
+            lower.withUnsafeBufferPointer { lo in upper.withUnsafeBufferPointer { hi in lambda.withUnsafeBufferPointer { l in
+                for r in 0..<rows {
+                    let dyr = dy + r * m, dxr = dx + r * n
+                    for j in 0..<m {
+                        dxr[lo[j]] += dyr[j] * (1 - l[j])
+                        dxr[hi[j]] += dyr[j] * l[j]
+                    }
+                }
+            } } }
+            return
+        }
         map.withUnsafeBufferPointer { m in
             BLAS.gemm(transB: true, m: rows, n: inFeatures, k: outFeatures, a: dy, lda: outFeatures, b: m.baseAddress!,
                       ldb: outFeatures, beta: 1, c: dx, ldc: inFeatures)
