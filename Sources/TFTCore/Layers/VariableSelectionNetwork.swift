@@ -174,7 +174,13 @@ struct VariableSelectionNetwork {
                   cat: UnsafePointer<Int32>, catColumns: Int, map: RowMap,
                   dcontext: UnsafeMutablePointer<Float>?, _ pass: Pass) {
         let arena = pass.arena, rows = cache.rows, v = count
-        let dembedded = embeddings.map { arena.zeros(rows * $0.size) }
+        // Continuous variables take the scalar-input path (their prescaler's gradient included); the
+        // others the generic one, with the gradient of their embedding in `dembedded`.
+        let scalarPath = transforms.indices.map { i -> Bool in
+            guard case .grn(let grn) = transforms[i], case .continuous = embeddings[i] else { return false }
+            return grn.supportsScalarInput(training: true)
+        }
+        let dembedded = embeddings.indices.map { scalarPath[$0] ? nil : arena.zeros(rows * embeddings[$0].size) }
         // Weighted sum: dξ_v = w_v · dout, dw_v = ⟨dout, ξ_v⟩, recomputing each tile's ξ_v.
         let dweights = arena.alloc(rows * max(v, 1))
         let dy = arena.alloc(min(rows, Self.tileRows) * hidden)
@@ -184,12 +190,9 @@ struct VariableSelectionNetwork {
             for (i, t) in transforms.enumerated() {
                 let tp = pass.tilePass(tag: i, tile: tile)
                 let size = embeddings[i].size
-                // Continuous variables take the scalar-input path (their prescaler's gradient included);
-                // the others the generic one, with the gradient of their embedding in `dembedded`.
                 var scalar: (cache: GatedResidualNetwork.ScalarInputCache, grn: GatedResidualNetwork, weight: Int, bias: Int)? = nil
                 var generic: Transform.Cache? = nil
-                if case .grn(let grn) = t, grn.supportsScalarInput(training: true),
-                   case .continuous(let column, let weight, let bias, _) = embeddings[i] {
+                if scalarPath[i], case .grn(let grn) = t, case .continuous(let column, let weight, let bias, _) = embeddings[i] {
                     let x = tp.arena.alloc(n)
                     for r in 0..<n { x[r] = cont[map.source(start + r) * contColumns + column] }
                     let c = grn.forwardScalarInputForTraining(x, rows: n, prescalerWeight: pass.w + weight,
@@ -210,7 +213,7 @@ struct VariableSelectionNetwork {
                     scalar.grn.backwardScalarInput(scalar.cache, dy: dy, rows: n, prescalerWeight: scalar.weight,
                                                    prescalerBias: scalar.bias, tp)
                 } else {
-                    t.backward(generic!, dy: dy, rows: n, dx: dembedded[i] + start * size, tp)
+                    t.backward(generic!, dy: dy, rows: n, dx: dembedded[i]! + start * size, tp)
                 }
             }
             tile += 1
@@ -225,26 +228,44 @@ struct VariableSelectionNetwork {
             flattened.backward(flatCache, dy: dlogits, rows: rows, dx: dflat, dcontext: dcontext, pass)
             var column = 0
             for (i, e) in embeddings.enumerated() {
-                for n in 0..<rows { Kernels.add(dflat + n * total + column, into: dembedded[i] + n * e.size, count: e.size) }
+                accumulateEmbeddingGradient(i, dflat + column, stride: total, rows: rows, cont: cont, contColumns: contColumns,
+                                            cat: cat, catColumns: catColumns, map: map, pass)
                 column += e.size
             }
         }
-        guard let g = pass.g else { return }
         for (i, e) in embeddings.enumerated() {
-            let de = dembedded[i]
-            switch e {
-            case .continuous(let column, let weight, let bias, let size):
-                let gw = g + weight, gb = g + bias
+            guard let de = dembedded[i] else { continue }
+            accumulateEmbeddingGradient(i, de, stride: e.size, rows: rows, cont: cont, contColumns: contColumns,
+                                        cat: cat, catColumns: catColumns, map: map, pass)
+        }
+    }
+
+    /// Gradient of variable `i`'s embedding (prescaler or table) from `de`, row `n` at `de + n·stride`.
+    private func accumulateEmbeddingGradient(_ i: Int, _ de: UnsafePointer<Float>, stride: Int, rows: Int,
+                                             cont: UnsafePointer<Float>, contColumns: Int, cat: UnsafePointer<Int32>,
+                                             catColumns: Int, map: RowMap, _ pass: Pass) {
+        guard let g = pass.g else { return }
+        switch embeddings[i] {
+        case .continuous(let column, let weight, let bias, let size):
+            let gw = g + weight, gb = g + bias
+            if size == 8 {
+                var aw = Vec8(), ab = Vec8()
                 for n in 0..<rows {
-                    let x = cont[map.source(n) * contColumns + column]
-                    let d = de + n * size
-                    for j in 0..<size { gw[j] += d[j] * x; gb[j] += d[j] }
+                    let d = Kernels.load(de + n * stride)
+                    aw += d * Vec8(repeating: cont[map.source(n) * contColumns + column]); ab += d
                 }
-            case .categorical(let column, let table, _, let dim):
-                for n in 0..<rows {
-                    let index = Int(cat[map.source(n) * catColumns + column])
-                    Kernels.add(de + n * dim, into: g + table + index * dim, count: dim)
-                }
+                Kernels.store(Kernels.load(gw) + aw, gw); Kernels.store(Kernels.load(gb) + ab, gb)
+                return
+            }
+            for n in 0..<rows {
+                let x = cont[map.source(n) * contColumns + column]
+                let d = de + n * stride
+                for j in 0..<size { gw[j] += d[j] * x; gb[j] += d[j] }
+            }
+        case .categorical(let column, let table, _, let dim):
+            for n in 0..<rows {
+                let index = Int(cat[map.source(n) * catColumns + column])
+                Kernels.add(de + n * stride, into: g + table + index * dim, count: dim)
             }
         }
     }
