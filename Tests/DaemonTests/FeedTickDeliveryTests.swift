@@ -81,3 +81,20 @@ import Testing
         #expect(store.pendingTickNotifications == 0)
     }
 }
+
+/// The inference path runs the served TFT with two worker threads (one per core on this 2-core target),
+/// never the training service's single thread, and keeps them (and their scratch arenas) across runs.
+@Suite struct InferenceThreadingTests {
+    @Test func servedModel_UsesTwoThreads_AcrossReloadsAndRuns() throws {
+        let d = try TestDaemon()
+        defer { d.stop(); d.dir.cleanup() }
+        let expected = min(2, ProcessInfo.processInfo.activeProcessorCount)
+        let first = try #require(d.daemon.models.current)
+        #expect(first.model.threads == expected)
+        try d.feed(["ppdb001", "ppml0001"], steps: 0..<14)
+        #expect(d.daemon.engine.latest != nil)
+        #expect(d.daemon.models.current?.model === first.model)   // the same model object (and its workers) serves every run
+        let reloaded = try d.daemon.models.load(folder: first.path)
+        #expect(reloaded.model.threads == expected)
+    }
+}

@@ -69,6 +69,8 @@ public final class Snapshot: Sendable {
     public var inferenceMilliseconds: Double { timings.total }
     public var forwardMilliseconds: Double { timings.forward }
     public let timings: RunTimings
+    /// `DispatchTime` uptime (ns) at which the snapshot was complete; the engine publishes it right after.
+    public let readyUptimeNanoseconds: UInt64
 
     /// Per server JSON values (`{"risk_score":…}`), p50 forecast / compact (no forecast).
     let fragments: [[UInt8]]
@@ -112,6 +114,7 @@ public final class Snapshot: Sendable {
         timings.encode = Double(end - encodeStart) / 1e6
         timings.total = Double(end - started) / 1e6
         self.timings = timings
+        readyUptimeNanoseconds = end
     }
 
     public enum ForecastDetail: Sendable { case median, bands, none }
