@@ -74,6 +74,12 @@ import Testing
         let worst = zip(plain.prediction, deduplicated.prediction).map { abs($0 - $1) / (1 + abs($0)) }.max()!
         #expect(worst < 1e-6, "worst difference \(worst)")
         #expect(zip(plain.encoderWeights, deduplicated.encoderWeights).allSatisfy { abs($0 - $1) < 1e-6 })
+        // Evaluation with gradients (validation loss, explanations) takes the same path.
+        var withTarget = batch
+        withTarget.target = (0..<(B * 2 * 3)).map { Float($0 % 5) }
+        let evaluated = try model.lossAndGradients(withTarget, training: false).output
+        let worstEvaluated = zip(plain.prediction, evaluated.prediction).map { abs($0 - $1) / (1 + abs($0)) }.max()!
+        #expect(worstEvaluated < 1e-6, "worst difference \(worstEvaluated)")
     }
 
     @Test func distinctValuesGivesUpBeyondTheLimit() {

@@ -133,8 +133,10 @@ struct VariableSelectionNetwork {
                 let x = arena.alloc(rows)
                 for r in 0..<rows { x[r] = cont[map.source(r) * contColumns + column] }
                 guard let d = DistinctValues(x, count: rows, limit: rows / 4, arena) else { continue }
+                // Without gradients even under `lossAndGradients(training: false)`: the backward pass
+                // recomputes every tile on its own.
                 let y = grn.forwardScalarInput(d.values, rows: d.count, prescalerWeight: pass.w + weight,
-                                               prescalerBias: pass.w + bias, pass)
+                                               prescalerBias: pass.w + bias, pass.withoutGradients())
                 shared[i] = (d.index, y)
             }
         }

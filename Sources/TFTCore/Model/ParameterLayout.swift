@@ -86,6 +86,12 @@ final class Pass {
                     rng: RNG(seed: seed))
     }
 
+    /// The same memory without gradients or dropout, for inference-only work inside a pass whose
+    /// results must outlive a tile (unlike `tilePass`, it allocates from `arena`).
+    func withoutGradients() -> Pass {
+        Pass(weights: w, gradients: nil, arena: arena, scratch: scratch, dropout: 0, rng: RNG(seed: tileSeed))
+    }
+
     var training: Bool { dropout > 0 }
 
     /// Inverted dropout in place: returns the mask (values 0 or 1/(1−p)) or nil when inactive.
