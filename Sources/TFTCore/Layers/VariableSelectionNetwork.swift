@@ -8,6 +8,16 @@ struct RowMap {
     let offset: Int
     var rows: Int { batch * length }
     @inline(__always) func source(_ n: Int) -> Int { (n / length) * totalSteps + offset + n % length }
+
+    /// `source(n)` for every row, without a division per row (Int32 storage carved from the arena).
+    func sourceRows(_ arena: Arena) -> UnsafeMutablePointer<Int32> {
+        let out = UnsafeMutableRawPointer(arena.alloc(max(rows, 1))).bindMemory(to: Int32.self, capacity: max(rows, 1))
+        var n = 0
+        for b in 0..<batch {
+            for t in 0..<length { out[n] = Int32(b * totalSteps + offset + t); n += 1 }
+        }
+        return out
+    }
 }
 
 /// How one input variable becomes a vector before variable selection.
@@ -70,7 +80,8 @@ struct VariableSelectionNetwork {
 
     struct Cache {
         let rows: Int
-        let embedded: [UnsafeMutablePointer<Float>]      // per variable, rows × size
+        let source: UnsafeMutablePointer<Int32>            // `map.source(n)` per row
+        let embedded: [UnsafeMutablePointer<Float>?]     // per variable, rows × size (generic-path variables)
         let flat: UnsafeMutablePointer<Float>?
         let flatCache: GatedResidualNetwork.Cache?
         let weights: UnsafeMutablePointer<Float>          // rows × V (softmax)
@@ -80,36 +91,40 @@ struct VariableSelectionNetwork {
     func forward(cont: UnsafePointer<Float>, contColumns: Int, cat: UnsafePointer<Int32>, catColumns: Int,
                  map: RowMap, context: BroadcastContext?, _ pass: Pass) -> Cache {
         let arena = pass.arena, rows = map.rows, v = count
-        var embedded: [UnsafeMutablePointer<Float>] = []
-        for e in embeddings {
-            let out = arena.alloc(rows * e.size)
-            switch e {
-            case .continuous(let column, let weight, let bias, let size):
-                let w = pass.w + weight, b = pass.w + bias
-                for n in 0..<rows {
-                    let x = cont[map.source(n) * contColumns + column]
-                    let o = out + n * size
-                    for j in 0..<size { o[j] = x * w[j] + b[j] }
-                }
-            case .categorical(let column, let table, _, let dim):
-                for n in 0..<rows {
-                    let index = Int(cat[map.source(n) * catColumns + column])
-                    (out + n * dim).update(from: pass.w + table + index * dim, count: dim)
+        let source = map.sourceRows(arena)
+        // Each variable's embedding goes straight into the flattened GRN's input (row stride `total`);
+        // variables on the generic transform path also get a contiguous copy, which that path reads.
+        let total = flattened?.inFeatures ?? 0
+        let f: UnsafeMutablePointer<Float>? = flattened != nil ? arena.alloc(rows * total) : nil
+        var embedded: [UnsafeMutablePointer<Float>?] = []
+        var column = 0
+        for (i, e) in embeddings.enumerated() {
+            let own: UnsafeMutablePointer<Float>? = usesScalarPath(i) && f != nil ? nil : arena.alloc(rows * e.size)
+            for (out, stride) in [(f.map { $0 + column }, total), (own, e.size)] {
+                guard let out else { continue }
+                switch e {
+                case .continuous(let col, let weight, let bias, let size):
+                    let w = pass.w + weight, b = pass.w + bias
+                    for n in 0..<rows {
+                        let x = cont[Int(source[n]) * contColumns + col]
+                        let o = out + n * stride
+                        for j in 0..<size { o[j] = x * w[j] + b[j] }
+                    }
+                case .categorical(let col, let table, _, let dim):
+                    for n in 0..<rows {
+                        let t = pass.w + table + Int(cat[Int(source[n]) * catColumns + col]) * dim
+                        let o = out + n * stride
+                        for j in 0..<dim { o[j] = t[j] }
+                    }
                 }
             }
-            embedded.append(out)
+            embedded.append(own)
+            column += e.size
         }
         let weights = arena.alloc(rows * max(v, 1))
         var flat: UnsafeMutablePointer<Float>? = nil
         var flatCache: GatedResidualNetwork.Cache? = nil
-        if let flattened {
-            let total = flattened.inFeatures
-            let f = arena.alloc(rows * total)
-            var column = 0
-            for (i, e) in embeddings.enumerated() {
-                for n in 0..<rows { (f + n * total + column).update(from: embedded[i] + n * e.size, count: e.size) }
-                column += e.size
-            }
+        if let flattened, let f {
             let fc = flattened.forward(f, rows: rows, context: context, pass)
             weights.update(from: fc.y, count: rows * v)
             Kernels.softmaxRows(weights, rows: rows, cols: v)
@@ -131,7 +146,7 @@ struct VariableSelectionNetwork {
                 guard case .grn(let grn) = t, grn.supportsScalarInput(training: false),
                       case .continuous(let column, let weight, let bias, _) = embeddings[i] else { continue }
                 let x = arena.alloc(rows)
-                for r in 0..<rows { x[r] = cont[map.source(r) * contColumns + column] }
+                for r in 0..<rows { x[r] = cont[Int(source[r]) * contColumns + column] }
                 guard let d = DistinctValues(x, count: rows, limit: rows / 4, arena) else { continue }
                 // Without gradients even under `lossAndGradients(training: false)`: the backward pass
                 // recomputes every tile on its own.
@@ -157,10 +172,10 @@ struct VariableSelectionNetwork {
                 if case .grn(let grn) = t, grn.supportsScalarInput(training: false),
                    case .continuous(let column, let weight, let bias, _) = embeddings[i] {
                     let x = tp.arena.alloc(n)
-                    for r in 0..<n { x[r] = cont[map.source(start + r) * contColumns + column] }
+                    for r in 0..<n { x[r] = cont[Int(source[start + r]) * contColumns + column] }
                     y = grn.forwardScalarInput(x, rows: n, prescalerWeight: pass.w + weight, prescalerBias: pass.w + bias, tp)
                 } else {
-                    y = t.forward(embedded[i] + start * embeddings[i].size, rows: n, tp).y
+                    y = t.forward(embedded[i]! + start * embeddings[i].size, rows: n, tp).y
                 }
                 for r in 0..<n {
                     Kernels.axpy(weights[(start + r) * v + i], y + r * hidden, into: output + (start + r) * hidden, count: hidden)
@@ -168,7 +183,8 @@ struct VariableSelectionNetwork {
             }
             tile += 1
         }
-        return Cache(rows: rows, embedded: embedded, flat: flat, flatCache: flatCache, weights: weights, output: output)
+        return Cache(rows: rows, source: source, embedded: embedded, flat: flat, flatCache: flatCache, weights: weights,
+                     output: output)
     }
 
     /// Backpropagates `doutput`; accumulates into `dcontext` and the parameter gradients.
@@ -178,11 +194,8 @@ struct VariableSelectionNetwork {
         let arena = pass.arena, rows = cache.rows, v = count
         // Continuous variables take the scalar-input path (their prescaler's gradient included); the
         // others the generic one, with the gradient of their embedding in `dembedded`.
-        let scalarPath = transforms.indices.map { i -> Bool in
-            guard case .grn(let grn) = transforms[i], case .continuous = embeddings[i] else { return false }
-            return grn.supportsScalarInput(training: true)
-        }
-        let dembedded = embeddings.indices.map { scalarPath[$0] ? nil : arena.zeros(rows * embeddings[$0].size) }
+        let dembedded = embeddings.indices.map { usesScalarPath($0) ? nil : arena.zeros(rows * embeddings[$0].size) }
+        let source = cache.source
         // Weighted sum: dξ_v = w_v · dout, dw_v = ⟨dout, ξ_v⟩, recomputing each tile's ξ_v.
         let dweights = arena.alloc(rows * max(v, 1))
         let dy = arena.alloc(min(rows, Self.tileRows) * hidden)
@@ -194,14 +207,14 @@ struct VariableSelectionNetwork {
                 let size = embeddings[i].size
                 var scalar: (cache: GatedResidualNetwork.ScalarInputCache, grn: GatedResidualNetwork, weight: Int, bias: Int)? = nil
                 var generic: Transform.Cache? = nil
-                if scalarPath[i], case .grn(let grn) = t, case .continuous(let column, let weight, let bias, _) = embeddings[i] {
+                if usesScalarPath(i), case .grn(let grn) = t, case .continuous(let column, let weight, let bias, _) = embeddings[i] {
                     let x = tp.arena.alloc(n)
-                    for r in 0..<n { x[r] = cont[map.source(start + r) * contColumns + column] }
+                    for r in 0..<n { x[r] = cont[Int(source[start + r]) * contColumns + column] }
                     let c = grn.forwardScalarInputForTraining(x, rows: n, prescalerWeight: pass.w + weight,
                                                               prescalerBias: pass.w + bias, tp)
                     scalar = (c, grn, weight, bias)
                 } else {
-                    generic = t.forward(cache.embedded[i] + start * size, rows: n, tp)
+                    generic = t.forward(cache.embedded[i]! + start * size, rows: n, tp)
                 }
                 let y = scalar?.cache.y ?? generic!.y
                 for r in 0..<n {
@@ -231,21 +244,28 @@ struct VariableSelectionNetwork {
             var column = 0
             for (i, e) in embeddings.enumerated() {
                 accumulateEmbeddingGradient(i, dflat + column, stride: total, rows: rows, cont: cont, contColumns: contColumns,
-                                            cat: cat, catColumns: catColumns, map: map, pass)
+                                            cat: cat, catColumns: catColumns, source: source, pass)
                 column += e.size
             }
         }
         for (i, e) in embeddings.enumerated() {
             guard let de = dembedded[i] else { continue }
             accumulateEmbeddingGradient(i, de, stride: e.size, rows: rows, cont: cont, contColumns: contColumns,
-                                        cat: cat, catColumns: catColumns, map: map, pass)
+                                        cat: cat, catColumns: catColumns, source: source, pass)
         }
+    }
+
+    /// Whether variable `i` is continuous and its GRN takes the scalar-input path in training as well
+    /// (then it needs no materialised embedding of its own, nor a buffer for that embedding's gradient).
+    private func usesScalarPath(_ i: Int) -> Bool {
+        guard case .grn(let grn) = transforms[i], case .continuous = embeddings[i] else { return false }
+        return grn.supportsScalarInput(training: true)
     }
 
     /// Gradient of variable `i`'s embedding (prescaler or table) from `de`, row `n` at `de + n·stride`.
     private func accumulateEmbeddingGradient(_ i: Int, _ de: UnsafePointer<Float>, stride: Int, rows: Int,
                                              cont: UnsafePointer<Float>, contColumns: Int, cat: UnsafePointer<Int32>,
-                                             catColumns: Int, map: RowMap, _ pass: Pass) {
+                                             catColumns: Int, source: UnsafePointer<Int32>, _ pass: Pass) {
         guard let g = pass.g else { return }
         switch embeddings[i] {
         case .continuous(let column, let weight, let bias, let size):
@@ -254,19 +274,19 @@ struct VariableSelectionNetwork {
                 var aw = Vec8(), ab = Vec8()
                 for n in 0..<rows {
                     let d = Kernels.load(de + n * stride)
-                    aw += d * Vec8(repeating: cont[map.source(n) * contColumns + column]); ab += d
+                    aw += d * Vec8(repeating: cont[Int(source[n]) * contColumns + column]); ab += d
                 }
                 Kernels.store(Kernels.load(gw) + aw, gw); Kernels.store(Kernels.load(gb) + ab, gb)
                 return
             }
             for n in 0..<rows {
-                let x = cont[map.source(n) * contColumns + column]
+                let x = cont[Int(source[n]) * contColumns + column]
                 let d = de + n * stride
                 for j in 0..<size { gw[j] += d[j] * x; gb[j] += d[j] }
             }
         case .categorical(let column, let table, _, let dim):
             for n in 0..<rows {
-                let index = Int(cat[map.source(n) * catColumns + column])
+                let index = Int(cat[Int(source[n]) * catColumns + column])
                 Kernels.add(de + n * stride, into: g + table + index * dim, count: dim)
             }
         }
