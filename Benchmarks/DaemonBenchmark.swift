@@ -373,6 +373,13 @@ enum DaemonBenchmark {
         row("tick: POST of 1,000 records sent → snapshot published, p50", tick, "s", target: "≤ 1 s", ok: tick <= 1)
         row("of which the run (features+forward+risk+JSON), p50", p(run, 0.5) / 1_000, "s", target: "—", ok: nil)
         stageRows(stages, observers: observers)
+        // What a dashboard downloads for the whole fleet, per shape.
+        for (label, query) in [("full (p50 forecasts)", ""), ("?compact=true", "?compact=true"), ("?bands=true (p10/p90 too)", "?bands=true")] {
+            let (status, body) = try LoopbackHTTPClient.send(port: port, method: "GET", path: "/predictions/current" + query,
+                                                             headers: ["X-API-Key": key], body: [])
+            guard status == 200 else { throw BenchmarkError("GET /predictions/current\(query): \(status)") }
+            row("GET /predictions/current payload, \(label)", Double(body.count) / 1_048_576, "MiB", target: "—", ok: nil)
+        }
         let rss = Double(residentKilobytes()) / 1024 / 1024, peak = Double(peakResidentKilobytes()) / 1024 / 1024
         row("RSS after the ticks", rss, "GiB", target: "≤ 1 GiB", ok: rss <= 1)
         row("peak RSS (VmHWM, includes the fill)", peak, "GiB", target: "—", ok: nil)
