@@ -3,8 +3,8 @@ import Foundation
 extension FeedStore {
     /// Rebuilds tick, fleet clock, counters, the server list and every window from SQLite. Only servers
     /// whose newest step is inside the fleet window are loaded, each with its last `rollingWindowSize`
-    /// steps, replayed in order through the same rules as live ingestion (so the windows are identical to
-    /// the ones before the restart).
+    /// steps (plus the forward-fill seed), replayed in order through the same rules as live ingestion (so
+    /// the windows are identical to the ones before the restart) — all of them from one time-range scan.
     func restore() throws {
         let step = configuration.stepSeconds
         try database.write { connection in
@@ -17,10 +17,30 @@ extension FeedStore {
                 let oldestTs = (clock - Int64(configuration.rollingWindowSize) + 1) * step
                 let rows = try connection.query("SELECT name, profile FROM servers WHERE last_seen >= ? ORDER BY name",
                                                 [.real(Double(oldestTs))]) { ($0.string(0) ?? "", $0.string(1)) }
+                // Each server replays its steps from `latest − span + step` (as `loadWindow` would); all of
+                // them are read in one scan of the time-clustered table from the earliest such step.
+                final class Replay {
+                    let from: Int64
+                    var window: MetricWindow
+                    init(from: Int64, window: MetricWindow) { self.from = from; self.window = window }
+                }
+                var replays: [String: Replay] = [:]
+                var profiles: [String: String?] = [:]
                 for (name, profile) in rows {
-                    let window = try loadWindow(server: name, on: connection)
-                    guard window.count > 0 else { continue }
-                    restored[name] = ServerState(name: name, profile: profile, window: window)
+                    guard let latest = try MetricsTable.latestStep(server: name, on: connection) else { continue }
+                    replays[name] = Replay(from: latest - replaySpanSeconds + step,
+                                           window: MetricWindow(capacity: configuration.rollingWindowSize,
+                                                                maxFillGap: configuration.maxForwardFillSteps))
+                    profiles[name] = profile
+                }
+                if let from = replays.values.map(\.from).min() {
+                    try MetricsTable.forEachStep(from: from, on: connection) { name, stepTs, values, status in
+                        guard let replay = replays[name], stepTs >= replay.from else { return }
+                        _ = replay.window.apply(step: stepTs / step, values: values, status: status)
+                    }
+                }
+                for (name, replay) in replays where replay.window.count > 0 {
+                    restored[name] = ServerState(name: name, profile: profiles[name] ?? nil, window: replay.window)
                 }
             }
             lock.withLock {

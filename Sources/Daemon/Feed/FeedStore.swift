@@ -240,14 +240,20 @@ public final class FeedStore: @unchecked Sendable {
         servers = servers.filter { $0.value.window.count > 0 && $0.value.window.headStep >= oldest }
     }
 
-    /// Rebuilds one server's window by replaying its stored steps in order (the last `rollingWindowSize`
-    /// steps, plus `maxForwardFillSteps` before them to seed forward-fill).
+    /// Seconds of stored steps a window is rebuilt from, ending at the server's newest step: the last
+    /// `rollingWindowSize` steps plus `maxForwardFillSteps` before them to seed forward-fill.
+    var replaySpanSeconds: Int64 {
+        Int64(configuration.rollingWindowSize + configuration.maxForwardFillSteps) * configuration.stepSeconds
+    }
+
+    /// Rebuilds one server's window by replaying its stored steps in order (see `replaySpanSeconds`).
+    /// A per-server read (new or returning servers, late data before a window's segment): a skip-scan of at
+    /// most `rollingWindowSize + maxForwardFillSteps` steps. Restart reads all windows in one scan instead.
     func loadWindow(server: String, on connection: SQLiteConnection) throws -> MetricWindow {
         let step = configuration.stepSeconds
         var window = MetricWindow(capacity: configuration.rollingWindowSize, maxFillGap: configuration.maxForwardFillSteps)
         guard let latest = try MetricsTable.latestStep(server: server, on: connection) else { return window }
-        let span = Int64(configuration.rollingWindowSize + configuration.maxForwardFillSteps) * step
-        for row in try MetricsTable.steps(server: server, from: latest - span + step, on: connection) {
+        for row in try MetricsTable.steps(server: server, from: latest - replaySpanSeconds + step, to: latest + 1, on: connection) {
             _ = window.apply(step: row.stepTimestamp / step, values: row.values, status: row.status)
         }
         return window

@@ -2,6 +2,12 @@ import Foundation
 
 /// SQL for the feed tables (`metrics`, `servers`, `meta`). Every function takes the connection it runs on;
 /// writers call these inside `SQLiteDatabase.write`.
+///
+/// `metrics` is clustered by time (primary key `(step_ts, server_name)`, schema v4), so one fleet step's
+/// rows share a few leaf pages and a commit writes few pages. There is deliberately no per-server index
+/// (it would put one dirty page per server back into every commit): a server's steps are read with a
+/// skip-scan over the distinct steps (``steps(server:from:to:on:)``, cost ∝ steps in the range, not
+/// fleet size), and restart reads every window in one time-range scan (``forEachStep(from:on:_:)``).
 public enum MetricsTable {
     static let metricColumns = MetricField.allCases.map(\.rawValue)
 
@@ -30,7 +36,7 @@ public enum MetricsTable {
         sets.append("last_update_ts = max(metrics.last_update_ts, excluded.last_update_ts)")
         sets.append("sample_count = metrics.sample_count + excluded.sample_count")
         return "INSERT INTO metrics (\(columns.joined(separator: ", "))) VALUES (\(placeholders))"
-            + " ON CONFLICT (server_name, step_ts) DO UPDATE SET " + sets.joined(separator: ", ")
+            + " ON CONFLICT (step_ts, server_name) DO UPDATE SET " + sets.joined(separator: ", ")
             + " RETURNING " + (metricColumns + ["status"]).joined(separator: ", ")
     }()
 
@@ -125,30 +131,76 @@ public enum MetricsTable {
     static let selectColumns = (["server_name", "step_ts"] + metricColumns
         + ["status", "profile", "last_update_ts", "sample_count"]).joined(separator: ", ")
 
-    /// Steps of `server` with `fromStep ≤ step_ts < toStep`, oldest first.
+    static func storedStep(_ row: SQLiteStatement) -> StoredStep {
+        let merged = readRow(row, offset: 2)
+        let p = Int32(2 + MetricField.count)
+        return StoredStep(serverName: row.string(0) ?? "", stepTimestamp: row.int64(1), values: merged.values,
+                          status: merged.status, profile: row.string(p + 1), lastUpdate: row.double(p + 2),
+                          sampleCount: Int(row.int64(p + 3)))
+    }
+
+    /// A skip-scan: walk the distinct `step_ts` values of the range (one primary-key seek each) and look
+    /// up `(step, server)` in each (another seek). Cost ∝ distinct steps in the range, whatever the fleet size.
+    static let serverStepsSQL = """
+        WITH RECURSIVE t(ts) AS (
+            SELECT (SELECT step_ts FROM metrics WHERE step_ts >= ?2 ORDER BY step_ts LIMIT 1)
+            UNION ALL
+            SELECT (SELECT step_ts FROM metrics WHERE step_ts > t.ts ORDER BY step_ts LIMIT 1) FROM t WHERE t.ts < ?3
+        )
+        SELECT \(selectColumns) FROM t CROSS JOIN metrics ON metrics.step_ts = t.ts AND metrics.server_name = ?1
+        WHERE t.ts < ?3 ORDER BY t.ts
+        """
+
+    /// Steps of `server` with `fromStep ≤ step_ts < toStep`, oldest first. Give `toStep`: the read walks
+    /// every distinct step of the fleet in the range (see ``serverStepsSQL``).
     public static func steps(server: String, from fromStep: Int64, to toStep: Int64 = .max,
                              on connection: SQLiteConnection) throws -> [StoredStep]
     {
-        try connection.query("SELECT \(selectColumns) FROM metrics WHERE server_name = ? AND step_ts >= ? AND step_ts < ?"
-                             + " ORDER BY step_ts", [.text(server), .integer(fromStep), .integer(toStep)]) { row in
-            let merged = readRow(row, offset: 2)
-            let p = Int32(2 + MetricField.count)
-            return StoredStep(serverName: row.string(0) ?? "", stepTimestamp: row.int64(1), values: merged.values,
-                              status: merged.status, profile: row.string(p + 1), lastUpdate: row.double(p + 2),
-                              sampleCount: Int(row.int64(p + 3)))
-        }
+        try connection.query(serverStepsSQL, [.text(server), .integer(fromStep), .integer(toStep)], storedStep)
     }
 
-    /// Newest step of `server`, if it has any.
+    /// Newest step of `server`, if it has any. Every row's `step_ts` is at most its sample's time, so at
+    /// most `servers.last_seen`: the backward scan from there meets the server's newest row within that
+    /// step's rows (≤ one row per server). Without a `servers` row (not written by this code), a full scan.
     public static func latestStep(server: String, on connection: SQLiteConnection) throws -> Int64? {
-        try connection.scalar("SELECT max(step_ts) FROM metrics WHERE server_name = ?", [.text(server)])?.int64
+        if let lastSeen = try connection.scalar("SELECT last_seen FROM servers WHERE name = ?", [.text(server)])?.double {
+            return try connection.scalar("SELECT step_ts FROM metrics WHERE step_ts <= ? AND server_name = ? ORDER BY step_ts DESC LIMIT 1",
+                                         [.integer(Int64(lastSeen.rounded(.down))), .text(server)])?.int64
+        }
+        return try connection.scalar("SELECT step_ts FROM metrics WHERE server_name = ? ORDER BY step_ts DESC LIMIT 1",
+                                     [.text(server)])?.int64
+    }
+
+    /// Every row with `step_ts ≥ fromStep` in primary-key order (time, then server name): one range scan
+    /// for all servers (restart). `body` gets the server, the step and the row's metric values and status;
+    /// `values` is reused between rows.
+    public static func forEachStep(from fromStep: Int64, on connection: SQLiteConnection,
+                                   _ body: (_ server: String, _ stepTimestamp: Int64, _ values: [Double], _ status: ServerStatus) throws -> Void)
+        throws
+    {
+        let statement = try connection.prepare("SELECT server_name, step_ts, " + (metricColumns + ["status"]).joined(separator: ", ")
+                                               + " FROM metrics WHERE step_ts >= ? ORDER BY step_ts, server_name")
+        try statement.bind(fromStep, at: 1)
+        var values = [Double](repeating: 0, count: MetricField.count)
+        var statusCache: (text: String, status: ServerStatus)?
+        while try statement.step() {
+            let name = statement.string(0) ?? ""
+            for i in 0..<MetricField.count { values[i] = statement.double(Int32(2 + i)) }
+            let text = statement.string(Int32(2 + MetricField.count)) ?? ""
+            let status: ServerStatus
+            if let cached = statusCache, cached.text == text { status = cached.status } else {
+                status = ServerStatus(rawValue: text) ?? .healthy
+                statusCache = (text, status)
+            }
+            try body(name, statement.int64(1), values, status)
+        }
     }
 
     /// Deletes up to `limit` metrics rows with `step_ts < cutoff`; returns how many were deleted.
     public static func pruneBatch(olderThan cutoff: Int64, limit: Int, on connection: SQLiteConnection) throws -> Int {
         try connection.run("""
-            DELETE FROM metrics WHERE (server_name, step_ts) IN
-                (SELECT server_name, step_ts FROM metrics WHERE step_ts < ? LIMIT ?)
+            DELETE FROM metrics WHERE (step_ts, server_name) IN
+                (SELECT step_ts, server_name FROM metrics WHERE step_ts < ? ORDER BY step_ts LIMIT ?)
             """, [.integer(cutoff), .integer(Int64(limit))])
         return connection.changes
     }
