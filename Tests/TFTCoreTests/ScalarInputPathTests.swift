@@ -92,3 +92,18 @@ import Testing
         #expect(none == nil)
     }
 }
+
+/// Inference that reports no attention reuses one score block for every sample and head; the
+/// predictions must equal a forward that keeps (and reports) all attention weights.
+@Suite struct AttentionBlockReuseTests {
+    @Test func predictionsDoNotDependOnKeepingAttention() throws {
+        let config = TinyModel.config(encoder: 6, decoder: 3)
+        let model = try TFTModel(config: config, seed: 21)
+        model.threads = 1
+        let batch = TinyModel.batch(config)
+        let kept = try model.forward(batch, include: .all)
+        let reused = try model.forward(batch, include: [])
+        #expect(kept.attention.count == batch.batchSize * 3 * config.attentionHeads * 9)
+        #expect(kept.prediction == reused.prediction)
+    }
+}

@@ -36,7 +36,7 @@ struct InterpretableMultiHeadAttention {
         let q: UnsafeMutablePointer<Float>      // (B, Td, heads·headSize)
         let k: UnsafeMutablePointer<Float>      // (B, T, heads·headSize)
         let v: UnsafeMutablePointer<Float>      // (B, T, headSize)
-        let attention: UnsafeMutablePointer<Float> // (B, heads, Td, T)
+        let attention: UnsafeMutablePointer<Float>? // (B, heads, Td, T); nil when the pass did not keep it
         let headMasks: UnsafeMutablePointer<Float>? // (B, heads, Td, headSize) dropout masks
         let mean: UnsafeMutablePointer<Float>   // (B, Td, headSize) head average
         let outputMask: UnsafeMutablePointer<Float>?
@@ -51,7 +51,10 @@ struct InterpretableMultiHeadAttention {
         key.forward(input, rows: batch * T, into: k, pass)
         query.forward(decoderInput, rows: batch * decoder, into: q, pass)
 
-        let attention = arena.alloc(batch * heads * decoder * T)
+        // Inference that reports no attention reuses one (Td, T) block for every sample and head, so the
+        // scores stay in L2 instead of streaming 26 MB (batch 45) through memory.
+        let attention: UnsafeMutablePointer<Float>? = pass.keepsAttention ? arena.alloc(batch * heads * decoder * T) : nil
+        let block = attention == nil ? arena.alloc(decoder * T) : nil
         let mean = arena.alloc(batch * decoder * dh)
         let headMasks: UnsafeMutablePointer<Float>? = pass.training ? arena.alloc(batch * heads * decoder * dh) : nil
         let head = arena.alloc(decoder * dh)
@@ -60,7 +63,7 @@ struct InterpretableMultiHeadAttention {
             let length = encoderLengths[b]
             let meanB = mean + b * decoder * dh
             for h in 0..<heads {
-                let a = attention + (b * heads + h) * decoder * T
+                let a = attention.map { $0 + (b * heads + h) * decoder * T } ?? block!
                 BLAS.gemm(transB: true, m: decoder, n: T, k: dh, alpha: scale, a: q + b * decoder * hh + h * dh, lda: hh,
                           b: k + b * T * hh + h * dh, ldb: hh, beta: 0, c: a, ldc: T)
                 for i in 0..<decoder { maskedSoftmax(a + i * T, encoder: encoder, decoder: decoder, validEncoder: length, validDecoder: i) }
@@ -103,7 +106,7 @@ struct InterpretableMultiHeadAttention {
         let scale = 1 / Float(dh).squareRoot(), invHeads = 1 / Float(heads)
         for b in 0..<batch {
             for h in 0..<heads {
-                let a = cache.attention + (b * heads + h) * decoder * T
+                let a = cache.attention! + (b * heads + h) * decoder * T
                 let dmeanB = dmean + b * decoder * dh
                 if let masks = cache.headMasks {
                     let m = masks + (b * heads + h) * decoder * dh
@@ -142,18 +145,5 @@ struct InterpretableMultiHeadAttention {
         Kernels.scale(decoderRow, validDecoder, by: 1 / sum)
         (row + validEncoder).update(repeating: 0, count: encoder - validEncoder)
         (decoderRow + validDecoder).update(repeating: 0, count: decoder - validDecoder)
-    }
-
-    /// Attention weights `(B, Td, heads, T)` in pytorch-forecasting's layout.
-    func weights(_ cache: Cache) -> [Float] {
-        let batch = cache.batch, decoder = cache.decoder, T = cache.encoder + cache.decoder
-        var out = [Float](repeating: 0, count: batch * decoder * heads * T)
-        out.withUnsafeMutableBufferPointer { o in
-            for b in 0..<batch { for h in 0..<heads { for i in 0..<decoder {
-                let src = cache.attention + ((b * heads + h) * decoder + i) * T
-                (o.baseAddress! + ((b * decoder + i) * heads + h) * T).update(from: src, count: T)
-            } } }
-        }
-        return out
     }
 }

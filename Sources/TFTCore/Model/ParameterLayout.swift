@@ -63,6 +63,8 @@ final class Pass {
     var rng: RNG
     /// Seed for dropout masks that must be redrawn identically when a tile is recomputed.
     let tileSeed: UInt64
+    /// Whether attention weights are kept for all samples and heads (backward pass, interpretation).
+    var keepsAttention = true
 
     init(weights: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>?, arena: Arena, scratch: Arena? = nil,
          dropout: Float, rng: RNG) {

@@ -130,6 +130,7 @@ public final class TFTModel: @unchecked Sendable {
                 if wantGradients { worker.gradients.zero() }
                 let pass = Pass(weights: parameters.pointer, gradients: wantGradients ? worker.gradients.pointer : nil,
                                 arena: worker.arena, scratch: worker.scratch, dropout: dropout, rng: RNG(seed: seed &+ UInt64(w) &* 0x9E37_79B9))
+                pass.keepsAttention = wantGradients || withAttention
                 let slice = BatchSlice(
                     batch: b1 - b0, encoder: Te, decoder: Td,
                     continuous: inputs.0 + b0 * T * config.reals.count,
@@ -170,8 +171,7 @@ public final class TFTModel: @unchecked Sendable {
                                     staticWeights: UnsafeMutablePointer<Float>?, encoderWeights: UnsafeMutablePointer<Float>?,
                                     decoderWeights: UnsafeMutablePointer<Float>?) {
         let s = c.slice, T = s.totalSteps, heads = config.attentionHeads
-        let a = c.attention.attention
-        if let attention {
+        if let attention, let a = c.attention.attention {
             for b in 0..<s.batch { for h in 0..<heads { for i in 0..<s.decoder {
                 let src = a + ((b * heads + h) * s.decoder + i) * T
                 (attention + (((b0 + b) * s.decoder + i) * heads + h) * T).update(from: src, count: T)
