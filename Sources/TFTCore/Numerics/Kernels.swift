@@ -211,10 +211,21 @@ enum Kernels {
             let gr = gates + r * 64, kr = skip + r * 32, yr = y + r * 32
             for c in 0..<32 { yr[c] = gr[c] * (1 / (1 + expFMA(-gr[32 + c]))) + kr[c] }
         }
+        // 16-lane halves: one register each where the CPU has 512-bit vectors, two elsewhere.
+        typealias V16 = SIMD16<Float>
+        let g0 = UnsafeRawPointer(gamma).loadUnaligned(as: V16.self), g1 = UnsafeRawPointer(gamma + 16).loadUnaligned(as: V16.self)
+        let b0 = UnsafeRawPointer(beta).loadUnaligned(as: V16.self), b1 = UnsafeRawPointer(beta + 16).loadUnaligned(as: V16.self)
         for r in 0..<rows {
             let yr = y + r * 32
-            layerNormRow32(load(yr), load(yr + 8), load(yr + 16), load(yr + 24),
-                           gamma: gamma, beta: beta, y: yr, xhat: nil, rstd: nil)
+            let x0 = UnsafeRawPointer(yr).loadUnaligned(as: V16.self), x1 = UnsafeRawPointer(yr + 16).loadUnaligned(as: V16.self)
+            let mean = V16(repeating: hsum(x0 + x1) * (1 / 32))
+            let d0 = x0 - mean, d1 = x1 - mean
+            let rs = V16(repeating: 1 / (hsum(d0 * d0 + d1 * d1) * (1 / 32) + layerNormEpsilon).squareRoot())
+            UnsafeMutableRawPointer(yr).storeBytes(of: d0 * rs * g0 + b0, as: V16.self)
+            UnsafeMutableRawPointer(yr + 16).storeBytes(of: d1 * rs * g1 + b1, as: V16.self)
         }
     }
+
+    /// Horizontal sum of 16 lanes by halving.
+    @inline(__always) static func hsum(_ v: SIMD16<Float>) -> Float { hsum(v.lowHalf + v.highHalf) }
 }
