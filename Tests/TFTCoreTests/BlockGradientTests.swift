@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import TFTCore
 
@@ -41,6 +42,48 @@ import Testing
             let cache = gan.forward(x[0], skip: x[1], rows: 5, pass)
             return (cache.y, 5 * out, { dy, dx in gan.backward(cache, dy: dy, rows: 5, dx: dx[0], dskip: dx[1], pass) })
         }, "GateAddNorm (GLU + AddNorm), dropout \(dropout), \(out) features")
+    }
+
+    /// The width-32 inference kernel (`Kernels.gateAddNormRows32`) and the training path against a
+    /// Double-precision reference of `LayerNorm(skip + a ⊙ σ(b))`.
+    @Test(arguments: [32, 9])
+    func gateAddNormInferenceMatchesAReference(out: Int) {
+        var layout = ParameterLayout()
+        let gan = GateAddNorm(&layout, "gate", in: 6, out: out, dropout: true)
+        let params = ParameterBuffer(count: layout.count)
+        let values = randomValues(layout.count, seed: 41, scale: 0.7)
+        for i in 0..<layout.count { params.pointer[i] = values[i] }
+        let rows = 70
+        let x = randomValues(rows * 6, seed: 42), skip = randomValues(rows * out, seed: 43)
+        let grads = ParameterBuffer(count: layout.count)
+        var results: [[Float]] = []
+        for gradients in [false, true] {
+            let pass = Pass(weights: params.pointer, gradients: gradients ? grads.pointer : nil, arena: Arena(), dropout: 0, rng: RNG(seed: 1))
+            let y = x.withUnsafeBufferPointer { xp in skip.withUnsafeBufferPointer { sp in
+                gan.forward(xp.baseAddress!, skip: sp.baseAddress!, rows: rows, pass).y
+            } }
+            results.append(Array(UnsafeBufferPointer(start: y, count: rows * out)))
+        }
+        let w = params.pointer
+        for r in 0..<rows {
+            var z = [Double](repeating: 0, count: out)
+            for c in 0..<out {
+                var a = Double(w[gan.fc.bias! + c]), b = Double(w[gan.fc.bias! + out + c])
+                for i in 0..<6 {
+                    a += Double(x[r * 6 + i]) * Double(w[gan.fc.weight + c * 6 + i])
+                    b += Double(x[r * 6 + i]) * Double(w[gan.fc.weight + (out + c) * 6 + i])
+                }
+                z[c] = Double(skip[r * out + c]) + a / (1 + Foundation.exp(-b))
+            }
+            let mean = z.reduce(0, +) / Double(out)
+            let variance = z.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(out)
+            for c in 0..<out {
+                let expected = (z[c] - mean) / (variance + 1e-5).squareRoot() * Double(w[gan.norm.gamma + c]) + Double(w[gan.norm.beta + c])
+                for result in results {
+                    #expect(abs(Double(result[r * out + c]) - expected) <= 2e-5 * (1 + abs(expected)), "row \(r) col \(c)")
+                }
+            }
+        }
     }
 
     @Test func layerNormOf32FeaturesMatchesTheGenericPath() {
