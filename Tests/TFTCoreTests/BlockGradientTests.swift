@@ -183,24 +183,27 @@ import Testing
         expectClean(result, "VariableSelectionNetwork")
     }
 
-    @Test func lstmWithVariableLengthsAndStateGradients() {
+    /// Hidden 4 takes the library product per step; hidden 32 the in-step kernel (`Kernels.addRecurrent32`).
+    @Test(arguments: [4, 32])
+    func lstmWithVariableLengthsAndStateGradients(hidden H: Int) {
         var layout = ParameterLayout()
-        let lstm = LSTM(&layout, "lstm", input: 3, hidden: 4)
+        let lstm = LSTM(&layout, "lstm", input: 3, hidden: H)
         let lengths = [5, 2, 4]
-        // inputs: x (3, 5, 3), h0 (3, 4), c0 (3, 4), plus weights for a loss on the final state
-        let check = GradientCheck(layout: layout, inputs: [randomValues(45, seed: 10), randomValues(12, seed: 11),
-                                                           randomValues(12, seed: 12)])
+        // inputs: x (3, 5, 3), h0 (3, H), c0 (3, H)
+        let check = GradientCheck(layout: layout, inputs: [randomValues(45, seed: 10), randomValues(3 * H, seed: 11),
+                                                           randomValues(3 * H, seed: 12)])
         expectClean(check.run { pass, x in
             let cache = lstm.forward(x[0], batch: 3, length: 5, lengths: lengths, h0: x[1], c0: x[2], pass)
             // Expose outputs and the final (h, c) so both paths are checked.
-            let y = pass.arena.alloc(60 + 24)
-            y.update(from: cache.output, count: 60)
-            (y + 60).update(from: cache.finalH, count: 12)
-            (y + 72).update(from: cache.finalC, count: 12)
-            return (y, 84, { dy, dx in
-                lstm.backward(cache, doutput: dy, dfinalH: dy + 60, dfinalC: dy + 72, dx: dx[0], dh0: dx[1], dc0: dx[2], pass)
+            let n = 15 * H
+            let y = pass.arena.alloc(n + 6 * H)
+            y.update(from: cache.output, count: n)
+            (y + n).update(from: cache.finalH, count: 3 * H)
+            (y + n + 3 * H).update(from: cache.finalC, count: 3 * H)
+            return (y, n + 6 * H, { dy, dx in
+                lstm.backward(cache, doutput: dy, dfinalH: dy + n, dfinalC: dy + n + 3 * H, dx: dx[0], dh0: dx[1], dc0: dx[2], pass)
             })
-        }, "LSTM")
+        }, "LSTM hidden \(H)")
     }
 
     @Test(arguments: [Float(0), 0.25])

@@ -53,10 +53,18 @@ struct LSTM {
         h.update(from: h0, count: batch * hidden)
         c.update(from: c0, count: batch * hidden)
         let H = hidden
+        // At H = 32 the recurrent product runs per sample inside the step (`Kernels.addRecurrent32`):
+        // W_hhᵀ stays in L1 and no library call is paid 2 × L times per forward.
+        let recurrentT: UnsafeMutablePointer<Float>? = H == 32 ? arena.alloc(32 * 128) : nil
+        if let recurrentT {
+            for r in 0..<128 { for k in 0..<32 { recurrentT[k * 128 + r] = pass.w[weightHH + r * 32 + k] } }
+        }
         for t in 0..<length {
             // z_t += h_{t−1} W_hhᵀ, written straight into the (B, L, 4H) gate rows of step t.
-            BLAS.gemm(transB: true, m: batch, n: h4, k: H, a: h, lda: H, b: pass.w + weightHH, ldb: H,
-                      beta: 1, c: gates + t * h4, ldc: length * h4)
+            if recurrentT == nil {
+                BLAS.gemm(transB: true, m: batch, n: h4, k: H, a: h, lda: H, b: pass.w + weightHH, ldb: H,
+                          beta: 1, c: gates + t * h4, ldc: length * h4)
+            }
             for b in 0..<batch {
                 let row = b * length + t
                 let z = gates + row * h4, hb = h + b * H, cb = c + b * H
@@ -69,6 +77,7 @@ struct LSTM {
                 }
                 ph.update(from: hb, count: H)
                 pc.update(from: cb, count: H)
+                if let recurrentT { Kernels.addRecurrent32(z, h: hb, transposedWeights: recurrentT) }
                 var j = 0
                 while j + 8 <= H {
                     let i = Kernels.sigmoid(Kernels.load(z + j)), f = Kernels.sigmoid(Kernels.load(z + H + j))

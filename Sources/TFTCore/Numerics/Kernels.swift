@@ -228,4 +228,24 @@ enum Kernels {
 
     /// Horizontal sum of 16 lanes by halving.
     @inline(__always) static func hsum(_ v: SIMD16<Float>) -> Float { hsum(v.lowHalf + v.highHalf) }
+
+    /// `z[0..<128] += h[0..<32] · Wᵀ` for one LSTM step of one sample at hidden 32 (`Wᵀ` is (32, 128)),
+    /// with the 128 sums in eight 16-lane registers.
+    @inline(__always)
+    static func addRecurrent32(_ z: UnsafeMutablePointer<Float>, h: UnsafePointer<Float>, transposedWeights w: UnsafePointer<Float>) {
+        typealias V = SIMD16<Float>
+        @inline(__always) func ld(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+        var a0 = ld(z), a1 = ld(z + 16), a2 = ld(z + 32), a3 = ld(z + 48)
+        var a4 = ld(z + 64), a5 = ld(z + 80), a6 = ld(z + 96), a7 = ld(z + 112)
+        for k in 0..<32 {
+            let s = V(repeating: h[k]), wk = w + k * 128
+            a0 += s * ld(wk); a1 += s * ld(wk + 16); a2 += s * ld(wk + 32); a3 += s * ld(wk + 48)
+            a4 += s * ld(wk + 64); a5 += s * ld(wk + 80); a6 += s * ld(wk + 96); a7 += s * ld(wk + 112)
+        }
+        let out = UnsafeMutableRawPointer(z)
+        out.storeBytes(of: a0, toByteOffset: 0, as: V.self); out.storeBytes(of: a1, toByteOffset: 64, as: V.self)
+        out.storeBytes(of: a2, toByteOffset: 128, as: V.self); out.storeBytes(of: a3, toByteOffset: 192, as: V.self)
+        out.storeBytes(of: a4, toByteOffset: 256, as: V.self); out.storeBytes(of: a5, toByteOffset: 320, as: V.self)
+        out.storeBytes(of: a6, toByteOffset: 384, as: V.self); out.storeBytes(of: a7, toByteOffset: 448, as: V.self)
+    }
 }
