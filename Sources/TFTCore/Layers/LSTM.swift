@@ -41,11 +41,12 @@ struct LSTM {
                  h0: UnsafePointer<Float>, c0: UnsafePointer<Float>, _ pass: Pass) -> Cache {
         let arena = pass.arena, h4 = 4 * hidden, n = batch * length
         let gates = arena.alloc(n * h4)
-        BLAS.gemm(transB: true, m: n, n: h4, k: inputSize, a: x, lda: inputSize,
-                  b: pass.w + weightIH, ldb: inputSize, beta: 0, c: gates, ldc: h4)
+        // Start from both biases and accumulate the input projection onto them (β = 1: no zeroing pass).
         let bias = arena.alloc(h4)
         for j in 0..<h4 { bias[j] = pass.w[biasIH + j] + pass.w[biasHH + j] }
-        Kernels.addBias(gates, rows: n, cols: h4, bias: bias)
+        Kernels.fillRows(gates, rows: n, cols: h4, with: bias)
+        BLAS.gemm(transB: true, m: n, n: h4, k: inputSize, a: x, lda: inputSize,
+                  b: pass.w + weightIH, ldb: inputSize, beta: 1, c: gates, ldc: h4)
 
         let cells = arena.alloc(n * hidden), prevH = arena.alloc(n * hidden), prevC = arena.alloc(n * hidden)
         let output = arena.alloc(n * hidden)
