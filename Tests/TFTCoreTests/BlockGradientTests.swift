@@ -176,7 +176,7 @@ import Testing
                                         context: BroadcastContext(values: x[0], group: 3), pass)
                 return (cache.output, 6 * 6, { dy, dx in
                     vsn.backward(cache, doutput: dy, cont: c.baseAddress!, contColumns: 3, cat: k.baseAddress!, catColumns: 1,
-                                 map: map, dcontext: dx[0], pass)
+                                 dcontext: dx[0], pass)
                 })
             }
         } }

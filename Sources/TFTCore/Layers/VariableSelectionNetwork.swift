@@ -189,7 +189,7 @@ struct VariableSelectionNetwork {
 
     /// Backpropagates `doutput`; accumulates into `dcontext` and the parameter gradients.
     func backward(_ cache: Cache, doutput: UnsafePointer<Float>, cont: UnsafePointer<Float>, contColumns: Int,
-                  cat: UnsafePointer<Int32>, catColumns: Int, map: RowMap,
+                  cat: UnsafePointer<Int32>, catColumns: Int,
                   dcontext: UnsafeMutablePointer<Float>?, _ pass: Pass) {
         let arena = pass.arena, rows = cache.rows, v = count
         // Continuous variables take the scalar-input path (their prescaler's gradient included); the

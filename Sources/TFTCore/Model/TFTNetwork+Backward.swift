@@ -50,11 +50,9 @@ extension TFTNetwork {
 
         let dcs = arena.zeros(B * H)
         decoderSelection.backward(c.decoderSelection, doutput: ddecoderVS, cont: s.continuous, contColumns: nReals,
-                                  cat: s.categorical, catColumns: nCats, map: RowMap(batch: B, length: Td, totalSteps: T, offset: Te),
-                                  dcontext: dcs, pass)
+                                  cat: s.categorical, catColumns: nCats, dcontext: dcs, pass)
         encoderSelection.backward(c.encoderSelection, doutput: dencoderVS, cont: s.continuous, contColumns: nReals,
-                                  cat: s.categorical, catColumns: nCats, map: RowMap(batch: B, length: Te, totalSteps: T, offset: 0),
-                                  dcontext: dcs, pass)
+                                  cat: s.categorical, catColumns: nCats, dcontext: dcs, pass)
 
         let dstatic = arena.zeros(B * H)
         staticContextSelection.backward(c.contextSelection, dy: dcs, rows: B, dx: dstatic, dcontext: nil, pass)
@@ -63,8 +61,7 @@ extension TFTNetwork {
         staticContextEnrichment.backward(c.contextEnrichment, dy: dce, rows: B, dx: dstatic, dcontext: nil, pass)
         if let staticSelection, let sc = c.staticSelection {
             staticSelection.backward(sc, doutput: dstatic, cont: s.continuous, contColumns: nReals, cat: s.categorical,
-                                     catColumns: nCats, map: RowMap(batch: B, length: 1, totalSteps: T, offset: 0),
-                                     dcontext: nil, pass)
+                                     catColumns: nCats, dcontext: nil, pass)
         }
     }
 }
