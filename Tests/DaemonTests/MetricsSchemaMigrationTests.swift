@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+import TFTCore
+import Training
 @testable import Daemon
 
 /// Schema v4 (`metrics` clustered by `(step_ts, server_name)`): the migration from the v1 layout keeps
@@ -185,6 +187,47 @@ import Testing
                 #expect(restored.headStep == rebuilt.headStep && restored.count == rebuilt.count)
                 #expect(restored.values == rebuilt.values && restored.status == rebuilt.status && restored.observed == rebuilt.observed)
             }
+        }
+    }
+
+    @Test func trainingExport_GivesTheSameSeriesAsAServerOrderedRead() throws {
+        let dir = try TemporaryDirectory(), models = try TemporaryDirectory()
+        defer { dir.cleanup(); models.cleanup() }
+        let store = try FeedStore.open(dataDirectory: dir.url, configuration: Self.config)
+        defer { store.close() }
+        try Self.feedScenario(store)
+        // Servers that appear late but sort first (byte order: upper case before lower case).
+        for i in 30..<40 {
+            _ = try store.ingest(body: Feed.body(Feed.fleet(["Zeta9", "B2"], at: Feed.base + Int64(i) * 300 + 60, mem: Double(i))))
+        }
+        let spec = FeatureSpec.standard
+        let service = try TrainingService(database: store.database, models: ModelRegistry(stepSeconds: 300),
+                                          modelsDirectory: models.url, onModelProduced: { _ in })
+        let series = try service.loadSeries(spec: spec)
+        // The read before schema v4: the table in server order.
+        var accumulator = SeriesAccumulator(spec: spec)
+        let columns = MetricField.allCases.map(\.rawValue).joined(separator: ", ")
+        try store.database.read { c throws in
+            let profiles = Dictionary(try c.query("SELECT name, profile FROM servers WHERE profile IS NOT NULL") {
+                ($0.string(0) ?? "", $0.string(1) ?? "") }, uniquingKeysWith: { a, _ in a })
+            let statement = try c.prepare("SELECT server_name, step_ts, \(columns), status FROM metrics ORDER BY server_name, step_ts")
+            var feed = [Float](repeating: 0, count: MetricField.count)
+            while try statement.step() {
+                let name = statement.string(0) ?? ""
+                for m in 0..<MetricField.count { feed[m] = Float(statement.double(Int32(2 + m))) }
+                let status = TFTCore.ServerStatus(rawValue: statement.string(Int32(2 + MetricField.count)) ?? "") ?? .healthy
+                accumulator.add(server: name, profile: ServerProfile.resolve(serverName: name, override: profiles[name]),
+                                epoch: statement.int64(1), feed: feed, status: status)
+            }
+        }
+        let expected = accumulator.build()
+        #expect(series.map(\.name) == expected.map(\.name))
+        #expect(series.first?.name == "B2")
+        #expect(series.count == expected.count)
+        for (x, y) in zip(series, expected) {
+            #expect(x.name == y.name && x.profile == y.profile && x.startEpoch == y.startEpoch && x.count == y.count)
+            #expect(x.values.map(\.bitPattern) == y.values.map(\.bitPattern))
+            #expect(x.status == y.status)
         }
     }
 }
