@@ -230,4 +230,41 @@ import Training
             #expect(x.status == y.status)
         }
     }
+
+    /// The three ways a window is built on the ingest path — from the batch for a first-seen server, a
+    /// skip-scan for one server, one shared scan for many — give what a per-server replay gives.
+    @Test func windowsBuiltWhileIngesting_MatchAReplayFromStorage() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.cleanup() }
+        let store = try FeedStore.open(dataDirectory: dir.url, configuration: Self.config)
+        defer { store.close() }
+        func expectReplayed(_ names: [String]) throws {
+            try store.database.write { c throws in
+                for name in names {
+                    // What a window shows: its newest `count` steps (older ring slots keep stale values).
+                    let live = store.window(server: name)!, replayed = try store.loadWindow(server: name, on: c)
+                    #expect(live.headStep == replayed.headStep && live.count == replayed.count, "\(name)")
+                    for metric in MetricField.allCases {
+                        let shown = (live.firstStep...live.headStep).map { live.value(metric, at: $0) }
+                        #expect(shown == (live.firstStep...live.headStep).map { replayed.value(metric, at: $0) }, "\(name)")
+                    }
+                    #expect(live.latest(live.count, of: live.status) == replayed.latest(replayed.count, of: replayed.status), "\(name)")
+                    #expect(live.latest(live.count, of: live.observed) == replayed.latest(replayed.count, of: replayed.observed), "\(name)")
+                }
+            }
+        }
+        // First-seen servers with more steps than the replay span (12 + 2), with a short and a long gap.
+        let steps = (0..<40).filter { $0 != 7 && !(30...33).contains($0) }
+        _ = try store.ingest(body: Feed.body(steps.flatMap { Feed.fleet(["x", "y", "z"], at: Feed.base + Int64($0) * 300, mem: Double($0)) }))
+        try expectReplayed(["x", "y", "z"])
+        // Late data before the segment of all three in one batch (a shared scan), then of one (a skip-scan).
+        _ = try store.ingest(body: Feed.body([31, 32].flatMap { Feed.fleet(["x", "y", "z"], at: Feed.base + Int64($0) * 300, mem: 3) }))
+        try expectReplayed(["x", "y", "z"])
+        #expect(store.window(server: "x")?.count == 12)
+        _ = try store.ingest(body: Feed.body(Feed.fleet(["y"], at: Feed.base + 41 * 300, mem: 1)
+                                                + Feed.fleet(["x", "y", "z"], at: Feed.base + 50 * 300, mem: 2)))
+        _ = try store.ingest(body: Feed.body(Feed.fleet(["z"], at: Feed.base + 48 * 300, mem: 4)))
+        try expectReplayed(["x", "y", "z"])
+        #expect(store.window(server: "z")?.count == 3)  // 48, 49 (filled), 50
+    }
 }

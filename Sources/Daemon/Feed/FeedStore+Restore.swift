@@ -17,30 +17,10 @@ extension FeedStore {
                 let oldestTs = (clock - Int64(configuration.rollingWindowSize) + 1) * step
                 let rows = try connection.query("SELECT name, profile FROM servers WHERE last_seen >= ? ORDER BY name",
                                                 [.real(Double(oldestTs))]) { ($0.string(0) ?? "", $0.string(1)) }
-                // Each server replays its steps from `latest − span + step` (as `loadWindow` would); all of
-                // them are read in one scan of the time-clustered table from the earliest such step.
-                final class Replay {
-                    let from: Int64
-                    var window: MetricWindow
-                    init(from: Int64, window: MetricWindow) { self.from = from; self.window = window }
-                }
-                var replays: [String: Replay] = [:]
-                var profiles: [String: String?] = [:]
-                for (name, profile) in rows {
-                    guard let latest = try MetricsTable.latestStep(server: name, on: connection) else { continue }
-                    replays[name] = Replay(from: latest - replaySpanSeconds + step,
-                                           window: MetricWindow(capacity: configuration.rollingWindowSize,
-                                                                maxFillGap: configuration.maxForwardFillSteps))
-                    profiles[name] = profile
-                }
-                if let from = replays.values.map(\.from).min() {
-                    try MetricsTable.forEachStep(from: from, on: connection) { name, stepTs, values, status in
-                        guard let replay = replays[name], stepTs >= replay.from else { return }
-                        _ = replay.window.apply(step: stepTs / step, values: values, status: status)
-                    }
-                }
-                for (name, replay) in replays where replay.window.count > 0 {
-                    restored[name] = ServerState(name: name, profile: profiles[name] ?? nil, window: replay.window)
+                let profiles = Dictionary(rows, uniquingKeysWith: { a, _ in a })
+                // One time-range scan of the time-clustered table for all windows (see `loadWindows`).
+                for (name, window) in try loadWindows(rows.map(\.0), trackedServers: 0, on: connection) where window.count > 0 {
+                    restored[name] = ServerState(name: name, profile: profiles[name] ?? nil, window: window)
                 }
             }
             lock.withLock {

@@ -155,7 +155,14 @@ public final class FeedStore: @unchecked Sendable {
             var merged: [MetricsTable.MergedRow] = []
             merged.reserveCapacity(buckets.count)
             var profiles: [String: String?] = [:]
+            var firstSeen: Set<String> = []
             try connection.transaction(.immediate) {
+                // Servers never seen before have no stored rows but this batch's: their windows are built
+                // from the batch (no read). Only servers without a window are looked up.
+                let tracked = lock.withLock { Set(servers.keys) }
+                for name in spans.keys where !tracked.contains(name) {
+                    if try !MetricsTable.serverExists(name, on: connection) { firstSeen.insert(name) }
+                }
                 for bucket in buckets { merged.append(try MetricsTable.upsert(bucket, on: connection)) }
                 for (name, span) in spans {
                     profiles[name] = try MetricsTable.upsertServer(name: name, profile: span.profile, firstSeen: span.first,
@@ -167,8 +174,8 @@ public final class FeedStore: @unchecked Sendable {
             }
             // Committed: now (and only now) update the windows.
             let (warmup, latchedNow) = try applyCommitted(buckets: buckets, merged: merged, profiles: profiles,
-                                                          tick: newTick, clock: newClock, total: newTotal,
-                                                          connection: connection)
+                                                          firstSeen: firstSeen, tick: newTick, clock: newClock,
+                                                          total: newTotal, connection: connection)
             if latchedNow { try MetricsTable.setMeta(MetaKey.warmupComplete, .integer(1), on: connection) }
             let response = IngestResponse(status: warmup.complete ? .accepted : .warmingUp,
                                           recordsReceived: batch.records.count, tick: newTick,
@@ -189,18 +196,34 @@ public final class FeedStore: @unchecked Sendable {
     }
 
     /// Applies committed buckets to the windows; rebuilds windows from storage where an in-order replay is
-    /// needed (new servers, data older than the window's segment). Runs on the writer queue.
+    /// needed (returning servers, data older than the window's segment) and builds those of `firstSeen`
+    /// servers (no stored rows before this batch) from the batch itself. Runs on the writer queue.
     private func applyCommitted(buckets: [StepBucket], merged: [MetricsTable.MergedRow], profiles: [String: String?],
-                                tick newTick: Int64, clock: Int64, total: Int64,
+                                firstSeen: Set<String>, tick newTick: Int64, clock: Int64, total: Int64,
                                 connection: SQLiteConnection) throws -> (WarmupStatus, Bool)
     {
         let step = configuration.stepSeconds
-        // Windows of new servers are loaded before taking the lock (reads only; this queue is the only writer).
+        // Windows of new servers are built before taking the lock (reads only; this queue is the only writer).
         var rebuilt: [String: MetricWindow] = [:]
-        let known = lock.withLock { Set(servers.keys) }
-        for name in profiles.keys where !known.contains(name) {
-            rebuilt[name] = try loadWindow(server: name, on: connection)
+        let (known, trackedCount) = lock.withLock { (Set(servers.keys), servers.count) }
+        if !firstSeen.isEmpty {
+            // Their stored rows are exactly this batch's merged rows: the same replay as `loadWindows`.
+            var rows: [String: [Int]] = [:]
+            for (i, bucket) in buckets.enumerated() where firstSeen.contains(bucket.serverName) {
+                rows[bucket.serverName, default: []].append(i)
+            }
+            for (name, indices) in rows {
+                let ordered = indices.sorted { buckets[$0].stepTimestamp < buckets[$1].stepTimestamp }
+                let from = buckets[ordered.last!].stepTimestamp - replaySpanSeconds + step
+                var window = emptyWindow()
+                for i in ordered where buckets[i].stepTimestamp >= from {
+                    _ = window.apply(step: buckets[i].stepTimestamp / step, values: merged[i].values, status: merged[i].status)
+                }
+                rebuilt[name] = window
+            }
         }
+        let returning = profiles.keys.filter { !known.contains($0) && !firstSeen.contains($0) }
+        rebuilt.merge(try loadWindows(returning, trackedServers: trackedCount, on: connection)) { _, new in new }
         var needsRebuild: Set<String> = []
         lock.withLock {
             for (bucket, row) in zip(buckets, merged) {
@@ -212,7 +235,7 @@ public final class FeedStore: @unchecked Sendable {
                 }
             }
         }
-        for name in needsRebuild { rebuilt[name] = try loadWindow(server: name, on: connection) }
+        rebuilt.merge(try loadWindows(Array(needsRebuild), trackedServers: trackedCount, on: connection)) { _, new in new }
         return lock.withLock {
             for (name, window) in rebuilt {
                 if let state = servers[name] {
@@ -246,17 +269,58 @@ public final class FeedStore: @unchecked Sendable {
         Int64(configuration.rollingWindowSize + configuration.maxForwardFillSteps) * configuration.stepSeconds
     }
 
+    func emptyWindow() -> MetricWindow {
+        MetricWindow(capacity: configuration.rollingWindowSize, maxFillGap: configuration.maxForwardFillSteps)
+    }
+
     /// Rebuilds one server's window by replaying its stored steps in order (see `replaySpanSeconds`).
-    /// A per-server read (new or returning servers, late data before a window's segment): a skip-scan of at
-    /// most `rollingWindowSize + maxForwardFillSteps` steps. Restart reads all windows in one scan instead.
     func loadWindow(server: String, on connection: SQLiteConnection) throws -> MetricWindow {
+        try loadWindows([server], trackedServers: .max, on: connection)[server] ?? emptyWindow()
+    }
+
+    /// Rebuilds the windows of `names` by replaying each server's stored steps in order, from its newest
+    /// step back `replaySpanSeconds` (empty windows for servers without rows). `metrics` is clustered by
+    /// time, so a server's steps are not contiguous: a few servers are read with a skip-scan each (one
+    /// seek per step of the span, whatever the fleet size); from an eighth of the fleet on (`trackedServers`;
+    /// restart passes 0), one time-range scan over all their spans is cheaper than that many skip-scans
+    /// (a row visit costs ~1/10 of a seek) and is used instead.
+    func loadWindows(_ names: [String], trackedServers: Int, on connection: SQLiteConnection) throws -> [String: MetricWindow] {
+        guard !names.isEmpty else { return [:] }
         let step = configuration.stepSeconds
-        var window = MetricWindow(capacity: configuration.rollingWindowSize, maxFillGap: configuration.maxForwardFillSteps)
-        guard let latest = try MetricsTable.latestStep(server: server, on: connection) else { return window }
-        for row in try MetricsTable.steps(server: server, from: latest - replaySpanSeconds + step, to: latest + 1, on: connection) {
-            _ = window.apply(step: row.stepTimestamp / step, values: row.values, status: row.status)
+        var result: [String: MetricWindow] = [:]
+        final class Replay {
+            let from: Int64
+            var window: MetricWindow
+            init(from: Int64, window: MetricWindow) { self.from = from; self.window = window }
         }
-        return window
+        var replays: [String: Replay] = [:]
+        var upTo = Int64.min
+        let sharedScan = names.count >= 2 && names.count * 8 >= trackedServers
+        for name in names {
+            var window = emptyWindow()
+            guard let latest = try MetricsTable.latestStep(server: name, on: connection) else {
+                result[name] = window
+                continue
+            }
+            let from = latest - replaySpanSeconds + step
+            if sharedScan {
+                replays[name] = Replay(from: from, window: window)
+                upTo = max(upTo, latest)
+            } else {
+                for row in try MetricsTable.steps(server: name, from: from, to: latest + 1, on: connection) {
+                    _ = window.apply(step: row.stepTimestamp / step, values: row.values, status: row.status)
+                }
+                result[name] = window
+            }
+        }
+        if let from = replays.values.map(\.from).min() {
+            try MetricsTable.forEachStep(from: from, to: upTo + 1, on: connection) { name, stepTs, values, status in
+                guard let replay = replays[name], stepTs >= replay.from else { return }
+                _ = replay.window.apply(step: stepTs / step, values: values, status: status)
+            }
+            for (name, replay) in replays { result[name] = replay.window }
+        }
+        return result
     }
 
     // MARK: Warm-up and status

@@ -7,7 +7,7 @@ import Foundation
 /// rows share a few leaf pages and a commit writes few pages. There is deliberately no per-server index
 /// (it would put one dirty page per server back into every commit): a server's steps are read with a
 /// skip-scan over the distinct steps (``steps(server:from:to:on:)``, cost ∝ steps in the range, not
-/// fleet size), and restart reads every window in one time-range scan (``forEachStep(from:on:_:)``).
+/// fleet size), and restart reads every window in one time-range scan (``forEachStep(from:to:on:_:)``).
 public enum MetricsTable {
     static let metricColumns = MetricField.allCases.map(\.rawValue)
 
@@ -171,16 +171,23 @@ public enum MetricsTable {
                                      [.text(server)])?.int64
     }
 
-    /// Every row with `step_ts ≥ fromStep` in primary-key order (time, then server name): one range scan
-    /// for all servers (restart). `body` gets the server, the step and the row's metric values and status;
-    /// `values` is reused between rows.
-    public static func forEachStep(from fromStep: Int64, on connection: SQLiteConnection,
+    /// Whether `name` has a `servers` row — written in the same transaction as its first `metrics` rows
+    /// and never deleted, so without one a server has no stored steps.
+    public static func serverExists(_ name: String, on connection: SQLiteConnection) throws -> Bool {
+        try connection.scalar("SELECT 1 FROM servers WHERE name = ?", [.text(name)]) != nil
+    }
+
+    /// Every row with `fromStep ≤ step_ts < toStep` in primary-key order (time, then server name): one
+    /// range scan for many servers (restart, training export). `body` gets the server, the step and the
+    /// row's metric values and status; `values` is reused between rows.
+    public static func forEachStep(from fromStep: Int64, to toStep: Int64 = .max, on connection: SQLiteConnection,
                                    _ body: (_ server: String, _ stepTimestamp: Int64, _ values: [Double], _ status: ServerStatus) throws -> Void)
         throws
     {
         let statement = try connection.prepare("SELECT server_name, step_ts, " + (metricColumns + ["status"]).joined(separator: ", ")
-                                               + " FROM metrics WHERE step_ts >= ? ORDER BY step_ts, server_name")
+                                               + " FROM metrics WHERE step_ts >= ? AND step_ts < ? ORDER BY step_ts, server_name")
         try statement.bind(fromStep, at: 1)
+        try statement.bind(toStep, at: 2)
         var values = [Double](repeating: 0, count: MetricField.count)
         var statusCache: (text: String, status: ServerStatus)?
         while try statement.step() {
