@@ -56,12 +56,13 @@ struct GatedResidualNetwork {
             let contextRows = rows / c.group
             let projected = arena.alloc(contextRows * hidden)
             context.forward(c.values, rows: contextRows, into: projected, pass)
-            for r in 0..<rows { Kernels.add(projected + (r / c.group) * hidden, into: a + r * hidden, count: hidden) }
+            for g in 0..<contextRows {
+                let p = projected + g * hidden
+                for r in (g * c.group)..<((g + 1) * c.group) { Kernels.add(p, into: a + r * hidden, count: hidden) }
+            }
         }
-        // ELU(α = 1) in place.
-        var i = 0
-        while i + 8 <= rows * hidden { Kernels.store(Kernels.elu(Kernels.load(a + i)), a + i); i += 8 }
-        while i < rows * hidden { a[i] = Kernels.elu(a[i]); i += 1 }
+        // ELU(α = 1) in place, in a loop the compiler vectorises with FMAs (`Kernels.expFMA`).
+        for i in 0..<(rows * hidden) { let v = a[i]; a[i] = v > 0 ? v : Kernels.expFMA(v) - 1 }
         let f = arena.alloc(rows * hidden)
         fc2.forward(a, rows: rows, into: f, pass)
         let gate = gateNorm.forward(f, skip: residual, rows: rows, pass)
