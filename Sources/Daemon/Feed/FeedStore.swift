@@ -159,10 +159,8 @@ public final class FeedStore: @unchecked Sendable {
             try connection.transaction(.immediate) {
                 // Servers never seen before have no stored rows but this batch's: their windows are built
                 // from the batch (no read). Only servers without a window are looked up.
-                let tracked = lock.withLock { Set(servers.keys) }
-                for name in spans.keys where !tracked.contains(name) {
-                    if try !MetricsTable.serverExists(name, on: connection) { firstSeen.insert(name) }
-                }
+                let untracked = lock.withLock { spans.keys.filter { servers[$0] == nil } }
+                for name in untracked where try !MetricsTable.serverExists(name, on: connection) { firstSeen.insert(name) }
                 for bucket in buckets { merged.append(try MetricsTable.upsert(bucket, on: connection)) }
                 for (name, span) in spans {
                     profiles[name] = try MetricsTable.upsertServer(name: name, profile: span.profile, firstSeen: span.first,
@@ -283,7 +281,7 @@ public final class FeedStore: @unchecked Sendable {
     /// time, so a server's steps are not contiguous: a few servers are read with a skip-scan each (one
     /// seek per step of the span, whatever the fleet size); from an eighth of the fleet on (`trackedServers`;
     /// restart passes 0), one time-range scan over all their spans is cheaper than that many skip-scans
-    /// (a row visit costs ~1/10 of a seek) and is used instead.
+    /// (a row visit costs roughly a tenth of a seek) and is used instead.
     func loadWindows(_ names: [String], trackedServers: Int, on connection: SQLiteConnection) throws -> [String: MetricWindow] {
         guard !names.isEmpty else { return [:] }
         let step = configuration.stepSeconds
