@@ -26,8 +26,29 @@ import Testing
         let generic = grn.forward(prescaled, rows: rows, pass).y
         let fast = x.withUnsafeBufferPointer {
             grn.forwardScalarInput($0.baseAddress!, rows: rows, prescalerWeight: params.pointer + prescaleWeight,
-                                   prescalerBias: params.pointer + prescaleBias, pass)
+                                   prescalerBias: params.pointer + prescaleBias, pass)!
         }
+        // Asked for a weighted sum (the variable-selection network's), the output must be
+        // `start + weight·row` for every row — whether the path adds it itself (nil) or returns the rows.
+        let weights = randomValues(rows * 3, seed: 33), start = randomValues(rows * out, seed: 34)
+        var summed = start
+        let returned = x.withUnsafeBufferPointer { xp in weights.withUnsafeBufferPointer { wp in summed.withUnsafeMutableBufferPointer { sp in
+            grn.forwardScalarInput(xp.baseAddress!, rows: rows, prescalerWeight: params.pointer + prescaleWeight,
+                                   prescalerBias: params.pointer + prescaleBias,
+                                   into: WeightedRowSum(output: sp.baseAddress!, weights: wp.baseAddress! + 1, stride: 3), pass)
+        } } }
+        if let returned {
+            for r in 0..<rows { for c in 0..<out { summed[r * out + c] += weights[r * 3 + 1] * returned[r * out + c] } }
+        }
+        #expect((hidden == 8 && out == 32) == (returned == nil), "only the fused config-A path adds into the sum itself")
+        var worstSum: Float = 0
+        for r in 0..<rows {
+            for c in 0..<out {
+                let expected = start[r * out + c] + weights[r * 3 + 1] * generic[r * out + c]
+                worstSum = max(worstSum, abs(summed[r * out + c] - expected) / (1 + abs(expected)))
+            }
+        }
+        #expect(worstSum < 1e-5, "worst weighted-sum difference \(worstSum)")
         // Outputs are LayerNorm'ed (order 1); folding fc2 into the GLU only changes float rounding.
         var worst: Float = 0
         for i in 0..<(rows * out) { worst = max(worst, abs(fast[i] - generic[i]) / (1 + abs(generic[i]))) }

@@ -49,16 +49,18 @@ extension GatedResidualNetwork {
         return (residual, form)
     }
 
-    /// Inference forward (no gradients, no context).
+    /// Inference forward (no gradients, no context). With `sum`, the fused config-A path adds its rows
+    /// into the weighted sum directly and returns nil; otherwise the output rows are returned.
     func forwardScalarInput(_ x: UnsafePointer<Float>, rows: Int, prescalerWeight: UnsafePointer<Float>,
-                            prescalerBias: UnsafePointer<Float>, _ pass: Pass) -> UnsafeMutablePointer<Float> {
+                            prescalerBias: UnsafePointer<Float>, into sum: WeightedRowSum? = nil,
+                            _ pass: Pass) -> UnsafeMutablePointer<Float>? {
         precondition(pass.g == nil && context == nil, "the scalar-input forward is for inference without context")
         let arena = pass.arena, h = hidden, H = outFeatures
         let residual = scalarResidual(x, rows: rows, prescalerWeight: prescalerWeight, prescalerBias: prescalerBias,
                                       rstd: nil, pass).residual
         let (p, q) = foldedFC1(prescalerWeight: prescalerWeight, prescalerBias: prescalerBias, pass)
         if h == 8 && H == 32 && resampleNorm != nil && !pass.training {
-            return fusedRows8x32(x, rows: rows, p: p, q: q, residual: residual, pass)
+            return fusedRows8x32(x, rows: rows, p: p, q: q, residual: residual, into: sum, pass)
         }
         let activated = arena.alloc(rows * h)
         for r in 0..<rows {
@@ -143,7 +145,8 @@ extension GatedResidualNetwork {
     /// folded in (no nonlinearity or dropout sits between them at inference), then gate, residual and
     /// LayerNorm — in blocks of 64 rows so the 64-wide gate rows stay in L1.
     private func fusedRows8x32(_ x: UnsafePointer<Float>, rows: Int, p: UnsafePointer<Float>, q: UnsafePointer<Float>,
-                               residual: UnsafePointer<Float>, _ pass: Pass) -> UnsafeMutablePointer<Float> {
+                               residual: UnsafePointer<Float>, into sum: WeightedRowSum?,
+                               _ pass: Pass) -> UnsafeMutablePointer<Float>? {
         let arena = pass.arena, w = pass.w
         let glu = gateNorm.fc
         // Mᵀ[i, c] = Σⱼ W_glu[c, j]·W₂[j, i];  m[c] = b_glu[c] + Σⱼ W_glu[c, j]·b₂[j].
@@ -158,8 +161,9 @@ extension GatedResidualNetwork {
                 mt[i * 64 + c] = sum
             }
         }
-        let y = arena.alloc(rows * 32)
         let block = 64
+        // Adding into a weighted sum needs only one block of scratch rows, which stays in L1.
+        let y = arena.alloc((sum == nil ? rows : block) * 32)
         let gates = arena.alloc(block * 64), h = arena.alloc(block * 8)
         let gamma = w + gateNorm.norm.gamma, beta = w + gateNorm.norm.beta
         var start = 0
@@ -167,10 +171,10 @@ extension GatedResidualNetwork {
             let count = min(block, rows - start)
             Kernels.eluAffineTimes8x64(x + start, rows: count, p: p, q: q, mt: mt, bias: m, h: h, into: gates)
             Kernels.gateAddNormRows32(gates, skip: residual + start * 32, rows: count, gamma: gamma, beta: beta,
-                                      y: y + start * 32)
+                                      y: sum == nil ? y + start * 32 : y, sum: sum?.advanced(by: start, width: 32))
             start += count
         }
-        return y
+        return sum == nil ? y : nil
     }
 }
 

@@ -151,7 +151,7 @@ struct VariableSelectionNetwork {
                 // Without gradients even under `lossAndGradients(training: false)`: the backward pass
                 // recomputes every tile on its own.
                 let y = grn.forwardScalarInput(d.values, rows: d.count, prescalerWeight: pass.w + weight,
-                                               prescalerBias: pass.w + bias, pass.withoutGradients())
+                                               prescalerBias: pass.w + bias, pass.withoutGradients())!
                 shared[i] = (d.index, y)
             }
         }
@@ -173,7 +173,10 @@ struct VariableSelectionNetwork {
                    case .continuous(let column, let weight, let bias, _) = embeddings[i] {
                     let x = tp.arena.alloc(n)
                     for r in 0..<n { x[r] = cont[Int(source[start + r]) * contColumns + column] }
-                    y = grn.forwardScalarInput(x, rows: n, prescalerWeight: pass.w + weight, prescalerBias: pass.w + bias, tp)
+                    let sum = WeightedRowSum(output: output + start * hidden, weights: weights + start * v + i, stride: v)
+                    guard let rows = grn.forwardScalarInput(x, rows: n, prescalerWeight: pass.w + weight,
+                                                            prescalerBias: pass.w + bias, into: sum, tp) else { continue }
+                    y = rows
                 } else {
                     y = t.forward(embedded[i]! + start * embeddings[i].size, rows: n, tp).y
                 }

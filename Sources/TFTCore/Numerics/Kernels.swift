@@ -204,9 +204,12 @@ enum Kernels {
     /// Gating and normalising run as two loops: each row's LayerNorm is a long dependency chain
     /// (two horizontal sums, a square root, a division), and with the gate's `exp` in the same loop
     /// body the out-of-order window cannot reach the next row; split, it overlaps several rows.
+    /// With `sum`, row `r`'s result is not stored but added, times `sum.weights[r·stride]`, into `sum.output`
+    /// row `r` (`y` is then scratch).
     @inline(never)
     static func gateAddNormRows32(_ gates: UnsafePointer<Float>, skip: UnsafePointer<Float>, rows: Int,
-                                  gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+                                  gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+                                  sum: WeightedRowSum? = nil) {
         for r in 0..<rows {
             let gr = gates + r * 64, kr = skip + r * 32, yr = y + r * 32
             for c in 0..<32 { yr[c] = gr[c] * (1 / (1 + expFMA(-gr[32 + c]))) + kr[c] }
@@ -221,8 +224,16 @@ enum Kernels {
             let mean = V16(repeating: hsum(x0 + x1) * (1 / 32))
             let d0 = x0 - mean, d1 = x1 - mean
             let rs = V16(repeating: 1 / (hsum(d0 * d0 + d1 * d1) * (1 / 32) + layerNormEpsilon).squareRoot())
-            UnsafeMutableRawPointer(yr).storeBytes(of: d0 * rs * g0 + b0, as: V16.self)
-            UnsafeMutableRawPointer(yr + 16).storeBytes(of: d1 * rs * g1 + b1, as: V16.self)
+            let out0 = d0 * rs * g0 + b0, out1 = d1 * rs * g1 + b1
+            if let sum {
+                let w = V16(repeating: sum.weights[r * sum.stride]), o = sum.output + r * 32
+                let o0 = UnsafeRawPointer(o).loadUnaligned(as: V16.self), o1 = UnsafeRawPointer(o + 16).loadUnaligned(as: V16.self)
+                UnsafeMutableRawPointer(o).storeBytes(of: o0 + w * out0, as: V16.self)
+                UnsafeMutableRawPointer(o + 16).storeBytes(of: o1 + w * out1, as: V16.self)
+            } else {
+                UnsafeMutableRawPointer(yr).storeBytes(of: out0, as: V16.self)
+                UnsafeMutableRawPointer(yr + 16).storeBytes(of: out1, as: V16.self)
+            }
         }
     }
 
@@ -247,5 +258,17 @@ enum Kernels {
         out.storeBytes(of: a2, toByteOffset: 128, as: V.self); out.storeBytes(of: a3, toByteOffset: 192, as: V.self)
         out.storeBytes(of: a4, toByteOffset: 256, as: V.self); out.storeBytes(of: a5, toByteOffset: 320, as: V.self)
         out.storeBytes(of: a6, toByteOffset: 384, as: V.self); out.storeBytes(of: a7, toByteOffset: 448, as: V.self)
+    }
+}
+
+/// `output[r, :] += weights[r·stride] · y[r, :]`: the variable-selection network's weighted sum over
+/// variables, for kernels that can add their rows straight into it instead of storing them.
+struct WeightedRowSum {
+    let output: UnsafeMutablePointer<Float>
+    let weights: UnsafePointer<Float>
+    let stride: Int
+
+    func advanced(by rows: Int, width: Int) -> WeightedRowSum {
+        WeightedRowSum(output: output + rows * width, weights: weights + rows * stride, stride: stride)
     }
 }
