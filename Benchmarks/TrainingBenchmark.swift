@@ -12,8 +12,18 @@ enum TrainingBenchmark {
         let withPeer = !args.contains("--no-peer")
         let steps = args.firstIndex(of: "--steps").flatMap { Int(args[$0 + 1]) } ?? (quick ? 10 : 40)
         let days = args.firstIndex(of: "--days").flatMap { Double(args[$0 + 1]) } ?? 30
-        let spec = FeatureSpec.standard
-        print("Training benchmark: 45 servers × \(days) days simulated, config A shape with Argus's features, batch 64, \(steps) steps")
+        // `--config-a`: the closest the feed can come to config A's inputs — 10 metrics + 4 known features
+        // = 14 continuous encoder inputs, 4 known decoder inputs, one target (so the static inputs are the
+        // profile plus the target's centre and scale); the encoder also sees `status`. The default is the
+        // daemon's own feature set (6 targets, 15 + status encoder inputs, 6 known).
+        let configA = args.contains("--config-a")
+        var spec = FeatureSpec.standard
+        if configA {
+            spec.metrics.append(MetricFeature(name: "front_close_wait", source: "front_close_wait", scaleFloor: 1, reference: 20))
+            spec.known = ["hour_sin", "hour_cos", "dow_sin", "dow_cos"]
+            spec.targets = ["cpu_pct"]
+        }
+        print("Training benchmark: 45 servers × \(days) days simulated, \(configA ? "config A's inputs (14 encoder reals, 4 known, 1 target)" : "config A shape with Argus's features"), batch 64, \(steps) steps")
 
         // Dataset and its memory.
         let rss0 = Self.procKiB("VmRSS:")

@@ -16,6 +16,7 @@ default:
     usage: swift run -c release Benchmarks <name> [options]
       tft       TFT forward latency and training throughput at config A, next to pytorch-forecasting
       training  the real Trainer + data pipeline on a simulated 45-server fleet, next to pytorch-forecasting
+                (--config-a: config A's input counts instead of the daemon's feature set)
       http      GET /health under wrk, idle keep-alive memory, WebSocket broadcast fan-out
       daemon    feed ingest, tick, GET /predictions/current and a 1,000-server fleet through a real daemon
     """)
