@@ -103,13 +103,7 @@ struct GateAddNorm {
                 dg[n + c] = ds[c] * a * s * (1 - s)
             }
         }
-        if let mask = cache.mask, let dx {
-            let dinput = arena.zeros(rows * inFeatures)
-            fc.backward(x: cache.input, dy: dgates, rows: rows, dx: dinput, pass)
-            for i in 0..<(rows * inFeatures) { dx[i] += dinput[i] * mask[i] }
-        } else {
-            fc.backward(x: cache.input, dy: dgates, rows: rows, dx: dx, pass)
-        }
+        backwardThroughGLU(cache, dgates: dgates, rows: rows, dx: dx, pass)
     }
 
     /// Width 32: LayerNorm backward, residual and gate gradients without the intermediate `dsum`
@@ -154,8 +148,14 @@ struct GateAddNorm {
             }
             lanes(0, g0); lanes(8, g1); lanes(16, g2); lanes(24, g3)
         }
+        backwardThroughGLU(cache, dgates: dgates, rows: rows, dx: dx, pass)
+    }
+
+    /// From the gate gradients back through the GLU's linear layer and the input dropout into `dx`.
+    private func backwardThroughGLU(_ cache: Cache, dgates: UnsafePointer<Float>, rows: Int,
+                                    dx: UnsafeMutablePointer<Float>?, _ pass: Pass) {
         if let mask = cache.mask, let dx {
-            let dinput = arena.zeros(rows * inFeatures)
+            let dinput = pass.arena.zeros(rows * inFeatures)
             fc.backward(x: cache.input, dy: dgates, rows: rows, dx: dinput, pass)
             for i in 0..<(rows * inFeatures) { dx[i] += dinput[i] * mask[i] }
         } else {

@@ -55,21 +55,13 @@ extension GatedResidualNetwork {
                             prescalerBias: UnsafePointer<Float>, into sum: WeightedRowSum? = nil,
                             _ pass: Pass) -> UnsafeMutablePointer<Float>? {
         precondition(pass.g == nil && context == nil, "the scalar-input forward is for inference without context")
-        let arena = pass.arena, h = hidden, H = outFeatures
         let residual = scalarResidual(x, rows: rows, prescalerWeight: prescalerWeight, prescalerBias: prescalerBias,
                                       rstd: nil, pass).residual
         let (p, q) = foldedFC1(prescalerWeight: prescalerWeight, prescalerBias: prescalerBias, pass)
-        if h == 8 && H == 32 && resampleNorm != nil && !pass.training {
+        if hidden == 8 && outFeatures == 32 && resampleNorm != nil && !pass.training {
             return fusedRows8x32(x, rows: rows, p: p, q: q, residual: residual, into: sum, pass)
         }
-        let activated = arena.alloc(rows * h)
-        for r in 0..<rows {
-            let xr = x[r], out = activated + r * h
-            for j in 0..<h { out[j] = Kernels.elu(xr * p[j] + q[j]) }
-        }
-        let f = arena.alloc(rows * h)
-        fc2.forward(activated, rows: rows, into: f, pass)
-        return gateNorm.forward(f, skip: residual, rows: rows, pass).y
+        return gated(x, rows: rows, p: p, q: q, residual: residual, pass).gate.y
     }
 
     struct ScalarInputCache {
@@ -85,24 +77,30 @@ extension GatedResidualNetwork {
     func forwardScalarInputForTraining(_ x: UnsafePointer<Float>, rows: Int, prescalerWeight: UnsafePointer<Float>,
                                        prescalerBias: UnsafePointer<Float>, _ pass: Pass) -> ScalarInputCache {
         precondition(supportsScalarInput(training: true), "scalar-input training path on an unsupported shape")
-        let arena = pass.arena, h = hidden
-        let rstd = arena.alloc(rows)
+        let rstd = pass.arena.alloc(rows)
         let (residual, form) = scalarResidual(x, rows: rows, prescalerWeight: prescalerWeight, prescalerBias: prescalerBias,
                                               rstd: rstd, pass)
         let (p, q) = foldedFC1(prescalerWeight: prescalerWeight, prescalerBias: prescalerBias, pass)
-        let activated = arena.alloc(rows * h)
+        let (activated, gate) = gated(x, rows: rows, p: p, q: q, residual: residual, pass)
+        return ScalarInputCache(x: x, residualRstd: rstd, form: form, activated: activated, gate: gate)
+    }
+
+    /// `ELU(x·p + q)` → `fc2` → gate, residual and LayerNorm (dropout and caches as the pass asks).
+    private func gated(_ x: UnsafePointer<Float>, rows: Int, p: UnsafePointer<Float>, q: UnsafePointer<Float>,
+                       residual: UnsafePointer<Float>, _ pass: Pass) -> (activated: UnsafeMutablePointer<Float>, gate: GateAddNorm.Cache) {
+        let h = hidden
+        let activated = pass.arena.alloc(rows * h)
         for r in 0..<rows {
             let xr = x[r], out = activated + r * h
             for j in 0..<h { out[j] = Kernels.elu(xr * p[j] + q[j]) }
         }
-        let f = arena.alloc(rows * h)
+        let f = pass.arena.alloc(rows * h)
         fc2.forward(activated, rows: rows, into: f, pass)
-        let gate = gateNorm.forward(f, skip: residual, rows: rows, pass)
-        return ScalarInputCache(x: x, residualRstd: rstd, form: form, activated: activated, gate: gate)
+        return (activated, gateNorm.forward(f, skip: residual, rows: rows, pass))
     }
 
     /// Backward of `forwardScalarInputForTraining`: accumulates every parameter gradient, including the
-    /// prescaler's (`gradPrescalerWeight`/`Bias`, offsets into the gradient buffer).
+    /// prescaler's (`prescalerWeight`/`prescalerBias` are its offsets in the parameter layout).
     func backwardScalarInput(_ cache: ScalarInputCache, dy: UnsafePointer<Float>, rows: Int, prescalerWeight: Int,
                              prescalerBias: Int, _ pass: Pass) {
         guard let g = pass.g else { return }
