@@ -72,9 +72,6 @@ struct VariableSelectionNetwork {
         self.transforms = transforms
     }
 
-    /// Off only in tests that compare against the plain evaluation.
-    nonisolated(unsafe) static var deduplicatesInference = true
-
     /// Rows per tile of the per-variable transforms: their activations (≈ 10 × 32 floats per row) fit in L2.
     static let tileRows = 512
 
@@ -141,7 +138,7 @@ struct VariableSelectionNetwork {
         // the one scalar. Training never does this (each row draws its own dropout mask), and a variable
         // with more than a quarter of its rows distinct gives up after scanning that many.
         var shared = [(index: UnsafeMutablePointer<Int32>, y: UnsafeMutablePointer<Float>)?](repeating: nil, count: v)
-        if !pass.training && Self.deduplicatesInference && rows >= 64 {
+        if !pass.training && rows >= 64 {   // fewer rows: too little to share
             for (i, t) in transforms.enumerated() {
                 guard case .grn(let grn) = t, grn.supportsScalarInput(training: false),
                       case .continuous(let column, let weight, let bias, _) = embeddings[i] else { continue }

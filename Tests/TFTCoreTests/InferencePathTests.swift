@@ -58,7 +58,7 @@ import Testing
 
 /// Inference evaluates a continuous variable's GRN once per distinct value of a tile (calendar inputs
 /// repeat across the series of a batch); the predictions must not change.
-@Suite(.serialized) struct DistinctValueInferenceTests {
+@Suite struct DistinctValueInferenceTests {
     @Test func deduplicatedInferenceEqualsThePlainEvaluation() throws {
         let config = TinyModel.config(encoder: 12, decoder: 3)
         let model = try TFTModel(config: config, seed: 12)
@@ -87,20 +87,25 @@ import Testing
         let batch = TFTBatch(batchSize: B, encoderLength: 12, decoderLength: 3, continuous: cont, categorical: cat,
                              encoderLengths: [12, 12, 9, 12, 11, 12, 12, 10], targetScale: scale,
                              target: nil)
-        VariableSelectionNetwork.deduplicatesInference = false
-        let plain = try model.forward(batch)
-        VariableSelectionNetwork.deduplicatesInference = true
         let deduplicated = try model.forward(batch)
-        #expect(plain.prediction.count == deduplicated.prediction.count)
-        let worst = zip(plain.prediction, deduplicated.prediction).map { abs($0 - $1) / (1 + abs($0)) }.max()!
-        #expect(worst < 1e-6, "worst difference \(worst)")
-        #expect(zip(plain.encoderWeights, deduplicated.encoderWeights).allSatisfy { abs($0 - $1) < 1e-6 })
+        // The plain evaluation: each series alone (12 rows, fewer than the 64 the distinct-value path needs).
+        var plainPrediction: [Float] = []
+        for b in 0..<B {
+            let one = TFTBatch(batchSize: 1, encoderLength: 12, decoderLength: 3,
+                               continuous: Array(cont[(b * T * R)..<((b + 1) * T * R)]),
+                               categorical: Array(cat[(b * T * 3)..<((b + 1) * T * 3)]),
+                               encoderLengths: [batch.encoderLengths[b]], targetScale: Array(scale[(b * 4)..<((b + 1) * 4)]))
+            plainPrediction += try model.forward(one, include: []).prediction
+        }
+        #expect(plainPrediction.count == deduplicated.prediction.count)
+        let worst = zip(plainPrediction, deduplicated.prediction).map { abs($0 - $1) / (1 + abs($0)) }.max()!
+        #expect(worst < 1e-5, "worst difference \(worst)")
         // Evaluation with gradients (validation loss, explanations) takes the same path.
         var withTarget = batch
         withTarget.target = (0..<(B * 2 * 3)).map { Float($0 % 5) }
         let evaluated = try model.lossAndGradients(withTarget, training: false).output
-        let worstEvaluated = zip(plain.prediction, evaluated.prediction).map { abs($0 - $1) / (1 + abs($0)) }.max()!
-        #expect(worstEvaluated < 1e-6, "worst difference \(worstEvaluated)")
+        let worstEvaluated = zip(plainPrediction, evaluated.prediction).map { abs($0 - $1) / (1 + abs($0)) }.max()!
+        #expect(worstEvaluated < 1e-5, "worst difference \(worstEvaluated)")
     }
 
     @Test func distinctValuesGivesUpBeyondTheLimit() {
