@@ -1,7 +1,7 @@
 import Foundation
 
 /// A parsed JSON value for the feed validator: what `JSONSerialization` gives, without Foundation objects.
-enum FeedJSON: Sendable {
+enum FeedJSON: Sendable, Equatable {
     case object([String: FeedJSON])
     case array([FeedJSON])
     case string(String)
