@@ -88,7 +88,7 @@ import Testing
 
     @Test func layerNormOf32FeaturesMatchesTheGenericPath() {
         var layout = ParameterLayout()
-        let norm = LayerNorm(&layout, "norm", features: 32)
+        _ = LayerNorm(&layout, "norm", features: 32)   // registers γ and β
         let params = ParameterBuffer(count: layout.count)
         for i in 0..<layout.count { params.pointer[i] = 1 + 0.1 * Float(i % 7) }
         let x = randomValues(3 * 32, seed: 21)
