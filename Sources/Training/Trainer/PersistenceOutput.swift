@@ -94,29 +94,17 @@ public enum PersistenceOutput {
         // Per (target, step): Σ |error| for every α (only for perStepRelative).
         var stepErr = [[[Double]]](repeating: [[Double]](repeating: [Double](repeating: 0, count: grid.count),
                                                            count: perStepRelative ? Td : 0), count: nT)
-        var n = 0
-        let assembler = BatchAssembler(builder: builder, batchSize: batchSize, encoderLength: encoderLength)
-        var i = 0
-        while i < windows.count {
-            if cancel?.isCancelled == true { throw TrainingError.cancelled }
-            let chunk = windows[i..<min(windows.count, i + batchSize)]
-            let batch = assembler.assemble(chunk, series: series, mode: .raw)
-            let out = try model.forward(batch, include: [])
-            let target = batch.target!
-            for b in 0..<chunk.count {
-                let norm = assembler.normalizations[b]
-                for t in 0..<nT {
-                    let c = Double(norm.center[t])
-                    for k in 0..<Td {
-                        let r = Double(target[(b * nT + t) * Td + k]) - c
-                        let d = Double(out.value(sample: b, target: t, step: k, quantile: q50)) - c
-                        for (g, a) in grid.enumerated() { err[t][g] += abs(r - a * d) }
-                        if perStepRelative { for (g, a) in grid.enumerated() { stepErr[t][k][g] += abs(r - a * d) } }
-                    }
+        let n = try forEachForecast(model: model, builder: builder, series: series, windows: windows, encoderLength: encoderLength,
+                                    batchSize: batchSize, cancel: cancel) { out, b, target, norm in
+            for t in 0..<nT {
+                let c = Double(norm.center[t])
+                for k in 0..<Td {
+                    let r = Double(target[(b * nT + t) * Td + k]) - c
+                    let d = Double(out.value(sample: b, target: t, step: k, quantile: q50)) - c
+                    for (g, a) in grid.enumerated() { err[t][g] += abs(r - a * d) }
+                    if perStepRelative { for (g, a) in grid.enumerated() { stepErr[t][k][g] += abs(r - a * d) } }
                 }
-                n += Td
             }
-            i += batchSize
         }
         guard n > 0 else { return [] }
         var alphas: [Double] = []
@@ -136,6 +124,28 @@ public enum PersistenceOutput {
         }
         fold(model, alpha: alphas)
         return fits
+    }
+
+    /// Runs `model` over `windows` in batches (raw feed units) and hands `visit` each sample's forecast,
+    /// target and normalisation; returns the number of (sample, horizon step) pairs seen.
+    private static func forEachForecast(model: TFTModel, builder: FeatureBuilder, series: [ServerSeries], windows: [WindowRef],
+                                        encoderLength: Int, batchSize: Int, cancel: CancellationToken?,
+                                        _ visit: (TFTOutput, Int, [Float], WindowNormalization) -> Void) throws -> Int {
+        let assembler = BatchAssembler(builder: builder, batchSize: batchSize, encoderLength: encoderLength)
+        var n = 0, i = 0
+        while i < windows.count {
+            if cancel?.isCancelled == true { throw TrainingError.cancelled }
+            let chunk = windows[i..<min(windows.count, i + batchSize)]
+            let batch = assembler.assemble(chunk, series: series, mode: .raw)
+            let out = try model.forward(batch, include: [])
+            let target = batch.target!
+            for b in 0..<chunk.count {
+                visit(out, b, target, assembler.normalizations[b])
+                n += batch.decoderLength
+            }
+            i += batchSize
+        }
+        return n
     }
 
     /// Band widths: grid of factors for every quantile's distance from the median (1 = as trained).
@@ -181,43 +191,32 @@ public enum PersistenceOutput {
         var stepLoss = [[[Double]]](repeating: [[Double]](repeating: [Double](repeating: 0, count: grid.count),
                                                             count: perStepRelative ? Td : 0), count: nT)
         var stepPersistence = [[Double]](repeating: [Double](repeating: 0, count: perStepRelative ? Td : 0), count: nT)
-        var n = 0
-        let assembler = BatchAssembler(builder: builder, batchSize: batchSize, encoderLength: encoderLength)
         func pinball(_ y: Double, _ p: Double, _ q: Double) -> Double { let e = y - p; return 2 * max((q - 1) * e, q * e) }
-        var i = 0
-        while i < windows.count {
-            if cancel?.isCancelled == true { throw TrainingError.cancelled }
-            let chunk = windows[i..<min(windows.count, i + batchSize)]
-            let batch = assembler.assemble(chunk, series: series, mode: .raw)
-            let out = try model.forward(batch, include: [])
-            let target = batch.target!
-            for b in 0..<chunk.count {
-                for t in 0..<nT {
-                    let c = Double(assembler.normalizations[b].center[t])
-                    for k in 0..<Td {
-                        let y = Double(target[(b * nT + t) * Td + k])
-                        let p50 = Double(out.value(sample: b, target: t, step: k, quantile: q50))
-                        medianLoss[t] += pinball(y, Double(builder.clamp(Float(p50), target: t)), Q[q50])
-                        if perStepRelative { stepPersistence[t][k] += abs(y - c) }
-                        for q in 0..<nQ where q != q50 {
-                            let d = Double(out.value(sample: b, target: t, step: k, quantile: q)) - p50
-                            for (g, f) in grid.enumerated() {
-                                let l = pinball(y, Double(builder.clamp(Float(p50 + f * d), target: t)), Q[q])
-                                loss[t][g] += l
-                                if perStepRelative { stepLoss[t][k][g] += l }
-                            }
-                        }
-                        let lo = Double(out.value(sample: b, target: t, step: k, quantile: q10)) - p50
-                        let hi = Double(out.value(sample: b, target: t, step: k, quantile: q90)) - p50
+        let n = try forEachForecast(model: model, builder: builder, series: series, windows: windows, encoderLength: encoderLength,
+                                    batchSize: batchSize, cancel: cancel) { out, b, target, norm in
+            for t in 0..<nT {
+                let c = Double(norm.center[t])
+                for k in 0..<Td {
+                    let y = Double(target[(b * nT + t) * Td + k])
+                    let p50 = Double(out.value(sample: b, target: t, step: k, quantile: q50))
+                    medianLoss[t] += pinball(y, Double(builder.clamp(Float(p50), target: t)), Q[q50])
+                    if perStepRelative { stepPersistence[t][k] += abs(y - c) }
+                    for q in 0..<nQ where q != q50 {
+                        let d = Double(out.value(sample: b, target: t, step: k, quantile: q)) - p50
                         for (g, f) in grid.enumerated() {
-                            let l = Double(builder.clamp(Float(p50 + f * lo), target: t)), h = Double(builder.clamp(Float(p50 + f * hi), target: t))
-                            if y >= l && y <= h { covered[t][g] += 1 }
+                            let l = pinball(y, Double(builder.clamp(Float(p50 + f * d), target: t)), Q[q])
+                            loss[t][g] += l
+                            if perStepRelative { stepLoss[t][k][g] += l }
                         }
                     }
+                    let lo = Double(out.value(sample: b, target: t, step: k, quantile: q10)) - p50
+                    let hi = Double(out.value(sample: b, target: t, step: k, quantile: q90)) - p50
+                    for (g, f) in grid.enumerated() {
+                        let l = Double(builder.clamp(Float(p50 + f * lo), target: t)), h = Double(builder.clamp(Float(p50 + f * hi), target: t))
+                        if y >= l && y <= h { covered[t][g] += 1 }
+                    }
                 }
-                n += batch.decoderLength
             }
-            i += batchSize
         }
         guard n > 0 else { return fits }
         var scales: [Double] = []
