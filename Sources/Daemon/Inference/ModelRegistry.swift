@@ -13,6 +13,10 @@ public final class ModelRegistry: Sendable {
     private let failure = Mutex<String?>(nil)
     /// Serialises loads (two concurrent reloads must not race their swaps).
     private let loadLock = Mutex<Void>(())
+    private let loadObservers = Mutex<[@Sendable (ServedModel) -> Void]>([])
+
+    /// Called after every successful swap (start-up, reload, a completed training), on the loading thread.
+    public func onLoad(_ observer: @escaping @Sendable (ServedModel) -> Void) { loadObservers.withLock { $0.append(observer) } }
 
     public init(loader: any ModelFolderLoading = VerifiedModelFolderLoader(), stepSeconds: Int64) {
         self.loader = loader
@@ -29,6 +33,12 @@ public final class ModelRegistry: Sendable {
     /// says why.
     @discardableResult
     public func load(folder: URL) throws -> ServedModel {
+        let loaded = try swap(folder: folder)
+        for observer in loadObservers.withLock({ $0 }) { observer(loaded) }
+        return loaded
+    }
+
+    private func swap(folder: URL) throws -> ServedModel {
         try loadLock.withLock { _ in
             do {
                 let loaded = try loader.load(folder: folder)

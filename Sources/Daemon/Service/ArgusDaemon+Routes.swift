@@ -3,7 +3,7 @@ import HTTPServer
 
 extension ArgusDaemon {
     /// Global middleware, public routes, and each API's routes with its auth and rate limit (spec table).
-    func addRoutes(accessLogger: Logger) {
+    func addRoutes(accessLogger: Logger, auth: APIKeyMiddleware<BasicRequestContext>) {
         router.add(middleware: RequestIDMiddleware())
         router.add(middleware: AccessLogMiddleware(logger: accessLogger))
         if !configuration.corsOrigins.isEmpty {
@@ -11,7 +11,6 @@ extension ArgusDaemon {
                 configuration.corsOrigins.contains("*") ? .any : .list(configuration.corsOrigins)
             router.add(middleware: CORSMiddleware(allowedOrigins: origins))
         }
-        let auth = APIKeyMiddleware<BasicRequestContext>(keys: [apiKey])
         ServiceRoutes(daemon: self).addRoutes(to: router)
         FeedRoutes(store: store, logger: logger).addRoutes(to: router.group("/feed", middleware: [
             auth, RateLimitMiddleware(limit: configuration.feedRateLimit, per: .seconds(60)),
@@ -30,6 +29,7 @@ extension ArgusDaemon {
         admin.addWriteRoutes(to: router.group("/admin", middleware: [
             auth, RateLimitMiddleware(limit: configuration.adminRateLimit, per: .seconds(60)),
         ]))
+        for module in modules { module.addRoutes(to: router) }
         router.addOpenAPIRoutes(info: OpenAPIInfo(title: "Argus", version: "1.0",
                                                   description: "TFT inference daemon: feed, predictions, alerts, admin"))
     }

@@ -24,6 +24,10 @@ public final class ArgusDaemon: Sendable {
     public let startedAt: Date
     public let history: HistoryStore
     public let explain: ExplainService
+    /// The event flow every consumer subscribes to (ticks, training, model loads, module events).
+    public let events: DaemonEvents
+    /// The lighter APIs (``ModuleCatalog``), started after the main server listens.
+    public let modules: [any DaemonModule]
     let logger: Logger
     let apiKey: String
     private let stopped = Mutex(false)
@@ -31,7 +35,8 @@ public final class ArgusDaemon: Sendable {
     /// Opens the data directory (migrating and restoring the feed), resolves the API key and builds the
     /// routes. Nothing listens until ``start()``.
     public init(configuration: DaemonConfiguration, loader: any ModelFolderLoading = VerifiedModelFolderLoader(),
-                logSink: Logger.Sink = .standardError, trainingSettings: TrainingService.Settings = TrainingService.Settings()) throws {
+                logSink: Logger.Sink = .standardError, trainingSettings: TrainingService.Settings = TrainingService.Settings(),
+                clock: any DaemonClock = SystemClock()) throws {
         self.configuration = configuration
         let level: Logger.Level = switch configuration.logLevel {
         case "debug": .debug
@@ -39,9 +44,10 @@ public final class ArgusDaemon: Sendable {
         case "error": .error
         default: .info
         }
-        func logger(_ label: String) -> Logger { Logger(label: label, minimumLevel: level, sink: logSink) }
+        @Sendable func logger(_ label: String) -> Logger { Logger(label: label, minimumLevel: level, sink: logSink) }
         self.logger = logger("argusd")
         startedAt = Date()
+        events = DaemonEvents()
         store = try FeedStore.open(dataDirectory: configuration.dataDirectory, configuration: configuration.feedStoreConfiguration)
         let (key, source) = try APIKeyProvider.resolve(configured: configuration.apiKey, keyFile: configuration.resolvedAPIKeyFile)
         apiKey = key
@@ -72,7 +78,15 @@ public final class ArgusDaemon: Sendable {
         history = try HistoryStore(database: store.database)
         explain = ExplainService(store: store, models: models, engine: engine)
         engine.onSnapshot { [history] snapshot in _ = try? history.record(HistoryTick(snapshot: snapshot)) }
-        addRoutes(accessLogger: logger("access"))
+        engine.onSnapshot { [events] snapshot in events.publish(.tick(snapshot)) }
+        models.onLoad { [events] model in events.publish(.modelLoaded(name: model.name, path: model.path.path)) }
+        let apiKeyAuth = APIKeyMiddleware<BasicRequestContext>(keys: [apiKey])
+        let vitals = VitalsSource()
+        let host = DaemonModuleHost(dataDirectory: configuration.dataDirectory, clock: clock, events: events,
+                                    apiKeyAuth: apiKeyAuth, makeLogger: { logger($0) }, vitals: vitals)
+        modules = try ModuleCatalog.make(host: host)
+        vitals.attach(self)
+        addRoutes(accessLogger: logger("access"), auth: apiKeyAuth)
     }
 
     /// The bound port (after ``start()``).
@@ -101,6 +115,7 @@ public final class ArgusDaemon: Sendable {
                                         "consequence": "serving without a model: feed is accepted, predictions answer 503"])
         }
         try server.start()
+        for module in modules { try module.start() }
         store.startRetention()
         history.startRetention()
         logger.info("daemon_started", ["host": .string(configuration.host), "port": .int(server.port ?? configuration.port),
@@ -119,6 +134,7 @@ public final class ArgusDaemon: Sendable {
         }
         guard first else { return }
         server.shutdown(gracePeriod: .seconds(5))
+        for module in modules.reversed() { module.stop() }
         store.setTickHandler(nil)
         history.stopRetention()
         _ = training.cancel(wait: 30)
