@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The whole test suite: the README's test command, and exactly what .ci/run runs.
+# Creates .venv-test/ (once, and again when tools/requirements-test.txt changes) with the Python clients the
+# tests drive the daemon with, puts it first on PATH, then runs `swift test --parallel` (extra arguments are
+# passed on, e.g. `bash tools/test.sh --filter Feed`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="/opt/swift/usr/bin:$PATH"
+
+venv=.venv-test
+requirements=tools/requirements-test.txt
+if ! "$venv/bin/python3" -c 'import sys' 2>/dev/null; then
+    python3 -m venv "$venv" || {
+        echo "tools/test.sh: could not create a Python venv; install it with: sudo apt-get install -y python3-venv" >&2
+        exit 1
+    }
+fi
+wanted=$(sha256sum "$requirements" | cut -d' ' -f1)
+if [ "$(cat "$venv/.requirements.sha256" 2>/dev/null)" != "$wanted" ]; then
+    echo "tools/test.sh: installing the test clients ($requirements) into $venv" >&2
+    "$venv/bin/python3" -m pip install -q --disable-pip-version-check -r "$requirements"
+    echo "$wanted" > "$venv/.requirements.sha256"
+fi
+export PATH="$PWD/$venv/bin:$PATH"
+
+swift test --parallel "$@"
