@@ -55,3 +55,42 @@ import Testing
         #expect(stored == Int64(step * Self.servers.count))
     }
 }
+
+/// A database argusd cannot open at start is a clear error with its own exit code, never a silent reset.
+@Suite struct DatabaseStartupTests {
+    @Test func damagedDatabase_StopsWithExitCode3_AndIsLeftAsItWas() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.cleanup() }
+        let c = TestDaemon.configuration(dir)
+        try FileManager.default.createDirectory(at: c.dataDirectory, withIntermediateDirectories: true)
+        let file = c.dataDirectory.appendingPathComponent(c.feedStoreConfiguration.databaseFileName)
+        let garbage = Data((0..<20_000).map { UInt8(truncatingIfNeeded: $0 &* 7919 &+ 13) })
+        try garbage.write(to: file)
+        do {
+            _ = try ArgusDaemon(configuration: c, logSink: .discard)
+            Issue.record("a damaged database was opened")
+        } catch let error as DatabaseStartupError {
+            #expect(error.kind == .corrupt && error.exitCode == 3)
+            #expect(error.description.contains(file.path) && error.description.contains("does not reset"))
+        }
+        #expect(try Data(contentsOf: file) == garbage)
+    }
+
+    @Test func lockedDatabase_StopsWithExitCode4() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.cleanup() }
+        let c = TestDaemon.configuration(dir)
+        try TestDaemon(dir: dir).stop()      // a real database
+        let path = c.dataDirectory.appendingPathComponent(c.feedStoreConfiguration.databaseFileName).path
+        let holder = try SQLiteConnection(path: path, mode: .readWrite)
+        try holder.execute("BEGIN EXCLUSIVE")
+        defer { try? holder.execute("ROLLBACK") }
+        do {
+            _ = try ArgusDaemon(configuration: c, logSink: .discard)
+            Issue.record("a locked database was opened for writing")
+        } catch let error as DatabaseStartupError {
+            #expect(error.kind == .locked && error.exitCode == 4, "\(error)")
+            #expect(error.description.contains("another argusd"))
+        }
+    }
+}
