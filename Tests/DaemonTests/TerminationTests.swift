@@ -123,3 +123,74 @@ final class RawSocket {
         return String(decoding: data, as: UTF8.self)
     }
 }
+
+/// kill -9 in the middle of a training job: the restart is clean, the job is recorded as interrupted, and no
+/// partial model is ever listed or loaded.
+@Suite struct KilledTrainingTests {
+    @Test func killDuringTraining_RestartListsNoPartialModel_AndRecordsTheRunInterrupted() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: TerminationTests.argusd.path), "build argusd first: swift build")
+        let dir = try TemporaryDirectory()
+        defer { dir.cleanup() }
+        let models = dir.url.appendingPathComponent("models"), data = dir.url.appendingPathComponent("data")
+        let shipped = try TinyModel.write(into: models)
+        // What a kill during ModelFolder.write leaves: a hidden temporary folder of a process that is gone.
+        let gone = Process()
+        gone.executableURL = URL(fileURLWithPath: "/bin/true")
+        try gone.run()
+        gone.waitUntilExit()
+        let leftover = models.appendingPathComponent(".tft_model_20250101_000000.tmp-\(gone.processIdentifier)-7")
+        try FileManager.default.createDirectory(at: leftover, withIntermediateDirectories: true)
+        try Data("{\"half\":".utf8).write(to: leftover.appendingPathComponent("config.json"))
+
+        let port = try TerminationTests.freePort()
+        func launch() throws -> Process {
+            let p = Process()
+            p.executableURL = TerminationTests.argusd
+            p.arguments = ["serve", "--port", "\(port)", "--data-dir", data.path, "--models-dir", models.path, "--max-future-skew", "off",
+                           "--rolling-window", "64", "--warmup-steps", "12", "--rate-feed", "100000", "--rate-admin", "100000",
+                           "--rate-predictions", "100000", "--log-level", "error"]
+            p.environment = ["TACHYON_API_KEY": TestDaemon.key]
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            return p
+        }
+        func call(_ method: String, _ path: String, _ body: Data? = nil) -> (Int, [String: Any]) {
+            guard let (status, bytes) = try? LoopbackHTTPClient.send(port: port, method: method, path: path,
+                                                                     headers: ["X-API-Key": TestDaemon.key, "Content-Type": "application/json"],
+                                                                     body: body.map { Array($0) } ?? []) else { return (0, [:]) }
+            return (status, (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] ?? [:])
+        }
+        let first = try launch()
+        defer { if first.isRunning { kill(first.processIdentifier, SIGKILL) } }
+        #expect(TerminationTests().eventuallyTrue(seconds: 60) { call("GET", "/health").0 == 200 })
+        let servers = (1...30).map { String(format: "ppdb%03d", $0) }   // enough windows for many steps per epoch
+        for step in 0..<64 {
+            let records = servers.map { Feed.record(server: $0, timestamp: Feed.iso(Feed.base + Int64(step) * 300),
+                                                    overrides: ["mem_used_pct": 40 + Double((step * 7 + $0.count) % 23)]) }
+            let (status, body) = call("POST", "/feed/data", Feed.body(records))
+            try #require(status == 200, "\(body)")
+        }
+        let (started, startBody) = call("POST", "/admin/trigger-training?epochs=1000&incremental=false")
+        try #require(started == 200, "\(startBody)")
+        try #require(TerminationTests().eventuallyTrue(seconds: 120) {
+            let status = call("GET", "/admin/training-status").1
+            return status["status"] as? String == "running" && ((status["progress"] as? [String: Any])?["step"] as? Int ?? 0) >= 1
+        }, "the job was never seen running")
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+
+        let second = try launch()
+        defer { if second.isRunning { kill(second.processIdentifier, SIGTERM); second.waitUntilExit() } }
+        #expect(TerminationTests().eventuallyTrue(seconds: 60) { call("GET", "/health").0 == 200 })
+        let listed = try FileManager.default.contentsOfDirectory(atPath: models.path)
+        #expect(listed == [shipped.lastPathComponent], "models folder after the restart: \(listed)")
+        let (_, listing) = call("GET", "/admin/models")
+        let names = (listing["models"] as? [[String: Any]])?.compactMap { $0["name"] as? String } ?? []
+        #expect(names == [shipped.lastPathComponent], "\(listing)")
+        let (_, stats) = call("GET", "/admin/training-stats")
+        let runs = (stats["recent"] as? [[String: Any]]) ?? []
+        #expect(runs.contains { $0["status"] as? String == "interrupted" }, "\(stats)")
+        #expect(call("GET", "/status").1["mode"] as? String == "tft")
+    }
+}

@@ -105,6 +105,11 @@ public final class ArgusDaemon: Sendable {
     /// the daemon starts without a model if none loads), starts listening and retention, and requests a
     /// first inference run over the restored windows.
     public func start() throws {
+        let abandoned = ModelFolder.removeAbandonedTemporaries(in: configuration.modelsDirectory)
+        if !abandoned.isEmpty {
+            logger.warning("abandoned_model_folders_removed", ["folders": .array(abandoned.map { .string($0) }),
+                                                               "cause": "a process stopped while writing a model (kill -9 during training)"])
+        }
         if let explicit = configuration.modelPath {
             let loaded = try models.load(folder: explicit)
             logger.info("model_loaded", ["model": .string(loaded.name), "path": .string(loaded.path.path)])
