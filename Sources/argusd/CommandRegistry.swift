@@ -4,6 +4,7 @@ import Daemon
 enum CommandRegistry {
     static let all: [any Command.Type] = [
         ServeCommand.self,
+        CollectCommand.self,
         DemoCommand.self,
         TrainCommand.self,
         EvaluateCommand.self,

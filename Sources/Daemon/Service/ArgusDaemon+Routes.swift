@@ -4,6 +4,7 @@ import HTTPServer
 extension ArgusDaemon {
     /// Global middleware, public routes, and each API's routes with its auth and rate limit (spec table).
     func addRoutes(accessLogger: Logger, auth: APIKeyMiddleware<BasicRequestContext>) {
+        router.add(middleware: metrics.http.middleware(BasicRequestContext.self))   // outermost: sees every final status
         router.add(middleware: RequestIDMiddleware())
         router.add(middleware: AccessLogMiddleware(logger: accessLogger))
         if !configuration.corsOrigins.isEmpty {
@@ -12,7 +13,8 @@ extension ArgusDaemon {
             router.add(middleware: CORSMiddleware(allowedOrigins: origins))
         }
         ServiceRoutes(daemon: self).addRoutes(to: router)
-        FeedRoutes(store: store, logger: logger).addRoutes(to: router.group("/feed", middleware: [
+        MetricsRoutes(metrics: metrics, auth: auth) { [unowned self] in scrapeState() }.addRoutes(to: router)
+        FeedRoutes(store: store, logger: logger, metrics: metrics.ingest).addRoutes(to: router.group("/feed", middleware: [
             auth, RateLimitMiddleware(limit: configuration.feedRateLimit, per: .seconds(60)),
         ]))
         let predictions = PredictionRoutes(engine: engine, models: models, store: store)
@@ -86,6 +88,14 @@ extension ArgusDaemon {
         w.raw(",\"api_key_source\":"); w.string(apiKeySource.kind)
         w.raw("}")
         return w.bytes
+    }
+}
+
+extension ArgusDaemon {
+    /// What `/metrics` reads at scrape time (cheap reads of state the daemon keeps anyway).
+    func scrapeState() -> ScrapeState {
+        ScrapeState(startedAt: startedAt, uptimeSeconds: Date().timeIntervalSince(startedAt), feed: store.status(),
+                    modelName: models.current?.name, training: training.status, process: ProcessStats.read())
     }
 }
 

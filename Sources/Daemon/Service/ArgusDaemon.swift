@@ -28,6 +28,8 @@ public final class ArgusDaemon: Sendable {
     public let events: DaemonEvents
     /// The lighter APIs (``ModuleCatalog``), started after the main server listens.
     public let modules: [any DaemonModule]
+    /// `GET /metrics`: request and feed counters, per-tick histograms (docs/metrics.md).
+    public let metrics: DaemonMetrics
     let logger: Logger
     let apiKey: String
     private let stopped = Mutex(false)
@@ -73,6 +75,7 @@ public final class ArgusDaemon: Sendable {
             }
         } }
         router = Router(context: BasicRequestContext.self, logger: logger("router"))
+        metrics = DaemonMetrics(topServers: configuration.metricsTopServers) { [weak router] in router?.routes ?? [] }
         var serverConfiguration = HTTPServer.Configuration(host: configuration.host, port: configuration.port)
         serverConfiguration.logger = logger("http")
         // A full feed batch (10,000 records, ~500 bytes each as JSON) must fit; the HTTP default is 2 MiB.
@@ -86,6 +89,7 @@ public final class ArgusDaemon: Sendable {
         engine.onSnapshot { [history] snapshot in _ = try? history.record(HistoryTick(snapshot: snapshot)) }
         engine.onSnapshot { [events] snapshot in events.publish(.tick(snapshot)) }
         models.onLoad { [events] model in events.publish(.modelLoaded(name: model.name, path: model.path.path)) }
+        metrics.start(events: events)
         let apiKeyAuth = APIKeyMiddleware<BasicRequestContext>(keys: [apiKey])
         let vitals = VitalsSource()
         let host = DaemonModuleHost(dataDirectory: configuration.dataDirectory, clock: clock, events: events,
@@ -129,11 +133,29 @@ public final class ArgusDaemon: Sendable {
         for module in modules { try module.start() }
         store.startRetention()
         history.startRetention()
+        // One line that answers "what is running, where, and how do I reach it" (docs/deploy.md).
+        let base = "http://\(browsableHost):\(server.port ?? configuration.port)"
+        let keyFile: JSONValue = switch apiKeySource {
+        case .environment: .null
+        case .file(let path), .generated(let path): .string(path)
+        }
         logger.info("daemon_started", ["host": .string(configuration.host), "port": .int(server.port ?? configuration.port),
+                                       "listen": .string(base), "dashboard": .string(base + "/dashboard"),
+                                       "metrics": .string(base + "/metrics"),
+                                       "model": models.current.map { .string($0.name) } ?? .null,
                                        "data_dir": .string(configuration.dataDirectory.path), "mode": .string(mode),
-                                       "api_key_source": .string(apiKeySource.description),
+                                       "api_key_source": .string(apiKeySource.description), "api_key_file": keyFile,
                                        "servers_tracked": .int(store.status().serversTracked)])
         engine.requestRun()
+    }
+
+    /// The listen host as a browser can use it: a wildcard address (0.0.0.0, ::) becomes this machine's name.
+    var browsableHost: String {
+        switch configuration.host {
+        case "0.0.0.0", "::", "": ProcessInfo.processInfo.hostName
+        case let host where host.contains(":"): "[\(host)]"
+        case let host: host
+        }
     }
 
     /// Stops accepting requests, cancels training, waits for inference, closes the database.
@@ -146,6 +168,7 @@ public final class ArgusDaemon: Sendable {
         guard first else { return }
         server.shutdown(gracePeriod: .seconds(5))
         for module in modules.reversed() { module.stop() }
+        metrics.stop()
         store.setTickHandler(nil)
         history.stopRetention()
         _ = training.cancel(wait: 30)

@@ -40,6 +40,8 @@ public struct DaemonConfiguration: Sendable {
     public var maxBodyBytes = 16 * 1024 * 1024
     /// Threads answering blocking handlers.
     public var workerThreads = 8
+    /// Servers that get per-server series on `/metrics` (the riskiest first); bounds its cardinality.
+    public var metricsTopServers = 20
     /// Write generated/loaded API key notices on stdout (the CLI does; tests do not).
     public var announceKeyFile = true
 
@@ -66,6 +68,7 @@ public struct DaemonConfiguration: Sendable {
         public static let logLevel = "ARGUS_LOG_LEVEL"
         public static let workers = "ARGUS_WORKER_THREADS"
         public static let inferenceBatch = "ARGUS_INFERENCE_BATCH"
+        public static let metricsTopServers = "ARGUS_METRICS_TOP_SERVERS"
     }
 
     /// A configuration error names the source (flag or variable) and the bad value.
@@ -112,6 +115,7 @@ public struct DaemonConfiguration: Sendable {
         if let v = try int("debounce-ms", Env.debounce, 0...60_000) { c.tickDebounceMilliseconds = v }
         if let v = try int("workers", Env.workers, 1...256) { c.workerThreads = v }
         if let v = try int("inference-batch", Env.inferenceBatch, 1...100_000) { c.inferenceBatchSize = v }
+        if let v = try int("metrics-top-servers", Env.metricsTopServers, 0...10_000) { c.metricsTopServers = v }
         if let v = environment[Env.apiKey], !v.isEmpty { c.apiKey = v }
         if let (v, _) = pick("api-key-file", Env.apiKeyFile) { c.apiKeyFile = URL(fileURLWithPath: v) }
         if let (v, _) = pick("cors", Env.cors) {
