@@ -8,7 +8,7 @@ import Synchronization
 /// - Steps: records are stamped with the start of the step they describe, on the grid of `interval`
 ///   (multiples since the epoch), so every collector of the fleet lands on the same steps.
 /// - Delivery: a record leaves the spool only after a 2xx for its batch. 429 waits `Retry-After`;
-///   connection failures and 5xx back off (1 s doubling up to the interval); a 422 batch is retried record
+///   connection failures and 5xx back off (1 s doubling up to the interval); a 400/413/422 batch is retried record
 ///   by record and a record the daemon rejects on its own is moved aside (logged), never retried forever.
 public final class Collector: Sendable {
     public struct Configuration: Sendable {
@@ -121,7 +121,7 @@ public final class Collector: Sendable {
                 state.withLock { $0.notBefore = now.addingTimeInterval(wait) }
                 logger.warning("collector_rate_limited", ["retry_after_s": .double(wait)])
                 return "429: retry after \(wait) s"
-            case 422 where batch.count > 1:
+            case 400, 413, 422 where batch.count > 1:
                 // One bad record must not hold the others back: try them one at a time.
                 for entry in batch { if let reason = try send([entry], report: &report, now: now) { return reason } }
                 return nil
