@@ -75,7 +75,7 @@ public final class DaemonMetrics: Sendable {
         for alert in snapshot.alerts { alertsByLevel[alert.level, default: 0] += 1 }
         let s = snapshot.summary
         let serversByLevel = ["critical": s.critical, "warning": s.warning, "degraded": s.degraded, "healthy": s.healthy]
-        // Top-N by risk without sorting the whole fleet when N is small.
+        // Top-N by risk (score, then name): one sort of the fleet's indices per tick, off the request path.
         let ranked = snapshot.servers.indices.sorted {
             let a = snapshot.servers[$0].risk.score, b = snapshot.servers[$1].risk.score
             return a != b ? a > b : snapshot.servers[$0].serverName < snapshot.servers[$1].serverName
