@@ -12,7 +12,7 @@ import Synchronization
 public final class HTTPMetrics: Sendable {
     /// Status codes counted on their own; others count as `2xx` … `5xx`.
     static let trackedStatuses: [Int] = [101, 200, 201, 202, 204, 304, 400, 401, 403, 404, 405, 409, 413, 422, 429,
-                                         500, 503]
+                                         500, 503, 507]
     static let standardMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
     static let unmatchedRoute = "unmatched"
 
