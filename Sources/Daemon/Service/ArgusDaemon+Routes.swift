@@ -13,7 +13,7 @@ extension ArgusDaemon {
             router.add(middleware: CORSMiddleware(allowedOrigins: origins))
         }
         ServiceRoutes(daemon: self).addRoutes(to: router)
-        MetricsRoutes(metrics: metrics, auth: auth) { [unowned self] in scrapeState() }.addRoutes(to: router)
+        MetricsRoutes(metrics: metrics, auth: auth) { [self] in scrapeState() }.addRoutes(to: router)
         FeedRoutes(store: store, logger: logger, metrics: metrics.ingest).addRoutes(to: router.group("/feed", middleware: [
             auth, RateLimitMiddleware(limit: configuration.feedRateLimit, per: .seconds(60)),
         ]))
