@@ -75,6 +75,23 @@ struct CollectorTests {
         #expect(batch.records.count == 1)
     }
 
+    @Test("--url: host, port, IPv6 literal and path prefix; https and missing ports are refused with a reason")
+    func endpoints() throws {
+        #expect(try FeedEndpoint(url: "http://127.0.0.1:8000") == FeedEndpoint(url: "http://127.0.0.1:8000/"))
+        let v6 = try FeedEndpoint(url: "http://[::1]:9000/argus/")
+        #expect(v6.host == "::1" && v6.port == 9000 && v6.prefix == "/argus")
+        #expect(try FeedEndpoint(url: "http://argus.internal").port == 80)
+        #expect(throws: FeedEndpoint.Invalid.self) { try FeedEndpoint(url: "https://argus.internal:8443") }
+        #expect(throws: FeedEndpoint.Invalid.self) { try FeedEndpoint(url: "http://host:notaport") }
+        #expect(throws: FeedEndpoint.Invalid.self) { try FeedEndpoint(url: "http://:8000") }
+        // A response cut after the status line still carries the daemon's verdict; no status line is "uncertain".
+        #expect(HTTPFeedSender.parse(Array("HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n{".utf8))
+                == .answered(status: 200, body: Array("{".utf8), retryAfter: nil))
+        #expect(HTTPFeedSender.parse(Array("HTTP/1.1 429 Too Many Requests\r\nretry-after: 17\r\n\r\n".utf8))
+                == .answered(status: 429, body: [], retryAfter: 17))
+        if case .uncertain = HTTPFeedSender.parse(Array("HTTP/1.1 20".utf8)) {} else { Issue.record("a cut status line must be uncertain") }
+    }
+
     // MARK: Spool and delivery rules (a scripted sender, no daemon)
 
     static func collector(_ dir: TemporaryDirectory, sender: any FeedSending, batchSize: Int = 500) throws
@@ -148,6 +165,23 @@ struct CollectorTests {
         // The records went oldest first, one by one after the 422.
         let singles = sender.bodies.suffix(3).map { String(decoding: $0, as: UTF8.self) }
         for (i, body) in singles.enumerated() { #expect(body.contains(ISO8601Timestamp.format(Self.t0 + Int64(i) * 300))) }
+    }
+
+    @Test("a real daemon's 429: the collector reads Retry-After and does not post again before it")
+    func realRateLimit() throws {
+        let d = try TestDaemon(withModel: false, configure: { $0.feedRateLimit = 1 })
+        defer { d.stop(); d.dir.cleanup() }
+        let http = HTTPFeedSender(endpoint: try FeedEndpoint(url: "http://127.0.0.1:\(d.port)"), apiKey: TestDaemon.key)
+        let sender = ScriptedSender(inner: http)
+        let (collector, fixture) = try Self.collector(d.dir, sender: sender, batchSize: 1)
+        for i in 1...2 { try Self.collect(collector, fixture, step: Int64(i)) }
+        let t = Date(timeIntervalSince1970: Double(Self.t0 + 5000))
+        let report = try collector.flush(now: t)
+        #expect(report.delivered == 1 && report.remaining == 1)
+        #expect(report.stoppedBecause?.hasPrefix("429") == true, "\(String(describing: report.stoppedBecause))")
+        let posts = sender.bodies.count
+        #expect(try collector.flush(now: t.addingTimeInterval(0.5)).remaining == 1)
+        #expect(sender.bodies.count == posts, "posted again before Retry-After")
     }
 
     // MARK: End to end: a real daemon process, killed with SIGKILL and restarted

@@ -1,4 +1,6 @@
 import Foundation
+import HTTPServer
+import Synchronization
 import Testing
 @testable import Daemon
 
@@ -157,5 +159,33 @@ struct MetricsTests {
         #expect(text.text.contains(#"y_seconds_bucket{le="+Inf"} 3"#))
         #expect(text.text.contains("y_seconds_count 3"))
         #expect(text.text.contains("y_seconds_sum 5.0055"))
+    }
+
+    @Test("daemon_started is one line naming the listen address, dashboard and metrics URLs, model and key file")
+    func startupSummary() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.cleanup() }
+        var c = TestDaemon.configuration(dir)
+        c.apiKey = nil
+        c.apiKeyFile = dir.url.appendingPathComponent("key")
+        try "file-key-0123456789\n".write(to: c.apiKeyFile!, atomically: true, encoding: .utf8)
+        let model = try TinyModel.write(into: c.modelsDirectory)
+        let lines = Mutex<[String]>([])
+        let daemon = try ArgusDaemon(configuration: c, logSink: Logger.Sink { bytes in
+            lines.withLock { $0.append(String(decoding: bytes, as: UTF8.self)) }
+        })
+        try daemon.start()
+        defer { daemon.shutdown() }
+        let started = try #require(lines.withLock { $0 }.first { $0.contains("\"daemon_started\"") })
+        #expect(!started.dropLast().contains("\n"), "one line")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(started.utf8)) as? [String: Any])
+        let base = "http://127.0.0.1:\(daemon.port!)"
+        #expect(object["listen"] as? String == base)
+        #expect(object["dashboard"] as? String == base + "/dashboard")
+        #expect(object["metrics"] as? String == base + "/metrics")
+        #expect(object["model"] as? String == model.lastPathComponent)
+        #expect(object["api_key_file"] as? String == c.apiKeyFile!.path)
+        #expect(object["servers_tracked"] as? Int == 0)
+        #expect(!started.contains("file-key-0123456789"), "the key itself is never logged")
     }
 }

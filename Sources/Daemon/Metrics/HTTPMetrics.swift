@@ -14,6 +14,21 @@ public final class HTTPMetrics: Sendable {
     static let trackedStatuses: [Int] = [101, 200, 201, 202, 204, 304, 400, 401, 403, 404, 405, 409, 413, 422, 429,
                                          500, 503, 507]
     static let standardMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+    /// Status code → counter index, one array read per request (codes 100…599; others count as 5xx).
+    static let statusSlots: [Int] = (0..<600).map { code in
+        trackedStatuses.firstIndex(of: code) ?? trackedStatuses.count + min(4, max(0, code / 100 - 1))
+    }
+    @inline(__always) static func statusSlot(_ status: Int) -> Int {
+        status >= 0 && status < 600 ? statusSlots[status] : trackedStatuses.count + 4
+    }
+
+    /// The method's label without hashing: the standard methods compare as small inline strings.
+    @inline(__always) static func methodLabel(_ method: HTTPMethod) -> String {
+        switch method.rawValue {
+        case "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS": method.rawValue
+        default: "other"
+        }
+    }
     static let unmatchedRoute = "unmatched"
 
     /// One (method, route): counters per status and a latency histogram.
@@ -29,9 +44,7 @@ public final class HTTPMetrics: Sendable {
         }
 
         @inline(__always) func record(status: Int, nanoseconds: UInt64) {
-            let index = HTTPMetrics.trackedStatuses.firstIndex(of: status)
-                ?? HTTPMetrics.trackedStatuses.count + min(4, max(0, status / 100 - 1))
-            statuses[index].increment()
+            statuses[HTTPMetrics.statusSlot(status)].increment()
             duration.observe(nanoseconds: nanoseconds)
         }
     }
@@ -77,8 +90,7 @@ public final class HTTPMetrics: Sendable {
     @inline(__always) func record(method: HTTPMethod, route: String?, status: Int, startedAt: UInt64) {
         let elapsed = argus_monotonic_nanoseconds() &- startedAt
         let table = currentTable()
-        let methodLabel = Self.standardMethods.contains(method.rawValue) ? method.rawValue : "other"
-        let byRoute = table.slots[methodLabel]!
+        let byRoute = table.slots[Self.methodLabel(method)]!
         let slot = route.flatMap { byRoute[$0] } ?? byRoute[Self.unmatchedRoute]!
         slot.record(status: status, nanoseconds: elapsed)
     }
