@@ -62,17 +62,45 @@ struct CollectorTests {
         #expect(batch.records.count == 1 && batch.records[0].serverName == "web01")
     }
 
-    @Test("smoke: this machine's /proc yields a record the daemon's validator accepts")
+    @Test("smoke: `argusd collect --interval 1` reads this machine's /proc and a daemon stores its records; SIGTERM exits 0")
     func thisMachine() throws {
+        // In process: two readings make a record whose CPU shares sum to 100 and that the validator accepts.
         let reader = ProcReader()
         let first = try reader.read()
         usleep(200_000)
-        let second = try reader.read()
-        let record = CollectorRecord.derive(from: first, to: second, serverName: "self", timestamp: 1_767_225_600)
-        let sum = record.cpuUserPct + record.cpuSysPct + record.cpuIowaitPct + record.cpuIdlePct
-        #expect(abs(sum - 100) < 0.05 || sum == 100, "\(record)")
-        let batch = try FeedValidator().validate(body: Data(#"{"records":["#.utf8 + record.json + "]}".utf8))
-        #expect(batch.records.count == 1)
+        let record = CollectorRecord.derive(from: first, to: try reader.read(), serverName: "self", timestamp: Self.t0)
+        #expect(abs(record.cpuUserPct + record.cpuSysPct + record.cpuIowaitPct + record.cpuIdlePct - 100) < 0.05, "\(record)")
+        #expect(try FeedValidator().validate(body: Data(#"{"records":["#.utf8 + record.json + "]}".utf8)).records.count == 1)
+
+        // The CLI, as the README and the systemd unit run it.
+        let d = try TestDaemon(withModel: false)
+        defer { d.stop(); d.dir.cleanup() }
+        let keyFile = d.dir.url.appendingPathComponent("collector_key")
+        try (TestDaemon.key + "\n").write(to: keyFile, atomically: true, encoding: .utf8)
+        let name = "smoke-\(UUID().uuidString.prefix(8))"
+        let collector = Process()
+        collector.executableURL = try DaemonProcess.binary()
+        collector.arguments = ["collect", "--url", "http://127.0.0.1:\(d.port)", "--key-file", keyFile.path, "--interval", "1",
+                               "--name", name, "--spool", d.dir.url.appendingPathComponent("spool.sqlite").path]
+        collector.environment = ["PATH": "/usr/bin:/bin"]
+        collector.standardError = FileHandle.nullDevice
+        try collector.run()
+        let arrived = eventuallyTrue(seconds: 60) { d.daemon.store.serverNames.contains(name) }
+        collector.terminate()   // SIGTERM
+        collector.waitUntilExit()
+        #expect(arrived, "no record from argusd collect reached the daemon")
+        #expect(collector.terminationStatus == 0)
+        let window = try #require(d.daemon.store.window(server: name))
+        #expect(window.count >= 1)
+    }
+
+    func eventuallyTrue(seconds: Double, _ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition() { return true }
+            usleep(20_000)
+        }
+        return condition()
     }
 
     @Test("--url: host, port, IPv6 literal and path prefix; https and missing ports are refused with a reason")
