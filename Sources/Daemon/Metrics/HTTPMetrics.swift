@@ -7,8 +7,9 @@ import Synchronization
 /// Labels are bounded: the route is the matched PATTERN (`/explain/{server_name}`, never the raw
 /// path), unmatched requests share `route="unmatched"`, methods outside the standard set are `other`,
 /// and statuses outside ``trackedStatuses`` fold into their class (`4xx`). The table of counters is
-/// built once from the frozen router on the first request; after that a request costs one dictionary
-/// lookup, one clock read and a few relaxed atomic adds — no lock.
+/// built once from the frozen router on the first request; after that a request costs two dictionary
+/// lookups (method, then route pattern), one clock read and a few relaxed atomic adds — no lock
+/// (~0.25 µs of CPU, `Benchmarks metrics`).
 public final class HTTPMetrics: Sendable {
     /// Status codes counted on their own; others count as `2xx` … `5xx`.
     static let trackedStatuses: [Int] = [101, 200, 201, 202, 204, 304, 400, 401, 403, 404, 405, 409, 413, 422, 429,
