@@ -247,9 +247,15 @@ public final class AuthService: Sendable {
 
     // MARK: Requests
 
-    /// The principal of a request's `Authorization: Bearer <access token>`; throws ``AuthFailure``.
+    /// The principal of a request's `Authorization: Bearer <access token>` (or, for a WebSocket upgrade, whose
+    /// browser client cannot set headers, its `?token=` query parameter); throws ``AuthFailure``.
     public func principal(_ request: Request) throws(AuthFailure) -> Principal {
-        guard let header = request.headers["Authorization"] else { throw .missingToken }
+        guard let header = request.headers["Authorization"] else {
+            if request.headers["Upgrade"]?.lowercased() == "websocket", let token = request.query["token"], !token.isEmpty {
+                return try principal(token: token)
+            }
+            throw .missingToken
+        }
         let parts = header.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw .missingToken }
         return try principal(token: String(parts[1]).trimmingCharacters(in: .whitespaces))
