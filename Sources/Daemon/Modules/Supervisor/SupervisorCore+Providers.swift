@@ -91,8 +91,11 @@ extension SupervisorCore {
 
     /// Picks a provider (preferred if usable) and runs the task; every call is recorded as a `provider_call` metric.
     func executeWithProvider(taskType: String, payload: JSONValue, strategy: String, preferred: String?) -> (String, ProviderOutcome) {
+        // local-mock fabricates results, so it runs only when named (`provider_id`), never as an automatic
+        // fallback that would mark real tasks completed.
         let candidates = ((try? providers()) ?? []).filter { row in
             row.enabled && (row.executor?.supports(taskType) ?? false) && (try? providerHealth(row).0) != "unhealthy"
+                && (row.type != "local_mock" || row.id == preferred)
         }
         var chosen: ProviderRow?
         if let preferred { chosen = candidates.first { $0.id == preferred } }
