@@ -22,6 +22,12 @@ final class SupervisorDaemon {
 
     func stop() { daemon.shutdown() }
 
+    /// Moves the daemon's clock and logs the admin in again (access tokens live 30 minutes of that clock).
+    func advance(by seconds: TimeInterval) throws {
+        clock.advance(by: seconds)
+        adminToken = try login("admin", TestDaemon.adminPassword)
+    }
+
     var supervisor: SupervisorModule { daemon.modules.compactMap { $0 as? SupervisorModule }.first! }
     var core: SupervisorCore { supervisor.core }
 
