@@ -40,15 +40,6 @@ import Testing
         #expect(try d.call("GET", "/api/v1/analytics/providers/none/metrics").status == 404)
         #expect(try d.call("GET", "/api/v1/analytics/providers/cost-optimization")["total_cost_usd"]?.doubleValue == 0)
         #expect(try d.call("GET", "/api/v1/analytics/providers/performance-comparison")["ranking"]?.arrayValue?.count == 2)
-        // Trends with enough hourly points: 12 hours of samples on the daemon clock, rising 1 per hour.
-        for hour in 0..<12 {
-            d.core.record("workflow_performance", "w", Double(100 + hour))
-            try d.advance(by: 3_600)
-        }
-        let rising = try d.call("GET", "/api/v1/analytics/trends/workflow_performance?prediction_hours=2")
-        #expect(rising["model_used"] == "linear_regression" && rising["trend_direction"] == "increasing", "\(rising.text)")
-        let predicted = rising["predicted_values"]?.arrayValue?.compactMap { $0["value"]?.doubleValue } ?? []
-        #expect(predicted.count == 2 && abs(predicted[0] - 112) < 1e-6 && abs(predicted[1] - 113) < 1e-6, "\(predicted)")
         // Advanced: real-time, dashboard, insights, export.
         let realTime = try d.call("GET", "/api/v1/analytics/advanced/metrics/real-time")
         #expect(realTime["metrics"]?["cpu_cores"]?.intValue ?? 0 >= 1 && realTime["anomalies"]?.arrayValue != nil)
@@ -59,6 +50,15 @@ import Testing
         let json = try d.call("GET", "/api/v1/analytics/advanced/export?format=json&metric_type=task_execution&time_range=24h")
         #expect(json["count"] == .int(2))
         #expect(try d.call("GET", "/api/v1/analytics/advanced/export?format=pdf").status == 422)
+        // Trends with enough hourly points (the failed task also retries as the clock moves): 12 hours of samples on the daemon clock, rising 1 per hour.
+        for hour in 0..<12 {
+            d.core.record("workflow_performance", "w", Double(100 + hour))
+            try d.advance(by: 3_600)
+        }
+        let rising = try d.call("GET", "/api/v1/analytics/trends/workflow_performance?prediction_hours=2")
+        #expect(rising["model_used"] == "linear_regression" && rising["trend_direction"] == "increasing", "\(rising.text)")
+        let predicted = rising["predicted_values"]?.arrayValue?.compactMap { $0["value"]?.doubleValue } ?? []
+        #expect(predicted.count == 2 && abs(predicted[0] - 112) < 1e-6 && abs(predicted[1] - 113) < 1e-6, "\(predicted)")
     }
 
     @Test func anomaliesUseZScores() throws {
@@ -68,6 +68,22 @@ import Testing
         d.core.record("system_performance", "cpu", 95)
         let anomalies = try d.core.anomalies("system_performance")
         #expect(anomalies.count == 1 && anomalies[0]["value"]?.doubleValue == 95 && anomalies[0]["severity"] == "critical")
+    }
+
+    /// The sampler runs on the daemon clock and keeps host samples `retention_hours`.
+    @Test func samplerRunsOnTheDaemonClockAndPrunesOldSamples() throws {
+        let d = try SupervisorDaemon()
+        defer { d.stop(); d.dir.cleanup() }
+        #expect(try d.call("PUT", "/api/v1/monitoring/config", ["retention_hours": 1, "sampling_interval": 60]).status == 200)
+        d.core.record("system_performance", "marker", 1)
+        d.core.record("task_execution", "KEEP", 5)
+        func count(_ name: String) throws -> Int {
+            try d.core.database.write { Int(try $0.scalar("SELECT count(*) FROM metric_entries WHERE name = ?", [.text(name)])?.int64 ?? 0) }
+        }
+        try d.advance(by: 2 * 3_600)
+        #expect(try waitUntil { try count("marker") == 0 })
+        #expect(try count("KEEP") == 1)
+        #expect(try count("cpu") >= 1)   // the sampler stored fresh samples
     }
 
     @Test func resourcesAllocateDetectResolveAndScale() throws {

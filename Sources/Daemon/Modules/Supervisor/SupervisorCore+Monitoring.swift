@@ -31,7 +31,16 @@ extension SupervisorCore {
             last = current
             return true
         }
-        if due { try sampleNow() }
+        if due {
+            try sampleNow()
+            // Host samples are kept `retention_hours`; task, provider and workflow measurements a year (the
+            // longest analytics range).
+            let hours = config["retention_hours"]?.doubleValue ?? 24
+            try database.write { c in
+                try c.run("DELETE FROM metric_entries WHERE metric_type = 'system_performance' AND recorded_at < ?", [.real(now - hours * 3_600)])
+                try c.run("DELETE FROM metric_entries WHERE recorded_at < ?", [.real(now - 366 * 86_400)])
+            }
+        }
     }
 
     /// Takes a sample: stores it as `system_performance` metrics, evaluates the rules, pushes to the stream.
