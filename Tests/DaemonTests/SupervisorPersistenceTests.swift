@@ -69,4 +69,21 @@ extension TemporaryDirectory {
         #expect(try d.call("GET", "/api/v1/monitoring/config")["sampling_interval"] == .int(42))
         #expect(try d.call("GET", "/api/v1/audit-logs?event_type=TASK_CREATED").json.arrayValue?.count == 1)
     }
+
+    /// An execution whose process died is not left RUNNING forever: the next start marks it FAILED.
+    @Test func interruptedExecutionsAreFailedAtStart() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.cleanup() }
+        var d = try SupervisorDaemon(dir: dir)
+        let workflow = try d.call("POST", "/api/v1/workflows", ["name": "w", "tasks": [["id": "a", "type": "DOCUMENTATION"]]])["workflow_id"]!.stringValue!
+        try d.core.database.write { c in
+            try c.run("INSERT INTO workflow_executions (id, workflow_id, status, triggered_by, context, task_executions, started_at) VALUES ('dead', ?, 'RUNNING', 'manual', '{}', '{}', 0)",
+                      [.text(workflow)])
+        }
+        d.stop()
+        d = try SupervisorDaemon(dir: dir)
+        defer { d.stop() }
+        let execution = try d.call("GET", "/api/v1/workflows/\(workflow)/executions/dead")
+        #expect(execution["status"] == "FAILED" && execution["error_message"] == "interrupted: argusd restarted", "\(execution.text)")
+    }
 }

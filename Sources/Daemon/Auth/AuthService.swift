@@ -157,7 +157,8 @@ public final class AuthService: Sendable {
                                         [.text(sessionID), .text(jti)], { ($0.string(0) ?? "", $0.double(1)) }).first else { return nil }
             try c.run("UPDATE sessions SET access_jti = ?, refresh_jti = ? WHERE id = ?",
                       [.text(pair.accessJTI), .text(pair.refreshJTI), .text(sessionID)])
-            try Self.insertRevoked(c, jti: old.0, expiresAt: now + settings.accessTokenSeconds * 48, now: now)
+            // The old access token's own expiry is not stored; no access token outlives a day (autopack's 24 h is the longest).
+            try Self.insertRevoked(c, jti: old.0, expiresAt: now + max(settings.accessTokenSeconds, 86_400), now: now)
             try Self.insertRevoked(c, jti: jti, expiresAt: old.1, now: now)
             return old
         }

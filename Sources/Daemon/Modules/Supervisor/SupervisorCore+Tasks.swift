@@ -52,10 +52,14 @@ extension SupervisorCore {
         }
     }
 
-    /// Tasks left `pending` (or `running`, interrupted by a crash) are queued again at start-up.
+    /// Tasks left `pending` (or `running`, interrupted by a crash) are queued again at start-up. Workflow
+    /// executions a crash interrupted are marked FAILED (their runs lived in the dead process).
     func resumeUnfinishedTasks() throws {
         let ids = try database.write { c -> [Int] in
             try c.run("UPDATE tasks SET status = 'pending' WHERE status = 'running' AND workflow_execution_id IS NULL")
+            try c.run("UPDATE tasks SET status = 'failed', error_message = 'interrupted: argusd restarted' WHERE status IN ('pending', 'running') AND workflow_execution_id IS NOT NULL")
+            try c.run("UPDATE workflow_executions SET status = 'FAILED', error_message = 'interrupted: argusd restarted', completed_at = ? WHERE status IN ('PENDING', 'RUNNING')",
+                      [.real(now)])
             return try c.query("SELECT id FROM tasks WHERE status = 'pending' AND retry_at IS NULL AND workflow_execution_id IS NULL ORDER BY priority DESC, id", []) { Int($0.int64(0)) }
         }
         ids.forEach(enqueue)
