@@ -163,7 +163,7 @@ import Testing
         mine = jwt.encode({"sub": "py", "exp": int(time.time()) + 600}, private, algorithm="RS256")
         print(json.dumps({"claims": claims, "jwk": json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(private.public_key())), "token": mine}))
         """#
-        let (status, output, errors) = try runTool("python3", ["-c", script, jwksFile.path, tokenFile.path])
+        let (status, output, errors) = try runTool("python3", ["-c", script, jwksFile.path, tokenFile.path], requires: "PyJWT and cryptography (tools/requirements-test.txt)")
         #expect(status == 0, "python failed: \(errors)")
         let result = try #require(DecodedJSON.parse(Array(output.utf8)))
         #expect(result["claims"]?["username"] == "admin")

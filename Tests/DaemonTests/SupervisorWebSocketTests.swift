@@ -56,7 +56,7 @@ import Testing
     @Test func channelsGreetAnswerAndPushRealEvents() throws {
         let d = try SupervisorDaemon()
         defer { d.stop(); d.dir.cleanup() }
-        let (status, output, errors) = try runTool("python3", ["-c", Self.script, String(d.port), d.adminToken])
+        let (status, output, errors) = try runTool("python3", ["-c", Self.script, String(d.port), d.adminToken], requires: "the websockets client (tools/requirements-test.txt)")
         #expect(status == 0, "python: \(errors)")
         let out = try #require(DecodedJSON.parse(Array(output.utf8)))
         #expect(out["unauthenticated"] == .int(401))
