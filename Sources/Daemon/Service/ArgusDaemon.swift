@@ -28,8 +28,13 @@ public final class ArgusDaemon: Sendable {
     public let events: DaemonEvents
     /// The lighter APIs (``ModuleCatalog``), started after the main server listens.
     public let modules: [any DaemonModule]
+<<<<<<< HEAD
     /// `GET /metrics`: request and feed counters, per-tick histograms (docs/metrics.md).
     public let metrics: DaemonMetrics
+=======
+    /// Users, JWTs and RBAC for every module (`<data-dir>/auth/`).
+    public let auth: AuthService
+>>>>>>> super
     let logger: Logger
     let apiKey: String
     private let stopped = Mutex(false)
@@ -92,8 +97,10 @@ public final class ArgusDaemon: Sendable {
         metrics.start(events: events)
         let apiKeyAuth = APIKeyMiddleware<BasicRequestContext>(keys: [apiKey])
         let vitals = VitalsSource()
+        auth = try AuthService(directory: configuration.dataDirectory.appendingPathComponent("auth", isDirectory: true),
+                               clock: clock, settings: configuration.auth, events: events, logger: logger("auth"))
         let host = DaemonModuleHost(dataDirectory: configuration.dataDirectory, clock: clock, events: events,
-                                    apiKeyAuth: apiKeyAuth, makeLogger: { logger($0) }, vitals: vitals)
+                                    apiKeyAuth: apiKeyAuth, auth: auth, makeLogger: { logger($0) }, vitals: vitals)
         modules = try ModuleCatalog.make(host: host)
         vitals.attach(self)
         addRoutes(accessLogger: logger("access"), auth: apiKeyAuth)
@@ -168,7 +175,11 @@ public final class ArgusDaemon: Sendable {
         guard first else { return }
         server.shutdown(gracePeriod: .seconds(5))
         for module in modules.reversed() { module.stop() }
+<<<<<<< HEAD
         metrics.stop()
+=======
+        auth.close()
+>>>>>>> super
         store.setTickHandler(nil)
         history.stopRetention()
         _ = training.cancel(wait: 30)

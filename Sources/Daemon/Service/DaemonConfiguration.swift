@@ -44,6 +44,9 @@ public struct DaemonConfiguration: Sendable {
     public var metricsTopServers = 20
     /// Write generated/loaded API key notices on stdout (the CLI does; tests do not).
     public var announceKeyFile = true
+    /// JWT issuer/audience, token lifetimes, PBKDF2 iterations and the first-run admin password
+    /// (`ARGUS_ADMIN_PASSWORD`) of the shared auth core (docs/auth.md).
+    public var auth = AuthService.Settings()
 
     public init() {}
 
@@ -68,7 +71,11 @@ public struct DaemonConfiguration: Sendable {
         public static let logLevel = "ARGUS_LOG_LEVEL"
         public static let workers = "ARGUS_WORKER_THREADS"
         public static let inferenceBatch = "ARGUS_INFERENCE_BATCH"
+<<<<<<< HEAD
         public static let metricsTopServers = "ARGUS_METRICS_TOP_SERVERS"
+=======
+        public static let adminPassword = "ARGUS_ADMIN_PASSWORD"
+>>>>>>> super
     }
 
     /// A configuration error names the source (flag or variable) and the bad value.
@@ -117,6 +124,7 @@ public struct DaemonConfiguration: Sendable {
         if let v = try int("inference-batch", Env.inferenceBatch, 1...100_000) { c.inferenceBatchSize = v }
         if let v = try int("metrics-top-servers", Env.metricsTopServers, 0...10_000) { c.metricsTopServers = v }
         if let v = environment[Env.apiKey], !v.isEmpty { c.apiKey = v }
+        if let v = environment[Env.adminPassword], !v.isEmpty { c.auth.bootstrapAdminPassword = v }
         if let (v, _) = pick("api-key-file", Env.apiKeyFile) { c.apiKeyFile = URL(fileURLWithPath: v) }
         if let (v, _) = pick("cors", Env.cors) {
             c.corsOrigins = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
