@@ -28,13 +28,10 @@ public final class ArgusDaemon: Sendable {
     public let events: DaemonEvents
     /// The lighter APIs (``ModuleCatalog``), started after the main server listens.
     public let modules: [any DaemonModule]
-<<<<<<< HEAD
     /// `GET /metrics`: request and feed counters, per-tick histograms (docs/metrics.md).
     public let metrics: DaemonMetrics
-=======
     /// Users, JWTs and RBAC for every module (`<data-dir>/auth/`).
     public let auth: AuthService
->>>>>>> super
     let logger: Logger
     let apiKey: String
     private let stopped = Mutex(false)
@@ -175,11 +172,8 @@ public final class ArgusDaemon: Sendable {
         guard first else { return }
         server.shutdown(gracePeriod: .seconds(5))
         for module in modules.reversed() { module.stop() }
-<<<<<<< HEAD
         metrics.stop()
-=======
         auth.close()
->>>>>>> super
         store.setTickHandler(nil)
         history.stopRetention()
         _ = training.cancel(wait: 30)

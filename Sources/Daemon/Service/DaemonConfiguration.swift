@@ -71,11 +71,8 @@ public struct DaemonConfiguration: Sendable {
         public static let logLevel = "ARGUS_LOG_LEVEL"
         public static let workers = "ARGUS_WORKER_THREADS"
         public static let inferenceBatch = "ARGUS_INFERENCE_BATCH"
-<<<<<<< HEAD
         public static let metricsTopServers = "ARGUS_METRICS_TOP_SERVERS"
-=======
         public static let adminPassword = "ARGUS_ADMIN_PASSWORD"
->>>>>>> super
     }
 
     /// A configuration error names the source (flag or variable) and the bad value.
