@@ -12,6 +12,8 @@ public protocol ModuleHost: Sendable {
     /// The daemon's API-key check (`X-API-Key`, 401). Modules whose spec wants API-key auth use this
     /// middleware, never a copy of the key.
     var apiKeyAuth: APIKeyMiddleware<BasicRequestContext> { get }
+    /// The one JWT/RBAC core (users, tokens, JWKS, `require(permission)` middleware), shared by every module.
+    var auth: AuthService { get }
     func logger(_ label: String) -> Logger
     /// Opens (creating and migrating) the module's own SQLite database `dataDirectory/modules/<name>.sqlite`,
     /// WAL, one writer, with the same versioned ``Migrator`` as the Argus tables.
@@ -42,15 +44,17 @@ struct DaemonModuleHost: ModuleHost {
     let clock: any DaemonClock
     let events: DaemonEvents
     let apiKeyAuth: APIKeyMiddleware<BasicRequestContext>
+    let auth: AuthService
     let makeLogger: @Sendable (String) -> Logger
     let vitalsSource: VitalsSource
 
     init(dataDirectory: URL, clock: any DaemonClock, events: DaemonEvents, apiKeyAuth: APIKeyMiddleware<BasicRequestContext>,
-         makeLogger: @escaping @Sendable (String) -> Logger, vitals: VitalsSource) {
+         auth: AuthService, makeLogger: @escaping @Sendable (String) -> Logger, vitals: VitalsSource) {
         self.dataDirectory = dataDirectory
         self.clock = clock
         self.events = events
         self.apiKeyAuth = apiKeyAuth
+        self.auth = auth
         self.makeLogger = makeLogger
         self.vitalsSource = vitals
     }

@@ -28,6 +28,8 @@ public final class ArgusDaemon: Sendable {
     public let events: DaemonEvents
     /// The lighter APIs (``ModuleCatalog``), started after the main server listens.
     public let modules: [any DaemonModule]
+    /// Users, JWTs and RBAC for every module (`<data-dir>/auth/`).
+    public let auth: AuthService
     let logger: Logger
     let apiKey: String
     private let stopped = Mutex(false)
@@ -82,8 +84,10 @@ public final class ArgusDaemon: Sendable {
         models.onLoad { [events] model in events.publish(.modelLoaded(name: model.name, path: model.path.path)) }
         let apiKeyAuth = APIKeyMiddleware<BasicRequestContext>(keys: [apiKey])
         let vitals = VitalsSource()
+        auth = try AuthService(directory: configuration.dataDirectory.appendingPathComponent("auth", isDirectory: true),
+                               clock: clock, settings: configuration.auth, events: events, logger: logger("auth"))
         let host = DaemonModuleHost(dataDirectory: configuration.dataDirectory, clock: clock, events: events,
-                                    apiKeyAuth: apiKeyAuth, makeLogger: { logger($0) }, vitals: vitals)
+                                    apiKeyAuth: apiKeyAuth, auth: auth, makeLogger: { logger($0) }, vitals: vitals)
         modules = try ModuleCatalog.make(host: host)
         vitals.attach(self)
         addRoutes(accessLogger: logger("access"), auth: apiKeyAuth)
@@ -135,6 +139,7 @@ public final class ArgusDaemon: Sendable {
         guard first else { return }
         server.shutdown(gracePeriod: .seconds(5))
         for module in modules.reversed() { module.stop() }
+        auth.close()
         store.setTickHandler(nil)
         history.stopRetention()
         _ = training.cancel(wait: 30)

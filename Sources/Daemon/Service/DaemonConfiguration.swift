@@ -42,6 +42,9 @@ public struct DaemonConfiguration: Sendable {
     public var workerThreads = 8
     /// Write generated/loaded API key notices on stdout (the CLI does; tests do not).
     public var announceKeyFile = true
+    /// JWT issuer/audience, token lifetimes, PBKDF2 iterations and the first-run admin password
+    /// (`ARGUS_ADMIN_PASSWORD`) of the shared auth core (docs/auth.md).
+    public var auth = AuthService.Settings()
 
     public init() {}
 
@@ -66,6 +69,7 @@ public struct DaemonConfiguration: Sendable {
         public static let logLevel = "ARGUS_LOG_LEVEL"
         public static let workers = "ARGUS_WORKER_THREADS"
         public static let inferenceBatch = "ARGUS_INFERENCE_BATCH"
+        public static let adminPassword = "ARGUS_ADMIN_PASSWORD"
     }
 
     /// A configuration error names the source (flag or variable) and the bad value.
@@ -113,6 +117,7 @@ public struct DaemonConfiguration: Sendable {
         if let v = try int("workers", Env.workers, 1...256) { c.workerThreads = v }
         if let v = try int("inference-batch", Env.inferenceBatch, 1...100_000) { c.inferenceBatchSize = v }
         if let v = environment[Env.apiKey], !v.isEmpty { c.apiKey = v }
+        if let v = environment[Env.adminPassword], !v.isEmpty { c.auth.bootstrapAdminPassword = v }
         if let (v, _) = pick("api-key-file", Env.apiKeyFile) { c.apiKeyFile = URL(fileURLWithPath: v) }
         if let (v, _) = pick("cors", Env.cors) {
             c.corsOrigins = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
