@@ -10,13 +10,14 @@ struct ApprovalRoutes {
         var phase_id: String
         var run_id: String
         var context: String?
-        var decision_info: AnyJSON?
-        var deletion_info: AnyJSON?
+        var decision_info: DecodedJSON?
+        var deletion_info: DecodedJSON?
     }
 
     func addRoutes(to router: Router<BasicRequestContext>) {
         let store = ctx.store
         let settings = ctx.settings
+        let ctx = self.ctx
         ctx.group(router, [], perMinute: settings.approvalRequestPerMinute).post("/approval/request", docs: Docs.docs(
             "Request human approval for a risky decision (pending until decided or timed out)", "approvals",
             body: OpenAPIBody("{phase_id, run_id, context, decision_info, deletion_info?}", schema: ["type": "object"],
@@ -63,9 +64,15 @@ struct ApprovalRoutes {
             var checks = Checks()
             let approved = try request.query.boolean("approved")
             if approved == nil { checks.fail(["query", "approved"], "field required", type: "value_error.missing") }
-            let user = request.query["user_id"] ?? ""
-            checks.check(!user.isEmpty && user.count <= 128, ["query", "user_id"], request.query["user_id"] == nil ? "field required" : "must be 1-128 characters",
-                         type: request.query["user_id"] == nil ? "value_error.missing" : "value_error")
+            // A bearer token names the approver (the original's IMP-SEC-005); without one, the seed's `user_id`.
+            var user = request.query["user_id"] ?? ""
+            if request.headers["Authorization"] != nil {
+                do { user = try ctx.auth.principal(request).username } catch let failure as AuthFailure { throw failure.httpError }
+            } else {
+                checks.check(!user.isEmpty && user.count <= 128, ["query", "user_id"],
+                             request.query["user_id"] == nil ? "field required" : "must be 1-128 characters",
+                             type: request.query["user_id"] == nil ? "value_error.missing" : "value_error")
+            }
             try checks.throwIfAny()
             return .json(try store.decideGovernance(id: id, approved: approved!, by: user))
         }
@@ -77,7 +84,7 @@ struct ApprovalRoutes {
             responses: [403: "Missing or wrong X-Telegram-Bot-Api-Secret-Token", 422: "Invalid body"])
         ) { request, _ in
             try Self.checkSecret(request, settings: settings)
-            let update = try request.decode(AnyJSON.self).value
+            let update = try request.decode(DecodedJSON.self).value
             guard let callback = update["callback_query"], let data = callback["data"]?.stringValue else {
                 return .json(["ok": true, "handled": false])
             }

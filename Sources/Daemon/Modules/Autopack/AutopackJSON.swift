@@ -2,46 +2,12 @@ import Foundation
 import Glibc
 import HTTPServer
 
-/// Any JSON value, decoded with `Codable` and kept as a ``JSONValue`` (for free-form fields like `scope`).
-struct AnyJSON: Decodable, Sendable {
-    let value: JSONValue
-
-    init(from decoder: any Decoder) throws {
-        if let container = try? decoder.container(keyedBy: AnyKey.self) {
-            value = .object(try container.allKeys.sorted { $0.stringValue < $1.stringValue }.map {
-                ($0.stringValue, try container.decode(AnyJSON.self, forKey: $0).value)
-            })
-        } else if var container = try? decoder.unkeyedContainer() {
-            var items: [JSONValue] = []
-            while !container.isAtEnd { items.append(try container.decode(AnyJSON.self).value) }
-            value = .array(items)
-        } else {
-            let single = try decoder.singleValueContainer()
-            if single.decodeNil() { value = .null }
-            else if let b = try? single.decode(Bool.self) { value = .bool(b) }
-            else if let i = try? single.decode(Int.self) { value = .int(i) }
-            else if let d = try? single.decode(Double.self) { value = .double(d) }
-            else { value = .string(try single.decode(String.self)) }
-        }
-    }
-
-    struct AnyKey: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-}
-
 extension JSONValue {
     /// Parses JSON text stored in a column (nil or invalid text → `null`).
     static func parse(_ text: String?) -> JSONValue {
-        guard let text, let decoded = try? JSONDecoder().decode(AnyJSON.self, from: Data(text.utf8)) else { return .null }
-        return decoded.value
+        guard let text else { return .null }
+        return DecodedJSON.parse(Array(text.utf8)) ?? .null
     }
-
-    var stringValue: String? { if case .string(let s) = self { s } else { nil } }
-    var arrayValue: [JSONValue]? { if case .array(let a) = self { a } else { nil } }
 }
 
 /// ISO 8601 UTC timestamps with milliseconds (`2026-01-10T09:30:00.125Z`), the autopack module's time format.
@@ -97,7 +63,7 @@ extension Request {
     /// Decodes the JSON body and refuses members that `allowed` does not list (`extra fields not permitted`).
     func decodeStrict<T: Decodable>(_ type: T.Type, allowed: Set<String>) throws -> T {
         let value = try decode(T.self)
-        if case .object(let members) = try decode(AnyJSON.self).value {
+        if case .object(let members) = try decode(DecodedJSON.self).value {
             let extra = members.map(\.0).filter { !allowed.contains($0) }
             if !extra.isEmpty {
                 throw ValidationError(extra.map {

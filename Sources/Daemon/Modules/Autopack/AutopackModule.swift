@@ -11,11 +11,13 @@ final class AutopackModule: DaemonModule {
     let settings: AutopackSettings
     let sweeper: ApprovalSweeper
     private let daemonKey: APIKeyMiddleware<BasicRequestContext>
+    private let auth: AuthService
     private let state = Mutex((started: false, stopped: false))
 
     init(host: any ModuleHost, settings: AutopackSettings) throws {
         self.settings = settings
         daemonKey = host.apiKeyAuth
+        auth = host.auth
         let database = try host.openDatabase(module: "autopack", migrations: AutopackSchema.migrations)
         let events = host.events
         store = try AutopackStore(database: database, folder: host.dataDirectory.appendingPathComponent("autopack", isDirectory: true),
@@ -26,13 +28,14 @@ final class AutopackModule: DaemonModule {
     }
 
     func addRoutes(to router: Router<BasicRequestContext>) {
-        let ctx = AutopackRouteContext(store: store, settings: settings, daemonKey: daemonKey)
+        let ctx = AutopackRouteContext(store: store, settings: settings, daemonKey: daemonKey, auth: auth)
         RunRoutes(ctx: ctx).addRoutes(to: router)
         PhaseRoutes(ctx: ctx).addRoutes(to: router)
         ArtifactRoutes(ctx: ctx).addRoutes(to: router)
         ApprovalRoutes(ctx: ctx).addRoutes(to: router)
         DashboardRoutes(ctx: ctx).addRoutes(to: router)
         StorageRoutes(ctx: ctx).addRoutes(to: router)
+        AuthRoutes(ctx: ctx).addRoutes(to: router)
         AutopackHealthRoutes(module: self).addRoutes(to: router)
     }
 

@@ -4,6 +4,8 @@ import HTTPServer
 struct AutopackRouteContext: Sendable {
     let store: AutopackStore
     let settings: AutopackSettings
+    /// The daemon's one auth core (users, JWT, JWKS).
+    let auth: AuthService
     /// `X-API-Key`, 403 when wrong.
     let key: [any Middleware<BasicRequestContext>]
     /// The operator surface (§10): the key in production, or in development unless `AUTOPACK_PUBLIC_READ=1`.
@@ -13,9 +15,10 @@ struct AutopackRouteContext: Sendable {
     /// First in every group: the client identity rate limits key on.
     let client: any Middleware<BasicRequestContext>
 
-    init(store: AutopackStore, settings: AutopackSettings, daemonKey: APIKeyMiddleware<BasicRequestContext>) {
+    init(store: AutopackStore, settings: AutopackSettings, daemonKey: APIKeyMiddleware<BasicRequestContext>, auth: AuthService) {
         self.store = store
         self.settings = settings
+        self.auth = auth
         let auth = AutopackKeyAuth(daemonKey: daemonKey, moduleKey: settings.apiKey)
         key = [auth]
         read = settings.readNeedsKey ? [auth] : []

@@ -30,8 +30,8 @@ struct RunStartRequest: Decodable {
         var task_category: String?
         var complexity: String?
         var builder_mode: String?
-        var scope: AnyJSON?
-        var intention_refs: AnyJSON?
+        var scope: DecodedJSON?
+        var intention_refs: DecodedJSON?
     }
     var run: Run
     var tiers: [Tier]?
@@ -192,7 +192,7 @@ struct AuditorResult: Decodable {
     var phase_id: String
     var run_id: String
     var review_notes: String?
-    var issues_found: [AnyJSON]?
+    var issues_found: [DecodedJSON]?
     var suggested_patches: [SuggestedPatch]?
     var auditor_attempts: Int?
     var tokens_used: Int?
