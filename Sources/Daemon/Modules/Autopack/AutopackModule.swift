@@ -36,6 +36,7 @@ final class AutopackModule: DaemonModule {
         DashboardRoutes(ctx: ctx).addRoutes(to: router)
         StorageRoutes(ctx: ctx).addRoutes(to: router)
         AuthRoutes(ctx: ctx).addRoutes(to: router)
+        OAuthRoutes(ctx: ctx, refresher: OfflineOAuthRefresher()).addRoutes(to: router)
         AutopackHealthRoutes(module: self).addRoutes(to: router)
     }
 

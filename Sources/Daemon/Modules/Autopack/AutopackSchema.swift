@@ -2,7 +2,7 @@
 /// the next version; never edit one that has shipped. Times are epoch seconds (REAL, UTC); JSON columns hold
 /// JSON text.
 enum AutopackSchema {
-    static let migrations: [Migration] = [core]
+    static let migrations: [Migration] = [core, oauthCredentials]
 
     /// v1: runs, tiers, phases, issues, errors, approvals, governance, artifacts, usage, model overrides,
     /// A/B results, human notes, storage scans and learned rules, uploads, research sessions.
@@ -249,5 +249,28 @@ enum AutopackSchema {
             findings TEXT NOT NULL,
             created_at REAL NOT NULL
         ) WITHOUT ROWID;
+        """)
+
+    /// v2: OAuth credential lifecycle (§9): credential metadata (never the secrets) and their events.
+    static let oauthCredentials = Migration(version: 2, name: "oauth credentials", sql: """
+        CREATE TABLE oauth_credentials (
+            provider TEXT PRIMARY KEY NOT NULL,
+            expires_at REAL NOT NULL,
+            scopes TEXT NOT NULL,
+            last_refresh_at REAL,
+            last_refresh_result TEXT,
+            consecutive_failures INTEGER NOT NULL DEFAULT 0,
+            paused INTEGER NOT NULL DEFAULT 0,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE oauth_events (
+            id INTEGER PRIMARY KEY,
+            provider TEXT NOT NULL,
+            event_type TEXT NOT NULL,
+            detail TEXT,
+            created_at REAL NOT NULL
+        );
+        CREATE INDEX oauth_events_provider ON oauth_events (provider, id);
         """)
 }

@@ -35,6 +35,8 @@ struct AutopackSettings: Sendable {
     var webhookPerMinute = 30
     var loginPerMinute = 5
     var oauthAdminPerMinute = 5
+    /// `AUTOPACK_OAUTH_RETRY_DELAY_SECONDS` (5): refresh retries wait delay · 2^attempt.
+    var oauthRetryDelaySeconds: Double = 5
     /// `AUTOPACK_TRUSTED_PROXIES` (comma-separated addresses) besides loopback: peers allowed to set
     /// `X-Forwarded-For` for rate limiting.
     var trustedProxies: [String] = []
@@ -66,6 +68,7 @@ struct AutopackSettings: Sendable {
         if let max = env["AUTOPACK_ARTIFACT_MAX_BYTES"].flatMap(Int.init), max > 0 { artifactMaxBytes = max }
         if let version = env["AUTOPACK_VERSION"], !version.isEmpty { self.version = version }
         killSwitches = Self.knownKillSwitches.map { ($0.0, env[$0.1] == "1") }
+        if let delay = env["AUTOPACK_OAUTH_RETRY_DELAY_SECONDS"].flatMap(Double.init), delay >= 0 { oauthRetryDelaySeconds = delay }
         storageScanRoots = (env["AUTOPACK_STORAGE_SCAN_ROOTS"] ?? "").split(separator: ":").map(String.init)
         trustedProxies = (env["AUTOPACK_TRUSTED_PROXIES"] ?? "").split(separator: ",")
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }

@@ -178,7 +178,8 @@ extension AutopackStore {
                                 source: issue.source ?? "cursor_self_doubt", category: issue.category, evidence: issue.evidence_refs ?? [])
             }
             var extra: [(String, JSONValue)] = []
-            let allowed = (result.allowed_paths ?? []).compactMap(ArtifactPath.normalize)
+            // Allowed paths are folders (`src/`) or files; a trailing slash is not an empty component here.
+            let allowed = (result.allowed_paths ?? []).map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }.compactMap(ArtifactPath.normalize)
             let changed = (result.files_changed ?? []).compactMap(ArtifactPath.normalize)
             let outside = allowed.isEmpty ? [] : changed.filter { path in !allowed.contains { path == $0 || path.hasPrefix($0 + "/") } }
             if !outside.isEmpty {
