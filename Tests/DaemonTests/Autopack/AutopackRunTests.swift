@@ -49,7 +49,9 @@ import Testing
         try s.move("r", "P1", to: "EXECUTING", ["tokens_used": 10])
         #expect(try s.get("/runs/r").object["state"] as? String == "PHASE_EXECUTION")
         try s.move("r", "P1", to: "GATE")
+        #expect(try s.get("/runs/r").object["state"] as? String == "GATE")
         try s.move("r", "P1", to: "COMPLETE")
+        #expect(try s.get("/runs/r").object["state"] as? String == "PHASE_QUEUEING")
         // Terminal phases never move again.
         let reopen = try s.post("/runs/r/phases/P1/update_status", ["state": "EXECUTING"])
         #expect(reopen.status == 409)
@@ -201,6 +203,12 @@ import Testing
         let production = try AutopackServer(settings: AutopackServer.settings { $0.publicRead = true; $0.production = true })
         defer { production.stopAndClean() }
         #expect(try production.get("/runs").status == 403)
+        // Executor writes are open as the spec says, unless the operator closes them.
+        let closed = try AutopackServer(settings: AutopackServer.settings { $0.executorKeyRequired = true })
+        defer { closed.stopAndClean() }
+        try closed.startRun("r")
+        #expect(try closed.post("/runs/r/phases/P1/update_status", ["state": "EXECUTING"]).status == 403)
+        #expect(try closed.post("/runs/r/phases/P1/update_status", ["state": "EXECUTING"], headers: closed.key).status == 200)
     }
 
     @Test func runStart_RateLimitIs10PerMinutePerClientIP_ForwardedForTrustedOnlyFromLoopback() throws {

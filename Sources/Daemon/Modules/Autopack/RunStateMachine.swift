@@ -47,14 +47,13 @@ enum PhaseState: String, CaseIterable, Sendable {
 
     func canMove(to next: PhaseState) -> Bool { next == self ? !isTerminal : successors.contains(next) }
 
-    /// The run state a phase entering this state puts an active run in (nil: unchanged).
-    var runStateWhileActive: RunState? {
+    /// The run state a phase entering this state puts an active run in (when the run is not finished by it).
+    var runStateWhileActive: RunState {
         switch self {
         case .executing: .phaseExecution
         case .gate: .gate
         case .ciRunning: .ciRunning
-        case .queued: .phaseQueueing
-        default: nil
+        case .queued, .complete, .skipped, .failed: .phaseQueueing   // the executor picks the next phase
         }
     }
 }
