@@ -49,7 +49,7 @@ final class DaemonHealth: Sendable {
         let status = !databaseOK ? "unhealthy" : moduleDegraded ? "degraded" : "healthy"
         var members: [(String, JSONValue)] = [
             ("status", .string(status)), ("service", "tft_inference_daemon"), ("running", true),
-            ("database_identity", .string(String(ArtifactStore.sha256Hex(Array(databasePath.utf8)).prefix(12)))),
+            ("database_identity", .string(String(sha256(Array(databasePath.utf8)).map { String(format: "%02x", $0) }.joined().prefix(12)))),
             ("database", .string(databaseOK ? "connected" : "error")), ("qdrant", "disabled"),
         ]
         for (_, health) in modules {
@@ -57,7 +57,7 @@ final class DaemonHealth: Sendable {
         }
         if !members.contains(where: { $0.0 == "kill_switches" }) { members.append(("kill_switches", .object([]))) }
         if !members.contains(where: { $0.0 == "version" }) { members.append(("version", "1.0")) }
-        members.append(("timestamp", .string(AutopackTime.iso(now.timeIntervalSince1970))))
+        members.append(("timestamp", .string(AuthTime.iso(now))))
         members.append(("modules", .object(modules.map { name, health in
             (name, .object([("status", .string(health.status))] + health.details))
         })))

@@ -1,4 +1,3 @@
-import COpenSSL
 import Foundation
 import Glibc
 
@@ -41,13 +40,8 @@ final class ArtifactStore: Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     }
 
-    static func sha256Hex(_ bytes: [UInt8]) -> String {
-        var output = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
-        var length: UInt32 = 0
-        let ok = bytes.withUnsafeBytes { EVP_Digest($0.baseAddress, $0.count, &output, &length, EVP_sha256(), nil) }
-        precondition(ok == 1 && length == 32, "EVP_Digest(SHA-256) failed")
-        return output[0..<32].map { String(format: "%02x", $0) }.joined()
-    }
+    /// SHA-256 (the auth core's libcrypto helper) as 64 hex characters.
+    static func sha256Hex(_ bytes: [UInt8]) -> String { sha256(bytes).map { String(format: "%02x", $0) }.joined() }
 
     func url(for sha256: String) -> URL {
         directory.appendingPathComponent(String(sha256.prefix(2)), isDirectory: true).appendingPathComponent(sha256)
