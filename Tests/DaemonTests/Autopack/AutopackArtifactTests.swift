@@ -106,3 +106,15 @@ import Testing
         #expect(browser["total_count"] as? Int == 2)
     }
 }
+
+@Suite struct AutopackFileNameTests {
+    @Test func fileExtension_HandlesDotOnlyAndHiddenNames() {
+        #expect(fileExtension("report.TXT") == "txt")
+        #expect(fileExtension("archive.tar.gz") == "gz")
+        #expect(fileExtension("...") == "")
+        #expect(fileExtension(".") == "")
+        #expect(fileExtension(".env") == "")
+        #expect(fileExtension("Makefile") == "")
+        #expect(fileExtension("name.") == "")
+    }
+}

@@ -82,3 +82,11 @@ extension SQLiteStatement {
 }
 
 func notFound(_ what: String) -> HTTPError { HTTPError(.notFound, what) }
+
+/// The lowercased text after the last `.` of a file name ("" for none, for dot-only names like `...`, and for
+/// hidden files without one like `.env`).
+func fileExtension(_ name: String) -> String {
+    let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+    guard parts.count > 1, let last = parts.last, !last.isEmpty, parts.dropLast().contains(where: { !$0.isEmpty }) else { return "" }
+    return last.lowercased()
+}

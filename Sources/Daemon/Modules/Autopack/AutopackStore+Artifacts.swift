@@ -62,7 +62,7 @@ extension AutopackStore {
             var total = 0
             for row in rows {
                 let name = (row.path.split(separator: "/").last.map(String.init) ?? row.path).lowercased()
-                let ext = name.split(separator: ".").count > 1 ? String(name.split(separator: ".").last!) : ""
+                let ext = fileExtension(name)
                 let kind: String
                 if Self.screenshotExtensions.contains(ext) || (["screenshot", "capture"].contains { name.contains($0) } && ext != "html") {
                     kind = "screenshot"

@@ -115,7 +115,8 @@ extension AutopackStore {
             for row in decided {
                 let name = row.path.split(separator: "/").last.map(String.init) ?? ""
                 var keys = [("category", row.category)]
-                if name.contains(".") { keys.append(("file_type", "." + String(name.split(separator: ".").last!).lowercased())) }
+                let ext = fileExtension(name)
+                if !ext.isEmpty { keys.append(("file_type", "." + ext)) }
                 for (type, value) in keys {
                     var group = groups[type + ":" + value] ?? (type, value, row.category, 0, 0)
                     group.total += 1
@@ -224,7 +225,8 @@ extension AutopackStore {
     // MARK: Uploads and research
 
     func storeUpload(filename: String, bytes: [UInt8]) throws -> JSONValue {
-        let ext = filename.contains(".") ? "." + String(filename.split(separator: ".").last!).filter { $0.isLetter || $0.isNumber }.prefix(10) : ""
+        let clean = fileExtension(filename).filter { $0.isLetter || $0.isNumber }.prefix(10)
+        let ext = clean.isEmpty ? "" : "." + clean
         let id = UUID().uuidString.lowercased() + ext
         let sha = try artifacts.put(bytes)
         try transaction { c in

@@ -49,7 +49,7 @@ struct StorageScanner {
     func classify(_ item: Item) -> Candidate? {
         let components = item.path.split(separator: "/").map(String.init)
         let name = components.last?.lowercased() ?? ""
-        let ext = name.contains(".") ? String(name.split(separator: ".").last!) : ""
+        let ext = fileExtension(name)
         let ageDays = (now - item.modified) / 86_400
         if ["tmp", "temp", "bak", "swp"].contains(ext) || name.hasPrefix("~") {
             return Candidate(item: item, category: "temp_files", reason: "temporary or backup file (.\(ext.isEmpty ? name : ext))")
