@@ -12,7 +12,9 @@ struct ArtifactRoutes {
         let store = ctx.store
         let settings = ctx.settings
         let inbox = ctx.group(router, ctx.read)
-        inbox.get("/runs/{run_id}/artifacts/index", docs: Docs.docs("Every artifact of a run (empty for an unknown run)", "operator surface")) { _, context in
+        inbox.get("/runs/{run_id}/artifacts/index", docs: Docs.docs(
+            "Every artifact of a run (empty for an unknown run)", "operator surface")
+        ) { _, context in
             .json(try store.artifactIndex(runID: try context.parameters.require("run_id")))
         }
         inbox.get("/runs/{run_id}/artifacts/file", docs: Docs.docs(
@@ -31,9 +33,8 @@ struct ArtifactRoutes {
             if try request.query.boolean("redact") == true {
                 (content.bytes, redactions) = Redaction.apply(content.bytes)
             }
-            let ext = path.split(separator: ".").last.map { $0.lowercased() } ?? ""
-            var response = Response(status: .ok, contentType: Self.binaryExtensions.contains(ext) ? "application/octet-stream" : "text/plain; charset=utf-8",
-                                    body: content.bytes)
+            let contentType = Self.binaryExtensions.contains(fileExtension(path)) ? "application/octet-stream" : "text/plain; charset=utf-8"
+            var response = Response(status: .ok, contentType: contentType, body: content.bytes)
             response.headers.add(name: "X-Artifact-Original-Size", value: String(content.originalSize))
             response.headers.add(name: "X-Artifact-Truncated", value: content.truncated ? "true" : "false")
             response.headers.add(name: "X-Artifact-Redacted", value: redactions > 0 ? "true" : "false")
@@ -41,7 +42,9 @@ struct ArtifactRoutes {
             response.headers.add(name: "X-Artifact-SHA256", value: content.sha256)
             return response
         }
-        inbox.get("/runs/{run_id}/browser/artifacts", docs: Docs.docs("Screenshots and HTML files of a run", "operator surface")) { _, context in
+        inbox.get("/runs/{run_id}/browser/artifacts", docs: Docs.docs(
+            "Screenshots and HTML files of a run", "operator surface")
+        ) { _, context in
             .json(try store.browserArtifacts(runID: try context.parameters.require("run_id")))
         }
         ctx.group(router, ctx.key).put("/runs/{run_id}/artifacts/file", docs: Docs.docs(

@@ -27,10 +27,12 @@ struct AuthRoutes {
     func addRoutes(to router: Router<BasicRequestContext>) {
         let auth = ctx.auth
         let open = ctx.group(router, [])
-        open.post("/api/auth/register", docs: Docs.docs("Register a user (role `user`)", "auth",
-                                                        body: OpenAPIBody("UserCreate {username 3-50, email, password 8-100}", schema: ["type": "object"],
-                                                                          example: ["username": "ops", "email": "ops@example.com", "password": "correct horse"]),
-                                                        responses: [201: "UserResponse", 400: "Username or email already registered", 422: "Invalid request"])) { request, _ in
+        open.post("/api/auth/register", docs: Docs.docs(
+            "Register a user (role `user`)", "auth",
+            body: OpenAPIBody("UserCreate {username 3-50, email, password 8-100}", schema: ["type": "object"],
+            example: ["username": "ops", "email": "ops@example.com", "password": "correct horse"]),
+            responses: [201: "UserResponse", 400: "Username or email already registered", 422: "Invalid request"])
+        ) { request, _ in
             let body = try request.decode(UserCreate.self)
             var checks = Checks()
             checks.check((3...50).contains(body.username.count) && !body.username.contains(where: { $0.isWhitespace }),

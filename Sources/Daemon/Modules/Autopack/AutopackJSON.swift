@@ -52,8 +52,12 @@ struct Checks {
         check(ok, location, "must be 1-128 characters of letters, digits, '.', '_' or '-'", type: "value_error.identifier")
     }
 
-    mutating func nonNegative(_ value: Int?, _ location: [ValidationError.Location]) {
-        if let value { check(value >= 0, location, "ensure this value is greater than or equal to 0", type: "value_error.number.not_ge") }
+    mutating func nonNegative(_ value: Int?, _ location: [ValidationError.Location]) { atLeast(value, 0, location) }
+
+    mutating func atLeast(_ value: Int?, _ minimum: Int, _ location: [ValidationError.Location]) {
+        if let value {
+            check(value >= minimum, location, "ensure this value is greater than or equal to \(minimum)", type: "value_error.number.not_ge")
+        }
     }
 
     func throwIfAny() throws { if !issues.isEmpty { throw ValidationError(issues) } }

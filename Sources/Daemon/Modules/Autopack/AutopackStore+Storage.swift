@@ -151,7 +151,9 @@ extension AutopackStore {
                  ("updated_at", AutopackTime.json(s.double(10)))])
     }
 
-    static let ruleColumns = "id, pattern_type, pattern_value, suggested_category, confidence, samples, approvals, status, approved_by, created_at, updated_at"
+    static let ruleColumns = """
+        id, pattern_type, pattern_value, suggested_category, confidence, samples, approvals, status, approved_by, created_at, updated_at
+        """
 
     func learnedRules() throws -> JSONValue {
         try read { c in .array(try c.query("SELECT \(Self.ruleColumns) FROM learned_rules ORDER BY confidence DESC, id", [], ruleJSON)) }

@@ -24,17 +24,22 @@ struct DashboardRoutes {
         let store = ctx.store
         let settings = ctx.settings
         let open = ctx.group(router, [])
-        open.get("/dashboard/runs/{run_id}/status", docs: Docs.docs("DashboardRunStatus", "dashboard", responses: [404: "Run not found"])) { _, context in
+        open.get("/dashboard/runs/{run_id}/status", docs: Docs.docs(
+            "DashboardRunStatus", "dashboard", responses: [404: "Run not found"])
+            ) { _, context in
             .json(try store.dashboardStatus(runID: try context.parameters.require("run_id")))
-        }
-        open.get("/dashboard/usage", docs: Docs.docs("Token usage by provider and model", "dashboard", query: [
+            }
+            open.get("/dashboard/usage", docs: Docs.docs("Token usage by provider and model", "dashboard", query: [
             OpenAPIParameter(query: "period", schema: JSONSchema.enumeration(["day", "week", "month"]), description: "unknown values mean week"),
-        ])) { request, _ in
+            ])
+        ) { request, _ in
             .json(try store.usage(period: request.query["period"] ?? "week"))
         }
-        open.get("/dashboard/models", docs: Docs.docs("Current model mappings (overrides applied)", "dashboard",
-                                                      query: [OpenAPIParameter(query: "run_id", description: "apply this run's overrides too")],
-                                                      responses: [404: "Run not found"])) { request, _ in
+        open.get("/dashboard/models", docs: Docs.docs(
+            "Current model mappings (overrides applied)", "dashboard",
+            query: [OpenAPIParameter(query: "run_id", description: "apply this run's overrides too")],
+            responses: [404: "Run not found"])
+        ) { request, _ in
             .json(try store.modelMappings(runID: request.query["run_id"]))
         }
         open.get("/dashboard/runs/{run_id}/consolidated-metrics", docs: Docs.docs(
@@ -52,16 +57,20 @@ struct DashboardRoutes {
             guard offset >= 0 else { throw HTTPError(.badRequest, "offset must be >= 0") }
             return .json(try store.consolidatedMetrics(runID: try context.parameters.require("run_id"), limit: limit, offset: offset))
         }
-        open.get("/dashboard/ab-results", docs: Docs.docs("A/B comparisons of paired runs", "dashboard", query: [
+        open.get("/dashboard/ab-results", docs: Docs.docs(
+            "A/B comparisons of paired runs", "dashboard", query: [
             OpenAPIParameter(query: "test_id"), OpenAPIParameter(query: "valid_only", schema: JSONSchema.boolean, description: "default true"),
             OpenAPIParameter(query: "limit", schema: JSONSchema.integer, description: "1-1000, default 100"),
-        ], responses: [422: "Invalid query"])) { request, _ in
+            ], responses: [422: "Invalid query"])
+        ) { request, _ in
             let limit = try request.query.integer("limit", in: 1...1000, default: 100)
             return .json(try store.abResults(testID: request.query["test_id"], validOnly: try request.query.boolean("valid_only") ?? true, limit: limit))
         }
-        open.post("/dashboard/human-notes", docs: Docs.docs("Append a human note to the notes file", "dashboard",
-                                                            body: OpenAPIBody("{note, run_id?}", schema: ["type": "object"], example: ["note": "check P2", "run_id": "build-1"]),
-                                                            responses: [404: "Run not found", 422: "Invalid request"])) { request, _ in
+        open.post("/dashboard/human-notes", docs: Docs.docs(
+            "Append a human note to the notes file", "dashboard",
+            body: OpenAPIBody("{note, run_id?}", schema: ["type": "object"], example: ["note": "check P2", "run_id": "build-1"]),
+            responses: [404: "Run not found", 422: "Invalid request"])
+        ) { request, _ in
             let body = try request.decode(HumanNote.self)
             var checks = Checks()
             checks.check(!body.note.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty && body.note.utf8.count <= 10_000,
@@ -69,10 +78,12 @@ struct DashboardRoutes {
             try checks.throwIfAny()
             return .json(try store.addHumanNote(body.note, runID: body.run_id))
         }
-        open.post("/dashboard/models/override", docs: Docs.docs("Add a model override (global or per run), persisted", "dashboard",
-                                                                body: OpenAPIBody("ModelOverrideRequest", schema: ["type": "object"],
-                                                                                  example: ["role": "builder", "category": "tests", "complexity": "low", "model": "claude-haiku-4-5", "scope": "global"]),
-                                                                responses: [404: "Run not found", 422: "Invalid request"])) { request, _ in
+        open.post("/dashboard/models/override", docs: Docs.docs(
+            "Add a model override (global or per run), persisted", "dashboard",
+            body: OpenAPIBody("ModelOverrideRequest", schema: ["type": "object"],
+            example: ["role": "builder", "category": "tests", "complexity": "low", "model": "claude-haiku-4-5", "scope": "global"]),
+            responses: [404: "Run not found", 422: "Invalid request"])
+        ) { request, _ in
             let body = try request.decode(ModelOverride.self)
             var checks = Checks()
             let scope = body.scope ?? "global"

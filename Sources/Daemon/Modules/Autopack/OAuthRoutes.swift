@@ -30,9 +30,11 @@ struct OAuthRoutes {
                                                                         responses: [404: "No such credential"])) { _, context in
             .json(try store.credentialHealth(provider: try context.parameters.require("provider")))
         }
-        reader.get("/api/auth/oauth/events", docs: Docs.docs("Recent credential lifecycle events", "oauth", query: [
+        reader.get("/api/auth/oauth/events", docs: Docs.docs(
+            "Recent credential lifecycle events", "oauth", query: [
             OpenAPIParameter(query: "provider"), OpenAPIParameter(query: "limit", schema: JSONSchema.integer, description: "1-1000, default 100"),
-        ], responses: [422: "Invalid limit"])) { request, _ in
+            ], responses: [422: "Invalid limit"])
+        ) { request, _ in
             .json(try store.credentialEvents(provider: request.query["provider"], limit: try request.query.integer("limit", in: 1...1000, default: 100)))
         }
         reader.put("/api/auth/oauth/credentials/{provider}", docs: Docs.docs(
@@ -49,10 +51,12 @@ struct OAuthRoutes {
             try checks.throwIfAny()
             return .json(try store.registerCredential(provider: provider, expiresAt: body.expires_at, scopes: body.scopes ?? []))
         }
-        let admin = router.group("", middleware: [ctx.client, RateLimitMiddleware<BasicRequestContext>(limit: settings.oauthAdminPerMinute, per: .seconds(60)),
-                                                  auth.require(nil)])
-        admin.post("/api/auth/oauth/refresh/{provider}", docs: Docs.docs("Queue a credential refresh (bounded retries) — admin only", "oauth",
-                                                                         responses: [403: "Not an admin", 404: "No such credential"])) { request, context in
+        let adminLimit = RateLimitMiddleware<BasicRequestContext>(limit: settings.oauthAdminPerMinute, per: .seconds(60))
+        let admin = router.group("", middleware: [ctx.client, adminLimit, auth.require(nil)])
+        admin.post("/api/auth/oauth/refresh/{provider}", docs: Docs.docs(
+            "Queue a credential refresh (bounded retries) — admin only", "oauth",
+            responses: [403: "Not an admin", 404: "No such credential"])
+        ) { request, context in
             let principal = try requireSuperuser(request)
             let provider = try context.parameters.require("provider")
             _ = try store.credentialHealth(provider: provider)
@@ -62,8 +66,10 @@ struct OAuthRoutes {
             return .json(.object([("status", "queued"), ("provider", .string(provider)), ("max_retries", .int(AutopackStore.maxRefreshRetries)),
                                   ("message", .string("Refresh queued for \(provider)"))]))
         }
-        admin.post("/api/auth/oauth/reset/{provider}", docs: Docs.docs("Reset a credential's failure count — admin only", "oauth",
-                                                                       responses: [403: "Not an admin", 404: "No such credential"])) { request, context in
+        admin.post("/api/auth/oauth/reset/{provider}", docs: Docs.docs(
+            "Reset a credential's failure count — admin only", "oauth",
+            responses: [403: "Not an admin", 404: "No such credential"])
+        ) { request, context in
             let principal = try requireSuperuser(request)
             return .json(try store.resetCredential(provider: try context.parameters.require("provider"), by: principal.username))
         }

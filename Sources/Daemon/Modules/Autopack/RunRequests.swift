@@ -45,9 +45,9 @@ struct RunStartRequest: Decodable {
         c.identifier(run.run_id, ["body", "run", "run_id"])
         c.oneOf(run.safety_profile, ["normal", "safety_critical"], ["body", "run", "safety_profile"])
         c.oneOf(run.run_scope, ["multi_tier", "single_tier"], ["body", "run", "run_scope"])
-        if let cap = run.token_cap { c.check(cap >= 1, ["body", "run", "token_cap"], "ensure this value is greater than or equal to 1", type: "value_error.number.not_ge") }
+        c.atLeast(run.token_cap, 1, ["body", "run", "token_cap"])
         if let max = run.max_phases { c.check((1...1000).contains(max), ["body", "run", "max_phases"], "must be between 1 and 1000") }
-        if let max = run.max_duration_minutes { c.check(max >= 1, ["body", "run", "max_duration_minutes"], "ensure this value is greater than or equal to 1", type: "value_error.number.not_ge") }
+        c.atLeast(run.max_duration_minutes, 1, ["body", "run", "max_duration_minutes"])
         if let test = run.ab_test_id { c.identifier(test, ["body", "run", "ab_test_id"]) }
         c.oneOf(run.ab_role, ["control", "treatment"], ["body", "run", "ab_role"])
         c.check((run.ab_test_id == nil) == (run.ab_role == nil), ["body", "run", "ab_role"], "ab_test_id and ab_role go together")
@@ -69,7 +69,8 @@ struct RunStartRequest: Decodable {
             c.check(tierIDs.contains(phase.tier_id), ["body", "phases", .index(i), "tier_id"], "unknown tier_id '\(phase.tier_id)'")
             c.oneOf(phase.complexity, Self.complexities, ["body", "phases", .index(i), "complexity"])
             if let scope = phase.scope?.value, Self.normalizedScope(scope) == nil {
-                c.fail(["body", "phases", .index(i), "scope"], "scope must be an object {paths: [str], read_only_context: [str | {path, reason}]} or a list of paths")
+                c.fail(["body", "phases", .index(i), "scope"],
+                       "scope must be an object {paths: [str], read_only_context: [str | {path, reason}]} or a list of paths")
             }
         }
         try c.throwIfAny()
@@ -175,7 +176,8 @@ struct BuilderResult: Decodable {
             c.check(ArtifactPath.normalize(path) != nil, ["body", "files_changed", .index(i)], "must be a relative path inside the workspace")
         }
         for (i, issue) in (suggested_issues ?? []).enumerated() {
-            c.check(!issue.issue_key.isEmpty && issue.issue_key.count <= 200, ["body", "suggested_issues", .index(i), "issue_key"], "must be 1-200 characters")
+            c.check(!issue.issue_key.isEmpty && issue.issue_key.count <= 200, ["body", "suggested_issues", .index(i), "issue_key"],
+                    "must be 1-200 characters")
             c.oneOf(issue.severity, ["minor", "major"], ["body", "suggested_issues", .index(i), "severity"])
         }
         try c.throwIfAny()

@@ -20,19 +20,27 @@ struct RunRoutes {
         }
 
         let open = ctx.group(router, [])
-        open.get("/runs/{run_id}", docs: Docs.docs("Run details with all tiers and phases", "runs", responses: [404: "Run not found"])) { _, context in
+        open.get("/runs/{run_id}", docs: Docs.docs(
+            "Run details with all tiers and phases", "runs", responses: [404: "Run not found"])
+        ) { _, context in
             .json(try store.run(try context.parameters.require("run_id")))
         }
-        open.get("/runs/{run_id}/issues/index", docs: Docs.docs("The run's issue index", "issues", responses: [404: "Run not found"])) { _, context in
+        open.get("/runs/{run_id}/issues/index", docs: Docs.docs(
+            "The run's issue index", "issues", responses: [404: "Run not found"])
+        ) { _, context in
             .json(try store.issueIndex(runID: try context.parameters.require("run_id")))
         }
         open.get("/project/issues/backlog", docs: Docs.docs("Project issue backlog across runs, with aging", "issues")) { _, _ in
             .json(try store.backlog())
         }
-        open.get("/runs/{run_id}/errors", docs: Docs.docs("All error reports of a run", "errors", responses: [404: "Run not found"])) { _, context in
+        open.get("/runs/{run_id}/errors", docs: Docs.docs(
+            "All error reports of a run", "errors", responses: [404: "Run not found"])
+        ) { _, context in
             .json(try store.errors(runID: try context.parameters.require("run_id")))
         }
-        open.get("/runs/{run_id}/errors/summary", docs: Docs.docs("Error summary of a run", "errors", responses: [404: "Run not found"])) { _, context in
+        open.get("/runs/{run_id}/errors/summary", docs: Docs.docs(
+            "Error summary of a run", "errors", responses: [404: "Run not found"])
+        ) { _, context in
             .json(try store.errorSummary(runID: try context.parameters.require("run_id")))
         }
 

@@ -30,9 +30,11 @@ struct StorageRoutes {
         let store = ctx.store
         let settings = ctx.settings
         let keyed = ctx.group(router, ctx.key)
-        keyed.post("/storage/scan", docs: Docs.docs("Run a storage scan of a directory inside AUTOPACK_STORAGE_SCAN_ROOTS", "storage",
-                                                    body: OpenAPIBody("{scan_type, scan_target, max_depth 3, max_items 1000, created_by}", schema: ["type": "object"]),
-                                                    responses: [201: "StorageScanDetailResponse", 422: "Invalid request or target outside the roots"])) { request, _ in
+        keyed.post("/storage/scan", docs: Docs.docs(
+            "Run a storage scan of a directory inside AUTOPACK_STORAGE_SCAN_ROOTS", "storage",
+            body: OpenAPIBody("{scan_type, scan_target, max_depth 3, max_items 1000, created_by}", schema: ["type": "object"]),
+            responses: [201: "StorageScanDetailResponse", 422: "Invalid request or target outside the roots"])
+        ) { request, _ in
             let body = try request.decode(ScanRequest.self)
             var checks = Checks()
             checks.oneOf(body.scan_type ?? "directory", ["directory", "drive"], ["body", "scan_type"])
@@ -56,9 +58,11 @@ struct StorageRoutes {
             guard let id = Int(try context.parameters.require("scan_id")) else { throw notFound("Storage scan not found") }
             return .json(try store.storageScan(id: id))
         }
-        keyed.post("/storage/scans/{scan_id}/approve", docs: Docs.docs("Decide a scan's candidates (approve, reject or defer; nothing is deleted)", "storage",
-                                                                       body: OpenAPIBody("{candidate_ids, approved_by, decision}", schema: ["type": "object"]),
-                                                                       responses: [404: "Scan not found", 422: "Invalid request"])) { request, context in
+        keyed.post("/storage/scans/{scan_id}/approve", docs: Docs.docs(
+            "Decide a scan's candidates (approve, reject or defer; nothing is deleted)", "storage",
+            body: OpenAPIBody("{candidate_ids, approved_by, decision}", schema: ["type": "object"]),
+            responses: [404: "Scan not found", 422: "Invalid request"])
+        ) { request, context in
             guard let id = Int(try context.parameters.require("scan_id")) else { throw notFound("Storage scan not found") }
             let body = try request.decode(Decision.self)
             var checks = Checks()
@@ -75,10 +79,12 @@ struct StorageRoutes {
             .json(.object([("steam_available", false), ("reason", "Steam library detection is not supported by argusd"),
                            ("games", .array([])), ("total_count", 0), ("total_size_bytes", 0)]))
         }
-        open.post("/storage/patterns/analyze", docs: Docs.docs("Learn cleanup patterns from decisions (confidence = approvals / decisions)", "storage", query: [
+        open.post("/storage/patterns/analyze", docs: Docs.docs(
+            "Learn cleanup patterns from decisions (confidence = approvals / decisions)", "storage", query: [
             OpenAPIParameter(query: "min_samples", schema: JSONSchema.integer, description: "default 5"),
             OpenAPIParameter(query: "min_confidence", schema: JSONSchema.number, description: "0-1, default 0.75"),
-        ], responses: [422: "Invalid query"])) { request, _ in
+            ], responses: [422: "Invalid query"])
+        ) { request, _ in
             let samples = try request.query.integer("min_samples", in: 1...100_000, default: 5)
             let confidence = try request.query.get("min_confidence", as: Double.self) ?? 0.75
             guard (0...1).contains(confidence) else {
@@ -100,13 +106,16 @@ struct StorageRoutes {
             .json(try store.recommendations())
         }
 
-        keyed.post("/files/upload", docs: Docs.docs("Upload a file (multipart field `file`), stored content-addressed", "files",
-                                                    responses: [413: "Larger than AUTOPACK_ARTIFACT_MAX_BYTES", 422: "No `file` part"])) { request, _ in
+        keyed.post("/files/upload", docs: Docs.docs(
+            "Upload a file (multipart field `file`), stored content-addressed", "files",
+            responses: [413: "Larger than AUTOPACK_ARTIFACT_MAX_BYTES", 422: "No `file` part"])
+        ) { request, _ in
             guard request.body.count <= settings.artifactMaxBytes + 64 * 1024 else {
                 throw HTTPError(.payloadTooLarge, "Upload larger than \(settings.artifactMaxBytes) bytes")
             }
             guard let boundary = MultipartForm.boundary(contentType: request.headers["Content-Type"]) else {
-                throw ValidationError(location: ["header", "content-type"], message: "expected multipart/form-data with a boundary", type: "value_error.content_type")
+                throw ValidationError(location: ["header", "content-type"], message: "expected multipart/form-data with a boundary",
+                                      type: "value_error.content_type")
             }
             guard let part = MultipartForm.part(named: "file", in: request.body, boundary: boundary) else {
                 throw ValidationError.missing(location: ["body", "file"])
@@ -118,16 +127,20 @@ struct StorageRoutes {
             return .json(try store.storeUpload(filename: String(name.prefix(255)), bytes: part.bytes))
         }
 
-        open.post("/research/sessions", docs: Docs.docs("Start a research session (experimental; built-in local provider searches stored issues, errors and notes)", "research",
-                                                        body: OpenAPIBody("{query}", schema: ["type": "object"], example: ["query": "flaky probe"]),
-                                                        responses: [201: "Session with findings", 422: "Invalid request"])) { request, _ in
+        open.post("/research/sessions", docs: Docs.docs(
+            "Start a research session (experimental; built-in local provider searches stored issues, errors and notes)", "research",
+            body: OpenAPIBody("{query}", schema: ["type": "object"], example: ["query": "flaky probe"]),
+            responses: [201: "Session with findings", 422: "Invalid request"])
+        ) { request, _ in
             let body = try request.decode(ResearchRequest.self)
             var checks = Checks()
             checks.check((3...2000).contains(body.query.count), ["body", "query"], "must be 3-2000 characters")
             try checks.throwIfAny()
             return .json(try store.createResearchSession(query: body.query), status: .created)
         }
-        open.get("/research/sessions/{session_id}", docs: Docs.docs("A research session", "research", responses: [404: "Session not found"])) { _, context in
+        open.get("/research/sessions/{session_id}", docs: Docs.docs(
+            "A research session", "research", responses: [404: "Session not found"])
+        ) { _, context in
             let id = try context.parameters.require("session_id")
             guard let session = try store.read({ try store.researchSession($0, id: id) }) else { throw notFound("Research session \(id) not found") }
             return .json(session)
