@@ -157,7 +157,8 @@ public final class AuthService: Sendable {
                                         [.text(sessionID), .text(jti)], { ($0.string(0) ?? "", $0.double(1)) }).first else { return nil }
             try c.run("UPDATE sessions SET access_jti = ?, refresh_jti = ? WHERE id = ?",
                       [.text(pair.accessJTI), .text(pair.refreshJTI), .text(sessionID)])
-            try Self.insertRevoked(c, jti: old.0, expiresAt: now + settings.accessTokenSeconds * 48, now: now)
+            // The old access token's own expiry is not stored; no access token outlives a day (autopack's 24 h is the longest).
+            try Self.insertRevoked(c, jti: old.0, expiresAt: now + max(settings.accessTokenSeconds, 86_400), now: now)
             try Self.insertRevoked(c, jti: jti, expiresAt: old.1, now: now)
             return old
         }
@@ -247,9 +248,15 @@ public final class AuthService: Sendable {
 
     // MARK: Requests
 
-    /// The principal of a request's `Authorization: Bearer <access token>`; throws ``AuthFailure``.
+    /// The principal of a request's `Authorization: Bearer <access token>` (or, for a WebSocket upgrade, whose
+    /// browser client cannot set headers, its `?token=` query parameter); throws ``AuthFailure``.
     public func principal(_ request: Request) throws(AuthFailure) -> Principal {
-        guard let header = request.headers["Authorization"] else { throw .missingToken }
+        guard let header = request.headers["Authorization"] else {
+            if request.headers["Upgrade"]?.lowercased() == "websocket", let token = request.query["token"], !token.isEmpty {
+                return try principal(token: token)
+            }
+            throw .missingToken
+        }
         let parts = header.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw .missingToken }
         return try principal(token: String(parts[1]).trimmingCharacters(in: .whitespaces))

@@ -4,6 +4,7 @@ import Foundation
 enum ModuleCatalog {
     static func make(host: any ModuleHost) throws -> [any DaemonModule] {
         [
+            try SupervisorModule(host: host),
             try AutopackModule(host: host, settings: AutopackSettings(environment: ProcessInfo.processInfo.environment)),
         ]
     }

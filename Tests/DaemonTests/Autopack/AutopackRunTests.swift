@@ -266,8 +266,3 @@ import Testing
         #expect(patch.text.contains("+b"))
     }
 }
-
-extension TemporaryDirectory {
-    /// An existing directory (the crash child reuses its parent's).
-    init(existing url: URL) { self.url = url }
-}
