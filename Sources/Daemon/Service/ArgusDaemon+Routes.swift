@@ -42,11 +42,23 @@ struct ServiceRoutes: Sendable {
     let daemon: ArgusDaemon
 
     func addRoutes(to router: Router<BasicRequestContext>) {
-        let health: [UInt8] = Array(#"{"status":"healthy","service":"tft_inference_daemon","running":true}"#.utf8)
+        let daemon = self.daemon
+        let health = DaemonHealth { [weak daemon] in
+            guard let daemon else { return (Array(#"{"status":"unhealthy","running":false}"#.utf8), true) }
+            return DaemonHealth.body(databasePath: daemon.store.database.path, databaseOK: daemon.probeCoreDatabase(),
+                                     modules: daemon.modules.map { ($0.name, $0.health()) }, now: Date())
+        }
         router.get("/health", execution: .eventLoop, docs: OpenAPIOperation(
-            summary: "Health check (no authentication)", tags: ["service"],
-            responses: [200: OpenAPIResponse("Alive", example: ["status": "healthy", "service": "tft_inference_daemon", "running": true])])
-        ) { _, _ in .json(bytes: health) }
+            summary: "Health check (no authentication): the core's fields, autopack's, and every module's", tags: ["service"],
+            responses: [200: OpenAPIResponse("Healthy or degraded", example: [
+                "status": "healthy", "service": "tft_inference_daemon", "running": true, "database_identity": "3f9a1c0b7d2e",
+                "database": "connected", "qdrant": "disabled", "kill_switches": ["consolidated_metrics": false],
+                "version": "1.0.0", "timestamp": "2026-01-10T09:30:00.000Z", "modules": ["autopack": ["status": "healthy"]]]),
+                        503: OpenAPIResponse("Unhealthy (the core database failed its query)")])
+        ) { _, _ in
+            let answer = health.current()
+            return .json(bytes: answer.body, status: answer.unhealthy ? .serviceUnavailable : .ok)
+        }
 
         router.get("/status", execution: .eventLoop, docs: OpenAPIOperation(
             summary: "Operational status (no authentication): model, mode, warm-up, servers, uptime", tags: ["service"])
