@@ -66,7 +66,7 @@ struct HTMTaskStore: Sendable {
     func failUnfinishedSynthetic(at: Double) throws -> Int {
         try database.write { c in
             try c.run("""
-                UPDATE htm_tasks SET status = 'failed', error = 'stress test interrupted by a daemon restart', completed_at = ?, sla_met = 0
+                UPDATE htm_tasks SET status = 'failed', error = 'stress test interrupted by a daemon restart', completed_at = ?
                 WHERE kind = 'synthetic' AND status IN ('pending', 'active')
                 """, [.real(at)])
             return c.changes

@@ -35,6 +35,9 @@ final class StressRunner: Sendable {
     let clock: any DaemonClock
     let publish: @Sendable (String, JSONValue) -> Void
     private let current = Mutex<String?>(nil)
+    /// Set by ``stop()``: the running test ends early and is recorded as failed.
+    private let stopRequested = Atomic<Bool>(false)
+    private let runFinished = Mutex<DispatchSemaphore?>(nil)
 
     init(store: StressStore, queue: HTMQueue, kernels: KernelRegistry, database: SQLiteDatabase, learning: LearningLoop,
          clock: any DaemonClock, publish: @escaping @Sendable (String, JSONValue) -> Void) {
@@ -60,14 +63,20 @@ final class StressRunner: Sendable {
             id = test.id
             return true
         }
-        guard claimed else { return nil }
+        guard claimed, !stopRequested.load(ordering: .relaxed) else {
+            if claimed { current.withLock { $0 = nil } }
+            return nil
+        }
         do { try store.insert(test) } catch {
             current.withLock { $0 = nil }
             throw error
         }
+        let finished = DispatchSemaphore(value: 0)
+        runFinished.withLock { $0 = finished }
         let thread = Thread { [self] in
             run(test)
             current.withLock { $0 = nil }
+            finished.signal()
         }
         thread.name = "telemetry-stress"
         thread.start()
@@ -97,7 +106,7 @@ final class StressRunner: Sendable {
         var failure: String?
 
         // Injection phase.
-        while Date().timeIntervalSince(wallStart) < duration {
+        while Date().timeIntervalSince(wallStart) < duration && !stopping {
             let elapsed = Date().timeIntervalSince(wallStart)
             let due = Int(elapsed * rate) + 1 - submitted
             if due > 0 {
@@ -136,12 +145,13 @@ final class StressRunner: Sendable {
         let depthAtEnd = queue.counts.pending + queue.counts.active
         // Drain phase: let the kernels finish what was injected, then cancel leftovers as errors.
         let drainDeadline = Date().addingTimeInterval(max(10, duration))
-        while live.withLock({ $0.finished }) < submitted && Date() < drainDeadline { Thread.sleep(forTimeInterval: 0.05) }
+        while live.withLock({ $0.finished }) < submitted && Date() < drainDeadline && !stopping { Thread.sleep(forTimeInterval: 0.05) }
         if live.withLock({ $0.finished }) < submitted {
             _ = queue.cancelPending(reason: "stress test drain timeout") { $0.payload.stressTestID == test.id }
             let stragglerDeadline = Date().addingTimeInterval(30)
-            while live.withLock({ $0.finished }) < submitted && Date() < stragglerDeadline { Thread.sleep(forTimeInterval: 0.05) }
+            while live.withLock({ $0.finished }) < submitted && Date() < stragglerDeadline && !stopping { Thread.sleep(forTimeInterval: 0.05) }
         }
+        if stopping && failure == nil { failure = "stopped by a daemon shutdown" }
         let wall = Date().timeIntervalSince(wallStart)
         let final = live.withLock { $0 }
         var cpuPercent: Double?
@@ -176,6 +186,15 @@ final class StressRunner: Sendable {
             metrics: ["tasks_submitted": Double(submitted), "avg_response_time_ms": results.avgResponseTimeMs,
                       "error_rate_percent": results.errorRatePercent, "max_queue_depth": Double(maxDepth)], at: now))
         publish("stress_completed", ["stress_test_id": .string(test.id), "status": .string(failure == nil ? "completed" : "failed")])
+    }
+
+    private var stopping: Bool { stopRequested.load(ordering: .relaxed) }
+
+    /// Ends a running test (recorded as failed) and waits for its thread; no test starts afterwards.
+    func stop() {
+        stopRequested.store(true, ordering: .relaxed)
+        let finished = runFinished.withLock { s -> DispatchSemaphore? in defer { s = nil }; return s }
+        finished?.wait()
     }
 
     private func currentMetrics(depth: Int, live: Live) -> [String: Double] {

@@ -239,6 +239,7 @@ public final class TelemetryModule: DaemonModule {
     public func stop() {
         timer.cancel()
         subscription.withLock { $0?.cancel(); $0 = nil }
+        stress.stop()
         queue.wakeAll(close: true)
         kernels.stopAll()
         work.sync {}
