@@ -71,7 +71,8 @@ final class PythonClient {
 
     init(script: String, arguments: [String]) throws {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-u", "-c", script] + arguments
+        // `timeout`: a client that waits forever fails the test instead of hanging it.
+        process.arguments = ["timeout", "120", "python3", "-u", "-c", script] + arguments
         process.standardOutput = output
         process.standardError = errors
         try process.run()

@@ -99,9 +99,9 @@ import Testing
         #expect(client.readLine() == "ready")
         let broadcaster = d.telemetry.broadcaster
         #expect(waitUntil { broadcaster.subscribers == 2 })
-        let payload = JSONValue.string(String(repeating: "x", count: 32 * 1024))
+        let payload = JSONValue.string(String(repeating: "x", count: 16 * 1024))
         var published = 0
-        // Publish on the daemon's event flow until the hub has dropped the stuck reader (bounded at 64 MiB).
+        // Publish on the daemon's event flow until the hub has dropped the stuck reader (bounded at 32 MiB).
         while broadcaster.subscribers == 2 && published < 2_000 {
             d.daemon.events.publish(.module(module: "test", type: "bulk", payload: payload))
             published += 1
