@@ -23,4 +23,6 @@ if [ "$(cat "$venv/.requirements.sha256" 2>/dev/null)" != "$wanted" ]; then
 fi
 export PATH="$PWD/$venv/bin:$PATH"
 
+# argusd itself too: some tests run the real binary (SIGTERM, kill -9 + restart).
+swift build --product argusd
 swift test --parallel "$@"

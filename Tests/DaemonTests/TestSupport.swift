@@ -67,3 +67,23 @@ extension FeedStoreConfiguration {
         return c
     }
 }
+
+/// Runs a real client (`curl`, `python3`, found on PATH) and returns (status, stdout, stderr). A client that is not
+/// installed is an error naming what to install, never a silently skipped check.
+func runTool(_ tool: String, _ arguments: [String], requires: String) throws -> (Int32, String, String) {
+    struct MissingTool: Error, CustomStringConvertible { let description: String }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = [tool] + arguments
+    let output = Pipe(), errors = Pipe()
+    process.standardOutput = output
+    process.standardError = errors
+    try process.run()
+    let out = output.fileHandleForReading.readDataToEndOfFile()
+    let err = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    if process.terminationStatus == 127 || err.contains("ModuleNotFoundError") {
+        throw MissingTool(description: "\(tool) could not run: this test needs \(requires). \(err.split(separator: "\n").last ?? "")")
+    }
+    return (process.terminationStatus, String(decoding: out, as: UTF8.self), err)
+}

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Synchronization
+import Testing
 @testable import HTTPServer
 
 /// Loops and workers shared by every test server, so parallel tests do not start hundreds of threads.
@@ -156,6 +157,17 @@ func runProcess(_ executable: String, _ arguments: [String], input: String? = ni
     let errorData = errors.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     return (process.terminationStatus, String(decoding: data, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
+}
+
+/// Whether `python3` can import `modules`. When it cannot, records one issue that names what is missing and how
+/// to get it, so a missing test client never shows up as an empty output further down.
+func pythonHas(_ modules: String..., sourceLocation: SourceLocation = #_sourceLocation) -> Bool {
+    if let (status, _, _) = try? runProcess("python3", ["-c", modules.map { "import \($0)" }.joined(separator: "; ")]), status == 0 {
+        return true
+    }
+    Issue.record("python3 cannot import \(modules.joined(separator: ", ")): run the suite with `bash tools/test.sh`, which installs tools/requirements-test.txt into .venv-test",
+                 sourceLocation: sourceLocation)
+    return false
 }
 
 /// Polls `condition` up to `seconds`; for waiting on another thread without timing assertions.

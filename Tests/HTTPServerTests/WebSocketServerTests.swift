@@ -222,6 +222,7 @@ struct WebSocketServerTests {
             print(ws.close_code)
         asyncio.run(main())
         """
+        guard pythonHas("websockets") else { return }
         let (status, output, errors) = try runProcess("python3", ["-c", script, "ws://127.0.0.1:\(server.port)/ws"])
         #expect(status == 0, "\(errors)")
         #expect(output == "echo: hi\n10000\npong\n1000\n")

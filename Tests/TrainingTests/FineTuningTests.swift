@@ -7,6 +7,9 @@ import TFTCore
 /// every epoch, small validation periods use every start step, and warm starts refit the shrinkage with
 /// every horizon step relative to persistence and refit the band width.
 @Suite(.serialized) struct FineTuningTests {
+    /// The guard must not depend on floating-point luck: a learning rate of 10⁴ makes Adam's first step move every
+    /// weight with a gradient by about 10⁴ (its step is lr · m̂/√v̂ ≈ lr · sign(g), whatever the gradient's scale), so
+    /// no epoch can come near the parent's validation loss on any CPU, thread split or code path.
     @Test func startingWeightsAreKeptWhenNoEpochImprovesOnThem() throws {
         let out = TrainingFixtures.tempDir()
         defer { try? FileManager.default.removeItem(at: out) }
@@ -14,12 +17,12 @@ import TFTCore
         let parent = try ModelFolder.load(base).model.parameters.values
         var run = TrainingFixtures.run(epochs: 2)
         run.from = base
-        run.options.learningRate = 1          // every step overshoots: no epoch beats the parent
-        run.options.gradientClip = 1e6
+        run.options.learningRate = 1e4
         run.options.fitPersistenceBlend = false
         let (folder, result, _) = try run.run(outDirectory: out)
         #expect(result.epochs.count == 2)
-        #expect(result.epochs.allSatisfy { $0.validationLoss > result.initialValidationLoss })
+        #expect(result.epochs.allSatisfy { !($0.validationLoss < result.initialValidationLoss) },
+                "\(result.epochs.map(\.validationLoss)) vs \(result.initialValidationLoss)")
         #expect(result.bestEpoch == 0 && result.stopReason.contains("starting weights"))
         #expect(result.bestValidationLoss == result.initialValidationLoss)
         #expect(try ModelFolder.load(folder).model.parameters.values == parent)

@@ -48,7 +48,12 @@ public final class ArgusDaemon: Sendable {
         self.logger = logger("argusd")
         startedAt = Date()
         events = DaemonEvents()
-        store = try FeedStore.open(dataDirectory: configuration.dataDirectory, configuration: configuration.feedStoreConfiguration)
+        let databasePath = configuration.dataDirectory.appendingPathComponent(configuration.feedStoreConfiguration.databaseFileName).path
+        func opening<T>(_ body: () throws -> T) throws -> T {
+            do { return try body() } catch { throw DatabaseStartupError(path: databasePath, error: error) ?? error }
+        }
+        let store = try opening { try FeedStore.open(dataDirectory: configuration.dataDirectory, configuration: configuration.feedStoreConfiguration) }
+        self.store = store
         let (key, source) = try APIKeyProvider.resolve(configured: configuration.apiKey, keyFile: configuration.resolvedAPIKeyFile)
         apiKey = key
         apiKeySource = source
@@ -57,7 +62,7 @@ public final class ArgusDaemon: Sendable {
                                  maxBatch: configuration.inferenceBatchSize,
                                  logger: logger("inference"))
         let models = self.models, engine = self.engine, daemonLogger = self.logger
-        training = try TrainingService(database: store.database, models: models, modelsDirectory: configuration.modelsDirectory,
+        training = try opening { try TrainingService(database: store.database, models: models, modelsDirectory: configuration.modelsDirectory,
                                        settings: trainingSettings, logger: logger("training")) { folder in
             do {
                 let loaded = try models.load(folder: folder)
@@ -66,7 +71,7 @@ public final class ArgusDaemon: Sendable {
             } catch {
                 daemonLogger.error("model_load_failed", ["path": .string(folder.path), "error": .string("\(error)")])
             }
-        }
+        } }
         router = Router(context: BasicRequestContext.self, logger: logger("router"))
         var serverConfiguration = HTTPServer.Configuration(host: configuration.host, port: configuration.port)
         serverConfiguration.logger = logger("http")
@@ -75,7 +80,8 @@ public final class ArgusDaemon: Sendable {
         server = try HTTPServer(configuration: serverConfiguration, responder: router,
                                 workerPool: WorkerPool(threadCount: configuration.workerThreads))
         store.setTickHandler { [engine] event in engine.tick(event) }
-        history = try HistoryStore(database: store.database)
+        let history = try opening { try HistoryStore(database: store.database) }
+        self.history = history
         explain = ExplainService(store: store, models: models, engine: engine)
         engine.onSnapshot { [history] snapshot in _ = try? history.record(HistoryTick(snapshot: snapshot)) }
         engine.onSnapshot { [events] snapshot in events.publish(.tick(snapshot)) }
@@ -99,6 +105,11 @@ public final class ArgusDaemon: Sendable {
     /// the daemon starts without a model if none loads), starts listening and retention, and requests a
     /// first inference run over the restored windows.
     public func start() throws {
+        let abandoned = ModelFolder.removeAbandonedTemporaries(in: configuration.modelsDirectory)
+        if !abandoned.isEmpty {
+            logger.warning("abandoned_model_folders_removed", ["folders": .array(abandoned.map { .string($0) }),
+                                                               "cause": "a process stopped while writing a model (kill -9 during training)"])
+        }
         if let explicit = configuration.modelPath {
             let loaded = try models.load(folder: explicit)
             logger.info("model_loaded", ["model": .string(loaded.name), "path": .string(loaded.path.path)])

@@ -17,6 +17,8 @@ struct FeedRoutes: Sendable {
                 200: OpenAPIResponse("Accepted or warming up", example: ["status": "accepted", "records_received": 45, "tick": 1234,
                                                                          "rolling_window_size": 2880, "warmup_complete": true]),
                 422: OpenAPIResponse("Validation error", schema: JSONSchema.validationError),
+                503: OpenAPIResponse("Storage busy or failing: the batch was not stored; retry after Retry-After", schema: JSONSchema.errorDetail),
+                507: OpenAPIResponse("Disk or database full: the batch was not stored; free space and retry", schema: JSONSchema.errorDetail),
             ])
         ) { [store, logger] request, context in
             do {
@@ -29,8 +31,7 @@ struct FeedRoutes: Sendable {
                 return .json(bytes: Array(failure.responseBody), status: .unprocessableEntity)
             } catch {
                 logger.error("feed_commit_failed", ["request_id": .string(context.requestID), "error": .string("\(error)")])
-                throw HTTPError(.internalServerError, "Internal server error",
-                                extra: [("error", "Storage failure: the batch was not stored; retry it")])
+                throw StorageFailure.httpError(for: error, dataDirectory: URL(fileURLWithPath: store.database.path).deletingLastPathComponent())
             }
         }
     }
