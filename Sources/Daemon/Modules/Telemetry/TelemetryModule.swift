@@ -244,6 +244,8 @@ public final class TelemetryModule: DaemonModule {
         kernels.stopAll()
         work.sync {}
         sessions.flush()
+        // Like the Argus database: fold the WAL in, so a stopped daemon leaves one self-contained file.
+        database.close()
     }
 
     public func health() -> ModuleHealth {
