@@ -123,7 +123,9 @@ import Testing
         #expect((model["name"] as? String)?.hasPrefix("tft_model_") == true)
         let process = try #require(body["process"] as? [String: Any])
         #expect((number(process["rss_mb"]) ?? 0) > 1)
-        #expect((body["build_info"] as? [String: Any])?["commit_sha"] is NSNull)
+        let build = try #require(body["build_info"] as? [String: Any])
+        #expect(build["commit_sha"] is NSNull)
+        #expect((build["binary_sha256"] as? String)?.count == 64)
         #expect(ISO8601Timestamp.parse(body["deployed_at"] as? String ?? "") != nil)
     }
 

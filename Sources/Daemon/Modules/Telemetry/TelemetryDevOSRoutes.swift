@@ -237,6 +237,7 @@ struct TelemetryDevOSRoutes: Sendable {
                 "branch": environment["ARGUS_BUILD_BRANCH"].map { .string($0) } ?? .null,
                 "deployed_by": environment["ARGUS_DEPLOYED_BY"].map { .string($0) } ?? .null,
                 "binary": .string(binary), "binary_built_at": built.map { .string(TelemetryFormat.iso($0)) } ?? .null,
+                "binary_sha256": module.binaryDigest(binary).map { .string($0) } ?? .null,
             ],
             "model": ["mode": .string(vitals.mode), "name": vitals.modelName.map { .string($0) } ?? .null,
                       "servers_predicted": .int(vitals.serversPredicted),

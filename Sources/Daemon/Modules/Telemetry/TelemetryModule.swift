@@ -34,6 +34,7 @@ public final class TelemetryModule: DaemonModule {
     private let timer = TimerBox()
     private let state = Mutex(TimerState())
     private let subscription = Mutex<DaemonEventSubscription?>(nil)
+    private let binarySHA256 = Mutex<String?>(nil)
 
     private struct TimerState {
         var seconds = 0
@@ -151,6 +152,14 @@ public final class TelemetryModule: DaemonModule {
     }
 
     var latestSnapshot: Snapshot? { latest.value }
+
+    /// SHA-256 of the running executable: the build's identity when no commit id was provided. Hashed once.
+    func binaryDigest(_ path: String) -> String? {
+        if let cached = binarySHA256.withLock({ $0 }) { return cached }
+        guard let digest = try? TelemetryDigest.sha256(file: path).hex else { return nil }
+        binarySHA256.withLock { $0 = digest }
+        return digest
+    }
 
     public func start() throws {
         try kernels.startAll()
