@@ -28,9 +28,11 @@ import Testing
 
         // Start one kernel: the queue drains and today's counters move.
         _ = try d.control(try #require(try d.kernelIDs().first), "start")
-        #expect(waitUntil { (try? d.get("/api/telemetry/htm/queue").object["completed_today"] as? Int) == 3 })
+        #expect(waitUntil {
+            let queue = (try? d.get("/api/telemetry/htm/queue").object) ?? [:]
+            return queue["completed_today"] as? Int == 3 && queue["queue_depth"] as? Int == 0
+        })
         let drained = try d.get("/api/telemetry/htm/queue").object
-        #expect(drained["queue_depth"] as? Int == 0)
         #expect((number(drained["p95_duration_seconds"]) ?? -1) >= 0)
         #expect((number(drained["avg_wait_time_seconds"]) ?? -1) >= 0)
     }

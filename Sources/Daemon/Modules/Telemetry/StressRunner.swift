@@ -74,8 +74,7 @@ final class StressRunner: Sendable {
         let finished = DispatchSemaphore(value: 0)
         runFinished.withLock { $0 = finished }
         let thread = Thread { [self] in
-            run(test)
-            current.withLock { $0 = nil }
+            run(test)   // clears `current` itself before recording the end
             finished.signal()
         }
         thread.name = "telemetry-stress"
@@ -173,7 +172,6 @@ final class StressRunner: Sendable {
             peakRSSMegabytes: peakRSS > 0 ? TelemetryFormat.megabytes(peakRSS) : nil,
             databaseWriteP95Ms: TelemetryFormat.percentile(writeMs, 0.95))
         let now = clock.now().timeIntervalSince1970
-        try? store.finish(test.id, results: failure == nil ? results : nil, error: failure, at: now)
         let success = failure == nil && results.errorRatePercent < 5
         try? learning.store.recordPlaybook("stress_test", success: success, seconds: wall,
                                             detail: "\(test.testType)/\(test.intensity): \(submitted) tasks", at: now)
@@ -185,6 +183,10 @@ final class StressRunner: Sendable {
             improvements: bottlenecks.map { "relieve bottleneck: \($0)" },
             metrics: ["tasks_submitted": Double(submitted), "avg_response_time_ms": results.avgResponseTimeMs,
                       "error_rate_percent": results.errorRatePercent, "max_queue_depth": Double(maxDepth)], at: now))
+        // Last, so a client that sees "completed" also finds the retrospective and the playbook run, and may
+        // start the next test at once.
+        current.withLock { $0 = nil }
+        try? store.finish(test.id, results: failure == nil ? results : nil, error: failure, at: now)
         publish("stress_completed", ["stress_test_id": .string(test.id), "status": .string(failure == nil ? "completed" : "failed")])
     }
 
