@@ -3,11 +3,6 @@ import HTTPServer
 import Testing
 @testable import Daemon
 
-extension TemporaryDirectory {
-    /// An existing directory (a crash test's parent and child share one).
-    init(existing url: URL) { self.url = url }
-}
-
 /// Everything the supervisor acknowledged survives `kill -9`: the child process writes over HTTP, records what
 /// was acknowledged, and SIGKILLs itself; the parent restarts a daemon on the same data directory and reads it all back.
 @Suite struct SupervisorPersistenceTests {

@@ -70,12 +70,3 @@ final class SupervisorDaemon {
     }
 }
 
-/// Polls `condition` for up to `seconds` (work finishes on other threads; no timing is asserted).
-func waitUntil(seconds: Double = 15, _ condition: () throws -> Bool) rethrows -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if try condition() { return true }
-        usleep(20_000)
-    }
-    return try condition()
-}

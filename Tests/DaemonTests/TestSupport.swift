@@ -87,3 +87,19 @@ func runTool(_ tool: String, _ arguments: [String], requires: String) throws -> 
     }
     return (process.terminationStatus, String(decoding: out, as: UTF8.self), err)
 }
+
+extension TemporaryDirectory {
+    /// An existing directory (a crash child reuses its parent's).
+    init(existing url: URL) { self.url = url }
+}
+
+/// Polls `condition` up to `seconds` (work finishes on the daemon's own threads and timers; never a timing
+/// assertion: the bound is only how long to wait before calling it a failure).
+func waitUntil(seconds: Double = 30, _ condition: () throws -> Bool) rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try condition() { return true }
+        usleep(20_000)
+    }
+    return try condition()
+}

@@ -35,11 +35,6 @@ extension TestDaemon {
     }
 }
 
-extension TemporaryDirectory {
-    /// An existing directory (a crash child reuses its parent's).
-    init(existing url: URL) { self.url = url }
-}
-
 /// A 16 kHz mono 16-bit WAV of `seconds` of silence.
 func silentWAV(seconds: Double) -> Data {
     let samples = Int(16_000 * seconds)
@@ -50,16 +45,6 @@ func silentWAV(seconds: Double) -> Data {
     d.append(contentsOf: Array("fmt ".utf8)); u32(16); u16(1); u16(1); u32(16_000); u32(32_000); u16(2); u16(16)
     d.append(contentsOf: Array("data".utf8)); u32(samples * 2); d.append(Data(count: samples * 2))
     return d
-}
-
-/// Polls `condition` up to `seconds` (waiting on the daemon's own threads and timers; never a timing assertion).
-func waitUntil(seconds: Double = 30, _ condition: () throws -> Bool) rethrows -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if try condition() { return true }
-        usleep(20_000)
-    }
-    return try condition()
 }
 
 /// A Python client (tools/requirements-test.txt) whose standard output can be read line by line while it runs.
