@@ -30,6 +30,8 @@ public final class ArgusDaemon: Sendable {
     public let modules: [any DaemonModule]
     /// `GET /metrics`: request and feed counters, per-tick histograms (docs/metrics.md).
     public let metrics: DaemonMetrics
+    /// Live pushes to the built-in dashboard (`/dashboard/ws`).
+    public let dashboard: DashboardPush
     let logger: Logger
     let apiKey: String
     private let stopped = Mutex(false)
@@ -65,7 +67,7 @@ public final class ArgusDaemon: Sendable {
                                  logger: logger("inference"))
         let models = self.models, engine = self.engine, daemonLogger = self.logger
         training = try opening { try TrainingService(database: store.database, models: models, modelsDirectory: configuration.modelsDirectory,
-                                       settings: trainingSettings, logger: logger("training")) { folder in
+                                       settings: trainingSettings, logger: logger("training"), events: events) { folder in
             do {
                 let loaded = try models.load(folder: folder)
                 daemonLogger.info("model_loaded", ["model": .string(loaded.name), "reason": "training completed"])
@@ -91,6 +93,7 @@ public final class ArgusDaemon: Sendable {
         models.onLoad { [events] model in events.publish(.modelLoaded(name: model.name, path: model.path.path)) }
         metrics.start(events: events)
         let apiKeyAuth = APIKeyMiddleware<BasicRequestContext>(keys: [apiKey])
+        dashboard = DashboardPush(events: events, auth: apiKeyAuth, logger: logger("dashboard"))
         let vitals = VitalsSource()
         let host = DaemonModuleHost(dataDirectory: configuration.dataDirectory, clock: clock, events: events,
                                     apiKeyAuth: apiKeyAuth, makeLogger: { logger($0) }, vitals: vitals)
@@ -129,6 +132,7 @@ public final class ArgusDaemon: Sendable {
             logger.warning("no_model", ["models_dir": .string(configuration.modelsDirectory.path),
                                         "consequence": "serving without a model: feed is accepted, predictions answer 503"])
         }
+        dashboard.start(latestSnapshot: { [engine] in engine.latest }, trainingStatus: { [training] in training.status })
         try server.start()
         for module in modules { try module.start() }
         store.startRetention()
@@ -169,6 +173,7 @@ public final class ArgusDaemon: Sendable {
         server.shutdown(gracePeriod: .seconds(5))
         for module in modules.reversed() { module.stop() }
         metrics.stop()
+        dashboard.stop()
         store.setTickHandler(nil)
         history.stopRetention()
         _ = training.cancel(wait: 30)
