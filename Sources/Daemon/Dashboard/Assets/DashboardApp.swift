@@ -18,7 +18,7 @@ const Argus = {
 // ISO timestamps without a zone are UTC (the API's convention).
 function parseTime(s) { return s ? Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(s) ? s : s + 'Z') : NaN; }
 function esc(s) { return String(s ?? '').replace(/[&<>"']/g, c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c])); }
-function fmtDate(ms) { return Number.isFinite(ms) ? new Date(ms).toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' }) : '—'; }
+function fmtDate(ms) { return Number.isFinite(ms) ? new Date(ms).toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }) : '—'; }
 function fmtMinutes(min) {
   if (min === null || min === undefined || !Number.isFinite(min)) return '—';
   if (min < 60) return Math.round(min) + ' min';
@@ -155,6 +155,8 @@ function route() {
 }
 
 window.addEventListener('hashchange', route);
+let resizeTimer = null;
+window.addEventListener('resize', () => { clearTimeout(resizeTimer); resizeTimer = setTimeout(() => Argus.view?.onResize?.(), 150); });
 document.addEventListener('DOMContentLoaded', () => {
   document.getElementById('key-form').addEventListener('submit', submitKey);
   document.getElementById('forget-key').addEventListener('click', () => askForKey('Key forgotten for this tab.'));

@@ -48,7 +48,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: now
 .fill.level-critical { background: var(--critical); } .fill.level-warning { background: var(--warning); }
 .fill.level-degraded { background: var(--degraded); } .fill.level-healthy { background: var(--healthy); }
 .title-row { display: flex; align-items: baseline; gap: 16px; flex-wrap: wrap; } .title-row .button, .title-row button { margin-left: auto; }
-.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(460px, 1fr)); gap: 12px; }
+.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(460px, 1fr)); gap: 12px; }
 .chart-panel { margin: 0; }
 svg.chart { display: block; font-size: 11px; }
 svg .grid line { stroke: #262a31; } svg .grid text, svg text.tick { fill: var(--muted); }

@@ -7,6 +7,8 @@ const LEVELS = ['critical', 'warning', 'degraded', 'healthy'];
 const TARGETS = [['cpu_pct', 'CPU busy', '%', 100], ['mem_pct', 'Memory used', '%', 100], ['iowait_pct', 'I/O wait', '%', 100],
                  ['swap_pct', 'Swap used', '%', 100], ['disk_pct', 'Disk used', '%', 100], ['load_average', 'Load average', '', undefined]];
 const badge = level => `<span class="badge level-${esc(level)}">${esc(level)}</span>`;
+// Bar widths are set through the CSSOM: the page's CSP allows no inline style attributes.
+const applyWidths = root => root.querySelectorAll('[data-width]').forEach(e => { e.style.width = e.dataset.width + '%'; });
 const waiting = () => '<p class="muted">Waiting for the first prediction (pushed on the next tick)…</p>';
 
 // ---------------- Fleet overview ----------------
@@ -84,13 +86,14 @@ const Fleet = {
       const tr = document.createElement('tr');
       tr.dataset.server = r.name;
       tr.innerHTML = `<td><a href="#/server/${encodeURIComponent(r.name)}">${esc(r.name)}</a></td><td>${esc(r.profile)}</td>
-        <td class="num"><div class="riskbar"><div class="fill level-${esc(r.level)}" style="width:${Math.min(r.risk, 100)}%"></div><span>${r.risk.toFixed(1)}</span></div></td>
+        <td class="num"><div class="riskbar"><div class="fill level-${esc(r.level)}" data-width="${Math.min(r.risk, 100)}"></div><span>${r.risk.toFixed(1)}</span></div></td>
         <td>${badge(r.level)}</td><td class="spark"></td><td class="num">${r.cpu.toFixed(1)}%</td><td class="num">${r.memory.toFixed(1)}%</td>
         <td class="num">${r.alerts || ''}</td><td class="num">${(100 * r.prob).toFixed(1)}%</td>`;
       tr.querySelector('.spark').appendChild(Charts.sparkline((Argus.risk[r.name] || { v: [] }).v.slice(-96), r.level));
       tr.addEventListener('click', e => { if (e.target.tagName !== 'A') location.hash = '#/server/' + encodeURIComponent(r.name); });
       body.appendChild(tr);
     }
+    applyWidths(body);
   },
 };
 
@@ -106,6 +109,7 @@ const Server = {
     this.load();
   },
   onTick() { this.refresh(); },
+  onResize() { if (this.last) this.draw(...this.last); },
   async load() {
     const name = this.name;
     try {
@@ -115,6 +119,7 @@ const Server = {
         api('/historical/server/' + encodeURIComponent(name) + '?time_range=1d').catch(e => e.status === 404 ? null : Promise.reject(e)),
       ]);
       if (Argus.view !== Server || this.name !== name) return;
+      this.last = [pred, hist, events];
       this.draw(pred, hist, events);
     } catch (e) {
       if (e.status !== 429) document.getElementById('charts').innerHTML = `<p class="error">${esc(e.message)}</p>`;
@@ -128,6 +133,7 @@ const Server = {
     const hx = hist.metrics.timestamps.map(parseTime), fx = v.forecast.timestamps.map(parseTime);
     const charts = document.getElementById('charts');
     charts.textContent = '';
+    const plots = [];
     for (const [key, label, unit, yMax] of TARGETS) {
       if (!v.forecast[key]) continue;
       const panel = document.createElement('div');
@@ -136,19 +142,22 @@ const Server = {
       const th = hist.thresholds[key];
       panel.innerHTML = `<h2>${esc(label)} <span class="muted">${unit ? '(' + unit + ')' : ''} — observed, P50 forecast, P10–P90 band</span></h2><div class="plot"></div>`;
       charts.appendChild(panel);
-      Charts.timeSeries(panel.querySelector('.plot'), {
+      plots.push([panel.querySelector('.plot'), {
         history: { x: hx, y: hist.metrics[key] },
         forecast: { x: fx, p50: v.forecast[key], p10: v.forecast.p10[key], p90: v.forecast.p90[key] },
         thresholds: th ? [{ y: th.warning, level: 'warning' }, { y: th.critical, level: 'critical' }] : [],
         now: parseTime(v.last_observation), yMax,
-      });
+      }]);
     }
+    // Drawn once every panel is in the grid, so each measures its final width.
+    for (const [plot, data] of plots) Charts.timeSeries(plot, data);
     // Alert timeline: level segments from the escalation events of the last 24 h.
     const end = parseTime(pred.timestamp), start = end - 86400000;
     const list = (events && events.events || []).slice().sort((a, b) => parseTime(a.timestamp) - parseTime(b.timestamp));
-    const segments = list.map((e, i) => ({ from: parseTime(e.timestamp), to: i + 1 < list.length ? parseTime(list[i + 1].timestamp) : end, level: e.new_level }))
+    const step = (pred.step_seconds || 300) * 1000;   // an episode still open shows at least one step
+    const segments = list.map((e, i) => ({ from: parseTime(e.timestamp), to: i + 1 < list.length ? parseTime(list[i + 1].timestamp) : Math.max(end, parseTime(e.timestamp) + step), level: e.new_level }))
       .filter(s => s.level !== 'healthy');
-    Charts.timeline(document.getElementById('timeline'), segments, start, end);
+    Charts.timeline(document.getElementById('timeline'), segments, start, end + step);
     document.getElementById('server-events').innerHTML = list.length
       ? '<thead><tr><th>Time</th><th>Event</th><th>From → to</th><th>Risk</th><th>Duration</th></tr></thead><tbody>' + list.slice().reverse().slice(0, 12).map(e =>
           `<tr><td>${fmtDate(parseTime(e.timestamp))}</td><td>${esc(e.event_type)}</td><td>${badge(e.previous_level)} → ${badge(e.new_level)}</td>
@@ -179,6 +188,11 @@ const Explain = {
       document.getElementById('explain-body').innerHTML = `<p class="error">${esc(err.message)}</p>`; return;
     }
     if (Argus.view !== Explain || this.name !== name) return;
+    this.last = e;
+    this.draw(e);
+  },
+  onResize() { if (this.last) this.draw(this.last); },
+  draw(e) {
     this.tick = e.prediction.tick;
     document.getElementById('explain-head').innerHTML = `${badge(e.prediction.alert_level)} risk <b>${e.prediction.risk_score.toFixed(1)}</b> · tick ${e.prediction.tick} · ${esc(e.prediction.model)}`;
     const body = document.getElementById('explain-body');
@@ -196,10 +210,11 @@ const Explain = {
     })));
     document.querySelector('#counterfactuals tbody').innerHTML = e.counterfactuals.map(c => {
       const drop = c.risk_before - c.risk_after;
-      return `<tr><td>${esc(c.scenario)}</td><td class="num"><div class="riskbar"><div class="fill level-${esc(c.level_after)}" style="width:${Math.min(c.risk_after, 100)}%"></div>
+      return `<tr><td>${esc(c.scenario)}</td><td class="num"><div class="riskbar"><div class="fill level-${esc(c.level_after)}" data-width="${Math.min(c.risk_after, 100)}"></div>
         <span>${c.risk_before.toFixed(1)} → ${c.risk_after.toFixed(1)} (${drop >= 0 ? '−' : '+'}${Math.abs(drop).toFixed(1)})</span></div></td>
         <td>${badge(c.level_after)}</td><td>${esc(c.recommendation)}</td></tr>`;
     }).join('');
+    applyWidths(body);
   },
 };
 
