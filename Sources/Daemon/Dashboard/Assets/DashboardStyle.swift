@@ -43,6 +43,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: now
 .badge.level-degraded { background: var(--degraded); } .badge.level-healthy { background: var(--healthy); }
 .badge.current { background: var(--accent); color: #fff; }
 .riskbar { position: relative; min-width: 110px; height: 18px; background: #0b0c0e; border-radius: 3px; overflow: hidden; }
+.riskbar.wide { min-width: 210px; }
 .riskbar .fill { position: absolute; inset: 0 auto 0 0; opacity: .55; }
 .riskbar span { position: relative; padding: 0 6px; font-size: 12px; line-height: 18px; }
 .fill.level-critical { background: var(--critical); } .fill.level-warning { background: var(--warning); }

@@ -202,7 +202,7 @@ const Explain = {
     const weights = e.attention.encoder_weights || [], n = weights.length, stepMin = e.attention.step_minutes || 5;
     const focus = (e.attention.focus_details || []).map(f => ({ from: n - 1 - Math.round(f.from_minutes_ago / stepMin), to: n - 1 - Math.round(f.to_minutes_ago / stepMin), label: f.period }));
     Charts.steps(document.getElementById('attention-chart'), {
-      values: weights, focus, label: i => { const h = (n - 1 - i) * stepMin / 60; return h === 0 ? 'now' : `−${h.toFixed(h < 10 ? 1 : 0)} h`; },
+      values: weights, focus, label: i => { const h = (n - 1 - i) * stepMin / 60; return h === 0 ? 'now' : `−${h.toFixed(h < 2 ? 1 : 0)} h`; },
     });
     Charts.diverging(document.getElementById('shap-chart'), e.shap.top_features.map(f => ({
       label: f.feature, value: f.contribution,
@@ -210,7 +210,7 @@ const Explain = {
     })));
     document.querySelector('#counterfactuals tbody').innerHTML = e.counterfactuals.map(c => {
       const drop = c.risk_before - c.risk_after;
-      return `<tr><td>${esc(c.scenario)}</td><td class="num"><div class="riskbar"><div class="fill level-${esc(c.level_after)}" data-width="${Math.min(c.risk_after, 100)}"></div>
+      return `<tr><td>${esc(c.scenario)}</td><td class="num"><div class="riskbar wide"><div class="fill level-${esc(c.level_after)}" data-width="${Math.min(c.risk_after, 100)}"></div>
         <span>${c.risk_before.toFixed(1)} → ${c.risk_after.toFixed(1)} (${drop >= 0 ? '−' : '+'}${Math.abs(drop).toFixed(1)})</span></div></td>
         <td>${badge(c.level_after)}</td><td>${esc(c.recommendation)}</td></tr>`;
     }).join('');
