@@ -208,6 +208,8 @@ def main():
                 page.wait_for_timeout(100)
             moving = sorted(p for p in seen if 0 < p < 100)
             assert len(moving) >= 2, f"the progress bar did not move: {sorted(seen)}"
+            if args.screenshots:   # let the bar grow enough to be seen in the picture
+                page.wait_for_function("() => parseFloat(document.getElementById('train-bar').dataset.percent) >= 10", timeout=300_000)
             shot("admin")
             page.click("#train-cancel")
             page.wait_for_function("() => document.getElementById('train-status').textContent.includes('cancelled')", timeout=120_000)

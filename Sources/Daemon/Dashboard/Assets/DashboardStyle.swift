@@ -71,7 +71,7 @@ svg .axis { stroke: var(--line); } svg .axis-label { fill: var(--muted); font-si
 svg .level-healthy { fill: #1f3322; } svg .level-degraded { fill: var(--degraded); }
 svg .level-warning { fill: var(--warning); } svg .level-critical { fill: var(--critical); }
 .progress { position: relative; height: 22px; background: #0b0c0e; border: 1px solid var(--line); border-radius: 4px; overflow: hidden; margin: 8px 0; }
-.progress .bar { height: 100%; background: var(--accent); transition: width .2s; }
+.progress .bar { width: 0; height: 100%; background: var(--accent); transition: width .2s; }
 .progress .bar.completed { background: var(--healthy); } .progress .bar.failed, .progress .bar.cancelled { background: #6b2630; }
 .progress span { position: absolute; inset: 0; text-align: center; line-height: 22px; font-size: 12px; }
 .overlay { position: fixed; inset: 0; background: rgba(0,0,0,.7); display: flex; align-items: center; justify-content: center; }

@@ -271,7 +271,7 @@ const Admin = {
         <div class="toolbar"><label>Epochs <input id="train-epochs" type="number" min="1" max="1000" value="1"></label>
         <label><input id="train-incremental" type="checkbox" checked> incremental (continue from the model in service)</label>
         <button id="train-start">Start training</button><button id="train-cancel" class="danger">Cancel</button></div>
-        <div class="progress"><div id="train-bar" class="bar" data-percent="0" style="width:0%"></div><span id="train-percent">0%</span></div>
+        <div class="progress"><div id="train-bar" class="bar" data-percent="0"></div><span id="train-percent">0%</span></div>
         <p id="train-status" class="muted">No training has run yet.</p>
       </section>
       <section class="panel"><h2>Models <button id="reload-newest">Reload newest</button></h2>
