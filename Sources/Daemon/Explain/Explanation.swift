@@ -136,7 +136,7 @@ public struct Explanation: Sendable {
                 ("focus_details", .array(details)),
                 ("last_30_minutes_share", Self.r(recent)),
                 ("source", .string("model attention weights (heads averaged, mean over \(decoderSteps) forecast steps) over \(encoderSteps) history steps")),
-                // The whole curve, for charts: one weight per history step, oldest first (sums to ~1).
+                // The whole curve, for charts: the attention on each history step, oldest first.
                 ("encoder_weights", .array(attention.map { Self.r($0, 100_000) })),
                 ("step_minutes", .double(stepMinutes)),
             ])),

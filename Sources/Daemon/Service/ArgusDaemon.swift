@@ -65,7 +65,7 @@ public final class ArgusDaemon: Sendable {
         engine = InferenceEngine(store: store, models: models, debounceMilliseconds: configuration.tickDebounceMilliseconds,
                                  maxBatch: configuration.inferenceBatchSize,
                                  logger: logger("inference"))
-        let models = self.models, engine = self.engine, daemonLogger = self.logger
+        let models = self.models, engine = self.engine, daemonLogger = self.logger, events = self.events
         training = try opening { try TrainingService(database: store.database, models: models, modelsDirectory: configuration.modelsDirectory,
                                        settings: trainingSettings, logger: logger("training"), events: events) { folder in
             do {

@@ -323,7 +323,8 @@ const Admin = {
       : 'No training has run yet.';
     document.getElementById('train-start').disabled = t.training_active;
     document.getElementById('train-cancel').disabled = !t.training_active;
-    if (!t.training_active && this.lastActive) this.load();
+    // A job started or ended: its row in the recent runs, and a new model, show up.
+    if (this.lastActive !== undefined && t.training_active !== this.lastActive) this.load();
     this.lastActive = t.training_active;
   },
   onModelLoaded() { this.load(); },
