@@ -53,7 +53,7 @@ enum ServeCommand: Command {
     static func announce(_ daemon: ArgusDaemon) {
         let port = daemon.port ?? daemon.configuration.port
         let base = "http://\(daemon.configuration.host):\(port)"
-        var lines = ["argusd listening on \(base)  (mode: \(daemon.mode); docs: \(base)/docs)"]
+        var lines = ["argusd listening on \(base)  (mode: \(daemon.mode); docs: \(base)/docs; dashboard: \(base)/dashboard)"]
         switch daemon.apiKeySource {
         case .environment:
             lines.append("API key: from TACHYON_API_KEY")

@@ -31,6 +31,10 @@ extension ArgusDaemon {
         admin.addWriteRoutes(to: router.group("/admin", middleware: [
             auth, RateLimitMiddleware(limit: configuration.adminRateLimit, per: .seconds(60)),
         ]))
+        DashboardRoutes(push: dashboard).addRoutes(to: router)
+        DashboardDataRoutes(store: store, history: history).addRoutes(to: router.group("", middleware: [
+            auth, RateLimitMiddleware(limit: configuration.predictionsRateLimit, per: .seconds(60)),
+        ]))
         for module in modules { module.addRoutes(to: router) }
         router.addOpenAPIRoutes(info: OpenAPIInfo(title: "Argus", version: "1.0",
                                                   description: "TFT inference daemon: feed, predictions, alerts, admin"))

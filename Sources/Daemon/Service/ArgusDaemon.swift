@@ -32,6 +32,8 @@ public final class ArgusDaemon: Sendable {
     public let metrics: DaemonMetrics
     /// Users, JWTs and RBAC for every module (`<data-dir>/auth/`).
     public let auth: AuthService
+    /// Live pushes to the built-in dashboard (`/dashboard/ws`).
+    public let dashboard: DashboardPush
     let logger: Logger
     let apiKey: String
     private let stopped = Mutex(false)
@@ -65,9 +67,9 @@ public final class ArgusDaemon: Sendable {
         engine = InferenceEngine(store: store, models: models, debounceMilliseconds: configuration.tickDebounceMilliseconds,
                                  maxBatch: configuration.inferenceBatchSize,
                                  logger: logger("inference"))
-        let models = self.models, engine = self.engine, daemonLogger = self.logger
+        let models = self.models, engine = self.engine, daemonLogger = self.logger, events = self.events
         training = try opening { try TrainingService(database: store.database, models: models, modelsDirectory: configuration.modelsDirectory,
-                                       settings: trainingSettings, logger: logger("training")) { folder in
+                                       settings: trainingSettings, logger: logger("training"), events: events) { folder in
             do {
                 let loaded = try models.load(folder: folder)
                 daemonLogger.info("model_loaded", ["model": .string(loaded.name), "reason": "training completed"])
@@ -93,6 +95,7 @@ public final class ArgusDaemon: Sendable {
         models.onLoad { [events] model in events.publish(.modelLoaded(name: model.name, path: model.path.path)) }
         metrics.start(events: events)
         let apiKeyAuth = APIKeyMiddleware<BasicRequestContext>(keys: [apiKey])
+        dashboard = DashboardPush(events: events, auth: apiKeyAuth, logger: logger("dashboard"))
         let vitals = VitalsSource()
         auth = try AuthService(directory: configuration.dataDirectory.appendingPathComponent("auth", isDirectory: true),
                                clock: clock, settings: configuration.auth, events: events, logger: logger("auth"))
@@ -133,6 +136,7 @@ public final class ArgusDaemon: Sendable {
             logger.warning("no_model", ["models_dir": .string(configuration.modelsDirectory.path),
                                         "consequence": "serving without a model: feed is accepted, predictions answer 503"])
         }
+        dashboard.start(latestSnapshot: { [engine] in engine.latest }, trainingStatus: { [training] in training.status })
         try server.start()
         for module in modules { try module.start() }
         store.startRetention()
@@ -174,6 +178,7 @@ public final class ArgusDaemon: Sendable {
         for module in modules.reversed() { module.stop() }
         metrics.stop()
         auth.close()
+        dashboard.stop()
         store.setTickHandler(nil)
         history.stopRetention()
         _ = training.cancel(wait: 30)
