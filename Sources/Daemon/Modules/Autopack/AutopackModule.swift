@@ -33,7 +33,7 @@ final class AutopackModule: DaemonModule {
         PhaseRoutes(ctx: ctx).addRoutes(to: router)
         ArtifactRoutes(ctx: ctx).addRoutes(to: router)
         ApprovalRoutes(ctx: ctx).addRoutes(to: router)
-        DashboardRoutes(ctx: ctx).addRoutes(to: router)
+        AutopackDashboardRoutes(ctx: ctx).addRoutes(to: router)
         StorageRoutes(ctx: ctx).addRoutes(to: router)
         AuthRoutes(ctx: ctx).addRoutes(to: router)
         OAuthRoutes(ctx: ctx, refresher: OfflineOAuthRefresher()).addRoutes(to: router)

@@ -2,7 +2,7 @@ import Foundation
 import HTTPServer
 
 /// §3 dashboard endpoints.
-struct DashboardRoutes {
+struct AutopackDashboardRoutes {
     let ctx: AutopackRouteContext
     typealias Docs = AutopackRouteContext
 
