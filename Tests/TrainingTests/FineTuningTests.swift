@@ -32,6 +32,27 @@ import TFTCore
         #expect(try ModelFolder.load(other).model.parameters.values != parent)
     }
 
+    /// A run that diverges (every epoch's validation loss NaN, whatever the CPU: an infinite learning rate turns
+    /// every weight with a gradient into ±inf or NaN) still ships: the starting weights are kept and the folder,
+    /// NaN losses included, is written and loads back.
+    @Test func divergedRunKeepsAndSavesTheStartingWeights() throws {
+        let out = TrainingFixtures.tempDir()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let (base, _, _) = try TrainingFixtures.run(epochs: 1).run(outDirectory: out)
+        let parent = try ModelFolder.load(base).model.parameters.values
+        var run = TrainingFixtures.run(epochs: 2)
+        run.from = base
+        run.options.learningRate = .infinity
+        run.options.fitPersistenceBlend = false
+        let (folder, result, _) = try run.run(outDirectory: out)
+        #expect(result.epochs.count == 2 && result.epochs.allSatisfy { $0.validationLoss.isNaN }, "\(result.epochs.map(\.validationLoss))")
+        #expect(result.bestEpoch == 0 && result.bestValidationLoss == result.initialValidationLoss)
+        let loaded = try ModelFolder.load(folder)
+        #expect(loaded.model.parameters.values == parent)
+        let info = try #require(loaded.info, "training_info.json of a diverged run does not decode")
+        #expect(info.epochs.count == 2 && info.epochs.allSatisfy { $0.validationLoss.isNaN })
+    }
+
     @Test func smallValidationPeriodsUseEveryStartStep() throws {
         let spec = TrainingFixtures.spec
         var o = WindowOptions(maxEncoderLength: 48, minEncoderLength: 12, horizon: 12, validationStride: 6)
