@@ -87,3 +87,15 @@ func runTool(_ tool: String, _ arguments: [String], requires: String) throws -> 
     }
     return (process.terminationStatus, String(decoding: out, as: UTF8.self), err)
 }
+
+/// Polls `condition` up to `seconds`; for waiting on another thread without timing assertions. The bound is
+/// only a liveness limit (a passing test returns as soon as the condition holds), so it is generous: the
+/// machine is shared and a loaded one can stall a thread for seconds.
+func eventually(seconds: Double = 60, _ condition: () -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if condition() { return true }
+        usleep(10_000)
+    }
+    return condition()
+}
