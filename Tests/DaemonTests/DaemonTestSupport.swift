@@ -124,6 +124,13 @@ final class TestDaemon {
             let reply = try post("/feed/data", Feed.body(records))
             precondition(reply.status == 200, "feed failed: \(reply.status) \(reply.text)")
         }
+        settle()
+    }
+
+    /// Waits for the inference runs every answered POST requested. `drain()` waits at most 2 s for a tick
+    /// that is announced after its answer was written; a loaded machine can take longer to get there.
+    func settle() {
+        _ = eventually { daemon.store.pendingTickNotifications == 0 }
         daemon.engine.drain()
     }
 }

@@ -93,13 +93,19 @@ extension TemporaryDirectory {
     init(existing url: URL) { self.url = url }
 }
 
-/// Polls `condition` up to `seconds` (work finishes on the daemon's own threads and timers; never a timing
-/// assertion: the bound is only how long to wait before calling it a failure).
-func waitUntil(seconds: Double = 30, _ condition: () throws -> Bool) rethrows -> Bool {
+/// Polls `condition` up to `seconds`; for waiting on another thread without timing assertions. The bound is
+/// only a liveness limit (a passing test returns as soon as the condition holds), so it is generous: the
+/// machine is shared and a loaded one can stall a thread for seconds.
+func waitUntil(seconds: Double = 60, _ condition: () throws -> Bool) rethrows -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
         if try condition() { return true }
-        usleep(20_000)
+        usleep(10_000)
     }
     return try condition()
+}
+
+/// ``waitUntil(seconds:_:)`` for conditions that cannot throw.
+func eventually(seconds: Double = 60, _ condition: () -> Bool) -> Bool {
+    waitUntil(seconds: seconds, condition)
 }

@@ -44,11 +44,12 @@ final class TestServer: Sendable {
     func stop() { server.shutdown(gracePeriod: .seconds(5)) }
 }
 
-/// A blocking TCP client that speaks raw bytes, for tests that need exact control of the wire.
+/// A blocking TCP client that speaks raw bytes, for tests that need exact control of the wire. Reads give up
+/// after `receiveTimeoutSeconds` (a liveness limit: no test waits for it to expire).
 final class RawClient {
     let fd: Int32
 
-    init(port: Int, receiveTimeoutSeconds: Int = 10) throws {
+    init(port: Int, receiveTimeoutSeconds: Int = 60) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -170,8 +171,10 @@ func pythonHas(_ modules: String..., sourceLocation: SourceLocation = #_sourceLo
     return false
 }
 
-/// Polls `condition` up to `seconds`; for waiting on another thread without timing assertions.
-func eventually(seconds: Double = 10, _ condition: () -> Bool) -> Bool {
+/// Polls `condition` up to `seconds`; for waiting on another thread without timing assertions. The bound is
+/// only a liveness limit (a passing test returns as soon as the condition holds), so it is generous: the
+/// machine is shared and a loaded one can stall a thread for seconds.
+func eventually(seconds: Double = 60, _ condition: () -> Bool) -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
         if condition() { return true }
