@@ -42,7 +42,7 @@ import Testing
         try process.run()
         defer { if process.isRunning { process.terminate() } }
         let health = { (try? LoopbackHTTPClient.send(port: port, method: "GET", path: "/health"))?.0 == 200 }
-        #expect(eventuallyTrue(seconds: 60, health))
+        #expect(eventually(seconds: 60, health))
 
         // A request whose body is still arriving when SIGTERM lands.
         let records = (0..<50).map { Feed.record(server: String(format: "ppdb%03d", $0), timestamp: Feed.iso(Feed.base)) }
@@ -58,7 +58,7 @@ import Testing
         let answer = try socket.readResponse()
         #expect(answer.hasPrefix("HTTP/1.1 200"), "\(answer.prefix(300))")
 
-        #expect(eventuallyTrue(seconds: 60) { !process.isRunning }, "argusd did not exit after SIGTERM")
+        #expect(eventually(seconds: 60) { !process.isRunning }, "argusd did not exit after SIGTERM")
         process.waitUntilExit()
         #expect(process.terminationReason == .exit && process.terminationStatus == 0)
         let wal = data.appendingPathComponent("argus.sqlite-wal")
@@ -69,14 +69,6 @@ import Testing
         #expect(try database.read { try $0.scalar("SELECT COUNT(*) FROM metrics")?.int64 } == 50)
     }
 
-    func eventuallyTrue(seconds: Double, _ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if condition() { return true }
-            usleep(50_000)
-        }
-        return condition()
-    }
 }
 
 /// A blocking TCP client for byte-exact requests (half-sent bodies).
@@ -163,7 +155,7 @@ final class RawSocket {
         }
         let first = try launch()
         defer { if first.isRunning { kill(first.processIdentifier, SIGKILL) } }
-        #expect(TerminationTests().eventuallyTrue(seconds: 60) { call("GET", "/health").0 == 200 })
+        #expect(eventually(seconds: 60) { call("GET", "/health").0 == 200 })
         let servers = (1...30).map { String(format: "ppdb%03d", $0) }   // enough windows for many steps per epoch
         for step in 0..<64 {
             let records = servers.map { Feed.record(server: $0, timestamp: Feed.iso(Feed.base + Int64(step) * 300),
@@ -173,7 +165,7 @@ final class RawSocket {
         }
         let (started, startBody) = call("POST", "/admin/trigger-training?epochs=1000&incremental=false")
         try #require(started == 200, "\(startBody)")
-        try #require(TerminationTests().eventuallyTrue(seconds: 120) {
+        try #require(eventually(seconds: 120) {
             let status = call("GET", "/admin/training-status").1
             return status["status"] as? String == "running" && ((status["progress"] as? [String: Any])?["step"] as? Int ?? 0) >= 1
         }, "the job was never seen running")
@@ -182,7 +174,7 @@ final class RawSocket {
 
         let second = try launch()
         defer { if second.isRunning { kill(second.processIdentifier, SIGTERM); second.waitUntilExit() } }
-        #expect(TerminationTests().eventuallyTrue(seconds: 60) { call("GET", "/health").0 == 200 })
+        #expect(eventually(seconds: 60) { call("GET", "/health").0 == 200 })
         let listed = try FileManager.default.contentsOfDirectory(atPath: models.path)
         #expect(listed == [shipped.lastPathComponent], "models folder after the restart: \(listed)")
         let (_, listing) = call("GET", "/admin/models")
