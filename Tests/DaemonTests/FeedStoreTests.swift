@@ -288,16 +288,7 @@ import Testing
         let dir = try TemporaryDirectory()
         defer { dir.cleanup() }
         _ = FileManager.default.createFile(atPath: dir.path + "/acks", contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        process.arguments = ["--testing-library", "swift-testing", "--filter", "crashChild"]
-        var environment = ProcessInfo.processInfo.environment
-        environment[Self.childDirectoryVariable] = dir.path
-        process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
+        let process = try runTestChild(filter: "crashChild", environment: [Self.childDirectoryVariable: dir.path])
         #expect(process.terminationReason == .uncaughtSignal)
         #expect(process.terminationStatus == SIGKILL)
 

@@ -29,25 +29,12 @@ struct MetricsTests {
                 out.append([s.name, s.labels, s.value])
         print(json.dumps(out))
         """
-        let (status, output, errors) = try runPython(script, ["http://127.0.0.1:\(port)/metrics", header.0, header.1])
+        let (status, output, errors) = try runTool("python3", ["-c", script, "http://127.0.0.1:\(port)/metrics", header.0, header.1], requires: "prometheus-client (bash tools/test.sh installs it)")
         try #require(status == 0, "scrape failed (run the suite through tools/test.sh for prometheus_client): \(errors)")
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[Any]])
         return rows.map { Sample(name: $0[0] as! String, labels: $0[1] as! [String: String], value: ($0[2] as! NSNumber).doubleValue) }
     }
 
-    static func runPython(_ script: String, _ arguments: [String]) throws -> (Int32, String, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script] + arguments
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
-    }
 
     static func value(_ samples: [Sample], _ name: String, _ labels: [String: String] = [:]) -> Double? {
         samples.first { s in s.name == name && labels.allSatisfy { k, v in s.labels[k] == v } }?.value

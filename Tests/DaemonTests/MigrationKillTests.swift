@@ -30,16 +30,7 @@ import Testing
         let oldPath = old.path + "/argus.sqlite"
         try MetricsSchemaMigrationTests.makeVersion3Copy(of: reference.path + "/argus.sqlite", at: oldPath)
 
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        child.arguments = ["--testing-library", "swift-testing", "--filter", "migrationKillChild"]
-        var environment = ProcessInfo.processInfo.environment
-        environment[Self.childVariable] = oldPath
-        child.environment = environment
-        child.standardOutput = FileHandle.nullDevice
-        child.standardError = FileHandle.nullDevice
-        try child.run()
-        child.waitUntilExit()
+        let child = try runTestChild(filter: "migrationKillChild", environment: [Self.childVariable: oldPath])
         #expect(child.terminationReason == .uncaughtSignal && child.terminationStatus == SIGKILL)
 
         try SQLiteDatabase(path: oldPath, migrations: Array(ArgusMigrations.all.prefix(3))).write { c throws in

@@ -36,16 +36,7 @@ import Testing
     @Test func acknowledgedWritesSurviveSIGKILL() throws {
         let dir = try TemporaryDirectory()
         defer { dir.cleanup() }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        process.arguments = ["--testing-library", "swift-testing", "--filter", "supervisorCrashChild"]
-        var environment = ProcessInfo.processInfo.environment
-        environment[Self.childVariable] = dir.path
-        process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
+        let process = try runTestChild(filter: "supervisorCrashChild", environment: [Self.childVariable: dir.path])
         #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL)
         let acked = try #require(DecodedJSON.parse(Array(try Data(contentsOf: dir.url.appendingPathComponent("acked.json")))))
 

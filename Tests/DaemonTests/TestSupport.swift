@@ -109,3 +109,17 @@ func waitUntil(seconds: Double = 60, _ condition: () throws -> Bool) rethrows ->
 func eventually(seconds: Double = 60, _ condition: () -> Bool) -> Bool {
     waitUntil(seconds: seconds, condition)
 }
+
+/// Runs this test binary again with only the test `filter` (a crash child that SIGKILLs itself), with
+/// `environment` added, and waits for it. The child test is disabled unless its variable is set.
+func runTestChild(filter: String, environment extra: [String: String]) throws -> Process {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    process.arguments = ["--testing-library", "swift-testing", "--filter", filter]
+    process.environment = ProcessInfo.processInfo.environment.merging(extra) { _, new in new }
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+    return process
+}

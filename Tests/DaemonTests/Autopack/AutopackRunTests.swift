@@ -243,16 +243,7 @@ import Testing
         let dir = try TemporaryDirectory()
         defer { dir.cleanup() }
         _ = FileManager.default.createFile(atPath: dir.path + "/acks", contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        process.arguments = ["--testing-library", "swift-testing", "--filter", "autopackCrashChild"]
-        var environment = ProcessInfo.processInfo.environment
-        environment["AUTOPACK_CRASH_DIR"] = dir.path
-        process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
+        let process = try runTestChild(filter: "autopackCrashChild", environment: ["AUTOPACK_CRASH_DIR": dir.path])
         #expect(process.terminationReason == .uncaughtSignal)
         let acks = String(decoding: try Data(contentsOf: dir.url.appendingPathComponent("acks")), as: UTF8.self)
         #expect(acks == "started\nbuilt\napproval\n")

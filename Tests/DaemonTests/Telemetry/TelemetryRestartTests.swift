@@ -59,16 +59,7 @@ import Testing
     @Test func sigkill_KeepsEverythingAClientCreated() throws {
         let dir = try TemporaryDirectory()
         defer { dir.cleanup() }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        process.arguments = ["--testing-library", "swift-testing", "--filter", "TelemetryRestartTests/crashChild"]
-        var environment = ProcessInfo.processInfo.environment
-        environment[Self.childDirectoryVariable] = dir.path
-        process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
+        let process = try runTestChild(filter: "TelemetryRestartTests/crashChild", environment: [Self.childDirectoryVariable: dir.path])
         #expect(process.terminationReason == .uncaughtSignal)
         #expect(process.terminationStatus == SIGKILL)
         let ack = try JSONDecoder().decode(Acknowledged.self, from: Data(contentsOf: dir.url.appendingPathComponent("ack.json")))
