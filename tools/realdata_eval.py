@@ -115,15 +115,16 @@ def load_proc(path):
     return out
 
 
-def argus_forecasts(series, argusd, model, workdir):
-    """Runs `argusd evaluate --origins`; returns {(name, origin): (P10, P50, P90) arrays in series units}."""
+def argus_forecasts(series, argusd, model, workdir, calibrate=None):
+    """Runs `argusd evaluate --origins`; returns {(name, origin): (P10, P50, P90) arrays in series units}.
+    calibrate=STEPS: with the daemon's online band calibration, ticking every step from STEPS before the first origin."""
     spec = [dict(name=s["name"], target=s["target"], profile="generic", first_epoch=s["first"], step_seconds=STEP,
                  feed=s["feed"], origins=s["origins"]) for s in series]
     inp, out = os.path.join(workdir, "origins.json"), os.path.join(workdir, "argus_forecasts.jsonl")
     with open(inp, "w") as f:
         json.dump(spec, f)
-    subprocess.run([argusd, "evaluate", "--model", model, "--origins", inp, "--forecasts-out", out, "--threads", "1", "--quiet"],
-                   check=True)
+    subprocess.run([argusd, "evaluate", "--model", model, "--origins", inp, "--forecasts-out", out, "--threads", "1", "--quiet"]
+                   + ([] if calibrate is None else ["--calibrate", str(calibrate)]), check=True)
     factors = {s["name"]: s["factor"] for s in series}
     result = {}
     with open(out) as f:
@@ -195,6 +196,9 @@ def main():
     ap.add_argument("--only", help="comma-separated substrings: keep matching series only")
     ap.add_argument("--no-peers", action="store_true", help="skip AutoARIMA/AutoETS (fast)")
     ap.add_argument("--json", help="write every score as JSON")
+    ap.add_argument("--calibration-warmup", type=int, default=576,
+                    help="also score Argus with the daemon's online band calibration, ticking every step from this many "
+                         "steps before the first origin (default 2 days; -1: skip)")
     args = ap.parse_args()
 
     series = load_nab(args.nab) + [s for p in args.proc for s in load_proc(p)]
@@ -219,10 +223,12 @@ def main():
                 label, _, path = m.rpartition("=")
                 path = path if os.path.exists(os.path.join(path, "manifest.json")) else newest_model(path)
                 label = label or f"Argus ({os.path.basename(path)})"
-                t0 = time.time()
-                fc = argus_forecasts(series, args.argusd, path, work)
-                methods[label] = {s["name"]: {o: fc[(s["name"], o)] for o in s["origins"]} for s in series}
-                print(f"# {label}: {time.time() - t0:.0f} s", file=sys.stderr)
+                variants = [(label, None)] + ([] if args.calibration_warmup < 0 else [(label + " + calibration", args.calibration_warmup)])
+                for name, warmup in variants:
+                    t0 = time.time()
+                    fc = argus_forecasts(series, args.argusd, path, work, warmup)
+                    methods[name] = {s["name"]: {o: fc[(s["name"], o)] for o in s["origins"]} for s in series}
+                    print(f"# {name}: {time.time() - t0:.0f} s", file=sys.stderr)
 
     report = {"split": f"per series: origins every {ORIGIN_EVERY} steps over the last {EVAL_SHARE:.0%}, horizon {HORIZON}",
               "series": {}, "overall": {}}

@@ -21,6 +21,7 @@ enum EvaluateCommand: Command {
         OptionSpec("quiet", "No progress lines."),
         OptionSpec("origins", value: "FILE", "Rolling-origin benchmark input (tools/realdata_eval.py): forecast each listed origin instead of scoring."),
         OptionSpec("forecasts-out", value: "FILE", "With --origins: where to write the forecasts (JSON lines)."),
+        OptionSpec("calibrate", value: "STEPS", "With --origins: apply the daemon's online band calibration, ticking every step from STEPS before the first origin."),
     ]
     static let discussion = """
     Per target: P50 MAE and quantile loss at 30 min (step 6) and 8 h (step 96), coverage of the 10–90 %
@@ -48,7 +49,8 @@ enum EvaluateCommand: Command {
         loaded.model.threads = try o.int("threads", default: 2, in: 1...64)
         if !quiet { Console.error("model \(url.lastPathComponent): \(loaded.model.parameterCount) parameters, manifest verified") }
         if let origins = o.string("origins") {
-            return try forecastOrigins(path: origins, out: try o.required("forecasts-out"), loaded: loaded, quiet: quiet)
+            let warmup = o.string("calibrate") == nil ? nil : try o.int("calibrate", default: 0, in: 0...1_000_000)
+            return try forecastOrigins(path: origins, out: try o.required("forecasts-out"), loaded: loaded, calibrationWarmup: warmup, quiet: quiet)
         }
         var data = try TrainingData.load(o, command: name, spec: loaded.spec, defaultSeed: 2, quiet: quiet)
         if let truthPath = o.string("truth") {
@@ -71,7 +73,7 @@ enum EvaluateCommand: Command {
     }
 
     /// `--origins`: forecasts every origin of every series and writes them as JSON lines.
-    static func forecastOrigins(path: String, out: String, loaded: LoadedModel, quiet: Bool) throws -> Int32 {
+    static func forecastOrigins(path: String, out: String, loaded: LoadedModel, calibrationWarmup: Int?, quiet: Bool) throws -> Int32 {
         let series: [OriginSeries]
         do {
             series = try JSONDecoder().decode([OriginSeries].self, from: Data(contentsOf: URL(fileURLWithPath: path)))
@@ -81,7 +83,8 @@ enum EvaluateCommand: Command {
         var lines = Data()
         let t0 = Date()
         for s in series {
-            for f in try forecaster.forecasts(s) {
+            let forecasts = try calibrationWarmup.map { try forecaster.calibratedForecasts(s, warmup: $0) } ?? forecaster.forecasts(s)
+            for f in forecasts {
                 lines.append(try encoder.encode(f))
                 lines.append(0x0A)
             }

@@ -25,6 +25,7 @@ enum ServeCommand: Command {
         OptionSpec("log-level", value: "LEVEL", default: "info", "debug, info, warning or error (env ARGUS_LOG_LEVEL)."),
         OptionSpec("workers", value: "N", default: "8", "Threads for blocking handlers (env ARGUS_WORKER_THREADS)."),
         OptionSpec("inference-batch", value: "N", default: "64", "Servers per TFT forward call (env ARGUS_INFERENCE_BATCH)."),
+        OptionSpec("band-calibration", value: "on|off", default: "on", "Per-server online calibration of the forecast bands (env ARGUS_BAND_CALIBRATION)."),
     ]
     static let discussion = """
     Configuration: flags over environment variables over defaults. Logs are JSON lines on stderr.

@@ -8,6 +8,7 @@ public struct OriginSeries: Codable, Sendable {
     public var name: String
     /// The model target that is scored (`cpu_pct`, `load_average`, ...).
     public var target: String
+    /// Profile name; nil = inferred from the name, as the daemon does.
     public var profile: String?
     public var firstEpoch: Int64
     public var stepSeconds: Int
@@ -18,6 +19,12 @@ public struct OriginSeries: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case name, target, profile, feed, origins
         case firstEpoch = "first_epoch", stepSeconds = "step_seconds"
+    }
+
+    public init(name: String, target: String, profile: String?, firstEpoch: Int64, stepSeconds: Int,
+                feed: [String: [Double?]], origins: [Int]) {
+        self.name = name; self.target = target; self.profile = profile; self.firstEpoch = firstEpoch
+        self.stepSeconds = stepSeconds; self.feed = feed; self.origins = origins
     }
 
     public var count: Int { feed.values.map(\.count).max() ?? 0 }
@@ -32,7 +39,7 @@ public struct OriginSeries: Codable, Sendable {
                 if let v = column[start + i] { values[m * n + i] = Float(v) }
             }
         }
-        return ServerWindow(serverName: name, profile: profile.flatMap(ServerProfile.parse) ?? .generic,
+        return ServerWindow(serverName: name, profile: ServerProfile.resolve(serverName: name, override: profile),
                             firstEpoch: firstEpoch + Int64(start * stepSeconds), stepSeconds: stepSeconds, feedValues: values)
     }
 }
@@ -80,6 +87,37 @@ public struct OriginForecaster {
                 out.append(OriginForecast(series: series.name, origin: o, quantiles: f.quantiles, values: f.values[series.target]!))
             }
             i += batchSize
+        }
+        return out
+    }
+
+    /// Like ``forecasts(_:)`` with the daemon's online band calibration: the series is forecast at every
+    /// step from `warmup` steps before its first origin (as a daemon ticking every step would), each
+    /// step's ``BandCalibration/update(lastStep:actual:forecast:quantiles:)`` sees only values up to
+    /// that step, and the calibrated forecasts of the origins are returned.
+    public func calibratedForecasts(_ series: OriginSeries, warmup: Int) throws -> [OriginForecast] {
+        guard let first = series.origins.min(), let last = series.origins.max() else { return [] }
+        let encoder = model.config.maxEncoderLength, spec = builder.spec
+        let wanted = Set(series.origins)
+        var calibration = BandCalibration()
+        var out: [OriginForecast] = []
+        var t = max(spec.minEncoderLength, first - warmup)
+        while t <= last {
+            let steps = Array(t...min(last, t + batchSize - 1))
+            let windows = steps.map { series.window(endingBefore: $0, steps: encoder) }
+            let input = try builder.inferenceBatch(for: windows)
+            let output = try model.forward(input.batch, include: [])
+            for (j, f) in builder.forecasts(output, for: input).enumerated() {
+                let lastStep = (windows[j].lastEpoch) / Int64(series.stepSeconds)
+                guard let raw = f.values[series.target], let actual = spec.lastValue(of: series.target, in: windows[j]) else { continue }
+                let target = spec.targets.firstIndex(of: series.target)!
+                let calibrated = calibration.update(lastStep: lastStep, actual: actual, forecast: raw, quantiles: f.quantiles)
+                    .map { $0.map { builder.clamp($0, target: target) } }
+                if wanted.contains(steps[j]) {
+                    out.append(OriginForecast(series: series.name, origin: steps[j], quantiles: f.quantiles, values: calibrated))
+                }
+            }
+            t += batchSize
         }
         return out
     }
