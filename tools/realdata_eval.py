@@ -115,7 +115,7 @@ def load_proc(path):
     return out
 
 
-def argus_forecasts(series, argusd, model, workdir, calibrate=None):
+def argus_forecasts(series, argusd, model, workdir, calibrate=None, widths_only=False):
     """Runs `argusd evaluate --origins`; returns {(name, origin): (P10, P50, P90) arrays in series units}.
     calibrate=STEPS: with the daemon's online band calibration, ticking every step from STEPS before the first origin."""
     spec = [dict(name=s["name"], target=s["target"], profile="generic", first_epoch=s["first"], step_seconds=STEP,
@@ -124,7 +124,7 @@ def argus_forecasts(series, argusd, model, workdir, calibrate=None):
     with open(inp, "w") as f:
         json.dump(spec, f)
     subprocess.run([argusd, "evaluate", "--model", model, "--origins", inp, "--forecasts-out", out, "--threads", "1", "--quiet"]
-                   + ([] if calibrate is None else ["--calibrate", str(calibrate)]), check=True)
+                   + ([] if calibrate is None else ["--calibrate", str(calibrate)]) + (["--widths-only"] if widths_only else []), check=True)
     factors = {s["name"]: s["factor"] for s in series}
     result = {}
     with open(out) as f:
@@ -223,10 +223,12 @@ def main():
                 label, _, path = m.rpartition("=")
                 path = path if os.path.exists(os.path.join(path, "manifest.json")) else newest_model(path)
                 label = label or f"Argus ({os.path.basename(path)})"
-                variants = [(label, None)] + ([] if args.calibration_warmup < 0 else [(label + " + calibration", args.calibration_warmup)])
-                for name, warmup in variants:
+                variants = [(label, None, False)] + ([] if args.calibration_warmup < 0 else [
+                    (label + " + width calibration", args.calibration_warmup, True),
+                    (label + " + shrinkage + width calibration", args.calibration_warmup, False)])
+                for name, warmup, widths_only in variants:
                     t0 = time.time()
-                    fc = argus_forecasts(series, args.argusd, path, work, warmup)
+                    fc = argus_forecasts(series, args.argusd, path, work, warmup, widths_only)
                     methods[name] = {s["name"]: {o: fc[(s["name"], o)] for o in s["origins"]} for s in series}
                     print(f"# {name}: {time.time() - t0:.0f} s", file=sys.stderr)
 

@@ -21,6 +21,7 @@ enum EvaluateCommand: Command {
         OptionSpec("quiet", "No progress lines."),
         OptionSpec("origins", value: "FILE", "Rolling-origin benchmark input (tools/realdata_eval.py): forecast each listed origin instead of scoring."),
         OptionSpec("forecasts-out", value: "FILE", "With --origins: where to write the forecasts (JSON lines)."),
+        OptionSpec("widths-only", "With --calibrate: calibrate band widths only, no median shrinkage."),
         OptionSpec("calibrate", value: "STEPS", "With --origins: apply the daemon's online band calibration, ticking every step from STEPS before the first origin."),
     ]
     static let discussion = """
@@ -50,7 +51,8 @@ enum EvaluateCommand: Command {
         if !quiet { Console.error("model \(url.lastPathComponent): \(loaded.model.parameterCount) parameters, manifest verified") }
         if let origins = o.string("origins") {
             let warmup = o.string("calibrate") == nil ? nil : try o.int("calibrate", default: 0, in: 0...1_000_000)
-            return try forecastOrigins(path: origins, out: try o.required("forecasts-out"), loaded: loaded, calibrationWarmup: warmup, quiet: quiet)
+            return try forecastOrigins(path: origins, out: try o.required("forecasts-out"), loaded: loaded, calibrationWarmup: warmup,
+                                       shrinkMedian: !o.flag("widths-only"), quiet: quiet)
         }
         var data = try TrainingData.load(o, command: name, spec: loaded.spec, defaultSeed: 2, quiet: quiet)
         if let truthPath = o.string("truth") {
@@ -73,7 +75,7 @@ enum EvaluateCommand: Command {
     }
 
     /// `--origins`: forecasts every origin of every series and writes them as JSON lines.
-    static func forecastOrigins(path: String, out: String, loaded: LoadedModel, calibrationWarmup: Int?, quiet: Bool) throws -> Int32 {
+    static func forecastOrigins(path: String, out: String, loaded: LoadedModel, calibrationWarmup: Int?, shrinkMedian: Bool, quiet: Bool) throws -> Int32 {
         let series: [OriginSeries]
         do {
             series = try JSONDecoder().decode([OriginSeries].self, from: Data(contentsOf: URL(fileURLWithPath: path)))
@@ -83,7 +85,7 @@ enum EvaluateCommand: Command {
         var lines = Data()
         let t0 = Date()
         for s in series {
-            let forecasts = try calibrationWarmup.map { try forecaster.calibratedForecasts(s, warmup: $0) } ?? forecaster.forecasts(s)
+            let forecasts = try calibrationWarmup.map { try forecaster.calibratedForecasts(s, warmup: $0, shrinkMedian: shrinkMedian) } ?? forecaster.forecasts(s)
             for f in forecasts {
                 lines.append(try encoder.encode(f))
                 lines.append(0x0A)

@@ -34,9 +34,9 @@ import Testing
                 if y >= 50 - 1.2816 && y <= 50 + 1.2816 { insideRaw += 1 }
                 if y >= band.0 && y <= band.1 { insideServed += 1 }
             }
-            let out = c.update(lastStep: t, actual: y, forecast: raw, quantiles: quantiles)
+            let out = c.update(lastStep: t, actual: y, forecast: raw, quantiles: quantiles, shrinkMedian: false)
             served[t + 6] = (out[1][5], out[5][5])
-            // The median is never moved and the quantiles stay ordered.
+            // Widths only: the median is never moved and the quantiles stay ordered.
             precondition(out[3] == raw[3] && zip(out[1], out[5]).allSatisfy { $0 <= $1 })
         }
         return (Double(insideRaw) / Double(n), Double(insideServed) / Double(n), c.factors[1])
@@ -60,6 +60,43 @@ import Testing
         let r = Self.run(sigma: 1)
         #expect(r.served > 0.74 && r.served < 0.86)
         #expect(r.factor > 0.7 && r.factor < 1.4)
+    }
+
+    /// A random walk (the last value is the best forecast) and a forecaster whose median departs from the
+    /// last value by noise of its own: the shrinkage moves the served median to the last value. With the
+    /// median right (a constant level plus noise, forecast at that level) it keeps the model's median.
+    static func shrinkRun(randomWalk: Bool, steps: Int = 2000) -> (alpha6: Float, servedMAE: Double, lastMAE: Double, modelMAE: Double) {
+        var rng = Normal(state: 11)
+        var c = BandCalibration()
+        var y: Float = 50
+        var served: [Int64: Float] = [:], model: [Int64: Float] = [:], last: [Int64: Float] = [:]
+        var eServed = 0.0, eModel = 0.0, eLast = 0.0
+        for t in 0..<Int64(steps) {
+            y = randomWalk ? y + rng.next() : 50 + 3 * rng.next()
+            if let s = served.removeValue(forKey: t), let m = model.removeValue(forKey: t), let l = last.removeValue(forKey: t), t > Int64(steps / 2) {
+                eServed += Double(abs(y - s)); eModel += Double(abs(y - m)); eLast += Double(abs(y - l))
+            }
+            let mid = randomWalk ? y + 3 * rng.next() : 50
+            let raw = z.map { q in [Float](repeating: mid + q, count: 96) }
+            let out = c.update(lastStep: t, actual: y, forecast: raw, quantiles: quantiles)
+            served[t + 6] = out[3][5]; model[t + 6] = mid; last[t + 6] = y
+        }
+        return (c.shrinkAlphas[1], eServed, eLast, eModel)
+    }
+
+    static let z: [Float] = [-2.054, -1.2816, -0.6745, 0, 0.6745, 1.2816, 2.054]
+
+    @Test func medianThatDoesNotPay_IsShrunkToTheLastValue() {
+        let r = Self.shrinkRun(randomWalk: true)
+        #expect(r.alpha6 <= 0.25)
+        #expect(r.modelMAE > 1.2 * r.lastMAE)
+        #expect(r.servedMAE < 1.05 * r.lastMAE)
+    }
+
+    @Test func medianThatPays_IsKept() {
+        let r = Self.shrinkRun(randomWalk: false)
+        #expect(r.alpha6 >= 0.75)
+        #expect(r.servedMAE < 0.9 * r.lastMAE)
     }
 
     @Test func factorOfAStep_InterpolatesBetweenScoredHorizons() {

@@ -3,8 +3,9 @@ import Synchronization
 import TFTCore
 import Training
 
-/// Per-server, per-target online band calibration (``BandCalibration``) for the inference engine, kept in
-/// memory and persisted in its own SQLite file (`calibration.sqlite` in the data directory).
+/// Per-server, per-target online calibration (``BandCalibration``: median shrinkage toward the last value
+/// and band widths) for the inference engine, kept in memory and persisted in its own SQLite file
+/// (`calibration.sqlite` in the data directory).
 ///
 /// The engine calls ``calibrate(_:windows:spec:builder:)`` on its queue every tick, between the forward
 /// pass and risk scoring: each server's newest observation scores its own earlier forecasts, and the new
@@ -14,6 +15,8 @@ import Training
 public final class BandCalibrationStore: Sendable {
     public static let fileName = "calibration.sqlite"
     public let persistEveryTicks: Int
+    /// Shrink each server's medians toward its last value by its own recent errors (else widths only).
+    public let shrinkMedian: Bool
     let database: SQLiteDatabase?
     private let states = Mutex<[String: [String: BandCalibration]]>([:])
     private let ticks = Mutex(0)
@@ -21,29 +24,34 @@ public final class BandCalibrationStore: Sendable {
 
     static let migrations = [Migration(version: 1, name: "band calibration", sql: """
         CREATE TABLE band_calibration (
-            server TEXT NOT NULL, target TEXT NOT NULL, log_factors TEXT NOT NULL,
+            server TEXT NOT NULL, target TEXT NOT NULL, log_factors TEXT NOT NULL, shrink_errors TEXT NOT NULL,
             scored INTEGER NOT NULL, inside_raw INTEGER NOT NULL, inside_served INTEGER NOT NULL,
             PRIMARY KEY (server, target)) WITHOUT ROWID;
         """)]
 
     /// Opens (or creates) the store in `dataDirectory` and loads its factors; nil directory = memory only.
-    public init(dataDirectory: URL?, persistEveryTicks: Int = 12) throws {
+    public init(dataDirectory: URL?, persistEveryTicks: Int = 12, shrinkMedian: Bool = true) throws {
         self.persistEveryTicks = max(1, persistEveryTicks)
+        self.shrinkMedian = shrinkMedian
         guard let dataDirectory else { database = nil; return }
         try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
         let db = try SQLiteDatabase(path: dataDirectory.appendingPathComponent(Self.fileName).path, migrations: Self.migrations)
         database = db
         let rows = try db.read { c in
-            try c.query("SELECT server, target, log_factors, scored, inside_raw, inside_served FROM band_calibration") { s in
-                (s.string(0) ?? "", s.string(1) ?? "", s.string(2) ?? "", Int(s.int64(3)), Int(s.int64(4)), Int(s.int64(5)))
+            try c.query("SELECT server, target, log_factors, shrink_errors, scored, inside_raw, inside_served FROM band_calibration") { s in
+                (s.string(0) ?? "", s.string(1) ?? "", s.string(2) ?? "", s.string(3) ?? "", Int(s.int64(4)), Int(s.int64(5)), Int(s.int64(6)))
             }
         }
         var loaded: [String: [String: BandCalibration]] = [:]
-        for (server, target, factors, scored, raw, served) in rows {
+        for (server, target, factors, errors, scored, raw, served) in rows {
             var c = BandCalibration()
             let values = factors.split(separator: ",").compactMap { Float($0) }
             if values.count == c.logFactors.count {
                 c.logFactors = values.map { min(max($0, BandCalibration.logFactorRange.lowerBound), BandCalibration.logFactorRange.upperBound) }
+            }
+            let rowsOfErrors = errors.split(separator: ";").map { $0.split(separator: ",").compactMap { Float($0) } }
+            if rowsOfErrors.count == c.shrinkErrors.count, rowsOfErrors.allSatisfy({ $0.count == BandCalibration.shrinkCandidates.count }) {
+                c.shrinkErrors = rowsOfErrors
             }
             c.scored = scored; c.insideRaw = raw; c.insideServed = served
             loaded[server, default: [:]][target] = c
@@ -64,7 +72,8 @@ public final class BandCalibrationStore: Sendable {
                     guard let raw = forecasts[i].values[target] else { continue }
                     var c = server[target] ?? BandCalibration()
                     let actual = spec.lastValue(of: target, in: window) ?? .nan
-                    let calibrated = c.update(lastStep: lastStep, actual: actual, forecast: raw, quantiles: forecasts[i].quantiles)
+                    let calibrated = c.update(lastStep: lastStep, actual: actual, forecast: raw, quantiles: forecasts[i].quantiles,
+                                              shrinkMedian: shrinkMedian)
                     forecasts[i].values[target] = calibrated.map { $0.map { builder.clamp($0, target: t) } }
                     server[target] = c
                 }
@@ -83,11 +92,12 @@ public final class BandCalibrationStore: Sendable {
         }
         try database.writeTransaction { c in
             let insert = try c.cached("""
-                INSERT OR REPLACE INTO band_calibration (server, target, log_factors, scored, inside_raw, inside_served)
-                VALUES (?, ?, ?, ?, ?, ?)
+                INSERT OR REPLACE INTO band_calibration (server, target, log_factors, shrink_errors, scored, inside_raw, inside_served)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
                 """)
             for (server, target, cal) in rows {
                 try insert.execute([.text(server), .text(target), .text(cal.logFactors.map { "\($0)" }.joined(separator: ",")),
+                                    .text(cal.shrinkErrors.map { $0.map { "\($0)" }.joined(separator: ",") }.joined(separator: ";")),
                                     .integer(Int64(cal.scored)), .integer(Int64(cal.insideRaw)), .integer(Int64(cal.insideServed))])
             }
         }
@@ -112,23 +122,28 @@ public final class BandCalibrationStore: Sendable {
         public var insideRaw = 0
         public var insideServed = 0
         public var medianFactors: [Float] = []
+        /// Median over servers of the chosen shrinkage α per horizon (1 = the model's median as is).
+        public var medianAlphas: [Float] = []
     }
 
     public func summary() -> [TargetSummary] {
         states.withLock { all in
-            var byTarget: [String: (TargetSummary, [[Float]])] = [:]
+            var byTarget: [String: (TargetSummary, [[Float]], [[Float]])] = [:]
             for (_, targets) in all {
                 for (target, c) in targets {
-                    var entry = byTarget[target] ?? (TargetSummary(target: target), BandCalibration.horizons.map { _ in [] })
+                    var entry = byTarget[target] ?? (TargetSummary(target: target), BandCalibration.horizons.map { _ in [] },
+                                                     BandCalibration.horizons.map { _ in [] })
                     entry.0.servers += 1; entry.0.scored += c.scored
                     entry.0.insideRaw += c.insideRaw; entry.0.insideServed += c.insideServed
                     for (h, f) in c.factors.enumerated() { entry.1[h].append(f) }
+                    for (h, a) in c.shrinkAlphas.enumerated() { entry.2[h].append(a) }
                     byTarget[target] = entry
                 }
             }
             return byTarget.keys.sorted().map { key in
-                var (s, factors) = byTarget[key]!
+                var (s, factors, alphas) = byTarget[key]!
                 s.medianFactors = factors.map { $0.isEmpty ? 1 : $0.sorted()[$0.count / 2] }
+                s.medianAlphas = alphas.map { $0.isEmpty ? 1 : $0.sorted()[$0.count / 2] }
                 return s
             }
         }

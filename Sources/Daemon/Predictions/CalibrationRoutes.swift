@@ -9,7 +9,7 @@ struct CalibrationRoutes: Sendable {
 
     func addRoutes(to group: RouterGroup<BasicRequestContext>) {
         group.get("calibration", execution: .eventLoop, docs: OpenAPIOperation(
-            summary: "Online band calibration: per target, forecasts scored against what happened, share inside the raw and the served P10–P90 band, width factors per horizon",
+            summary: "Online calibration: per target, forecasts scored against what happened, share inside the raw and the served P10–P90 band, width factors and median shrinkage toward the last value per horizon",
             tags: ["predictions"],
             queryParameters: [OpenAPIParameter(query: "server", description: "One server's own calibration")])
         ) { [daemon] request, _ in
@@ -34,6 +34,7 @@ struct CalibrationRoutes: Sendable {
                 w.string(target)
                 w.raw(":"); Self.writeCounts(&w, scored: c.scored, raw: c.insideRaw, served: c.insideServed)
                 w.raw(",\"factors\":"); Self.writeFactors(&w, c.factors)
+                w.raw(",\"shrink_alphas\":"); Self.writeFactors(&w, c.shrinkAlphas)
                 w.raw("}")
             }
             w.raw("}}")
@@ -61,7 +62,8 @@ extension ArgusDaemon {
     /// The fleet's calibration per target (`/status` → `band_calibration`, `/predictions/calibration`).
     func writeCalibrationSummary(_ w: inout JSONWriter) {
         guard let calibration else { w.raw("{\"enabled\":false}"); return }
-        w.raw("{\"enabled\":true,\"nominal_coverage\":"); w.number(Double(BandCalibration.targetCoverage), decimals: 2)
+        w.raw("{\"enabled\":true,\"median_shrinkage\":"); w.bool(calibration.shrinkMedian)
+        w.raw(",\"nominal_coverage\":"); w.number(Double(BandCalibration.targetCoverage), decimals: 2)
         w.raw(",\"horizons\":"); CalibrationRoutes.writeInts(&w, BandCalibration.horizons)
         w.raw(",\"last_tick_ms\":"); if let s = engine.latest { w.number(s.timings.calibration, decimals: 2) } else { w.null() }
         w.raw(",\"targets\":{")

@@ -55,7 +55,7 @@ public final class ArgusDaemon: Sendable {
         apiKey = key
         apiKeySource = source
         models = ModelRegistry(loader: loader, stepSeconds: configuration.stepSeconds)
-        calibration = configuration.bandCalibration ? try BandCalibrationStore(dataDirectory: configuration.dataDirectory) : nil
+        calibration = configuration.bandCalibration ? try BandCalibrationStore(dataDirectory: configuration.dataDirectory, shrinkMedian: configuration.medianShrinkage) : nil
         engine = InferenceEngine(store: store, models: models, debounceMilliseconds: configuration.tickDebounceMilliseconds,
                                  maxBatch: configuration.inferenceBatchSize, calibration: calibration,
                                  logger: logger("inference"))

@@ -1,14 +1,22 @@
 import Foundation
 
-/// Online calibration of one series' forecast bands from its own recent errors (adaptive conformal
-/// inference, Gibbs & Candès 2021), one width factor per scored horizon.
+/// Online calibration of one series' forecasts from its own recent errors: the median's shrinkage toward
+/// the last value and the bands' width (adaptive conformal inference, Gibbs & Candès 2021), one of each
+/// per scored horizon.
+///
+/// **Median shrinkage**: for each scored horizon, the recent mean absolute error (EWMA, weight
+/// ``shrinkDecay``) of `last + α · (P50 − last)` for α in ``shrinkCandidates``; the forecast's quantiles
+/// are all shifted so its P50 becomes `last + α · (P50 − last)` with the best α of that horizon
+/// (interpolated between horizons like the factors). α = 1 is the model as it is (the choice until scores
+/// say otherwise), α = 0 is the last value: a series where the model's departures from persistence do not
+/// pay gets persistence, one where they pay keeps them.
 ///
 /// Every tick: ``observe(step:actual:)`` scores the forecasts issued `h` steps earlier for the step that
 /// just closed (raw P10/P50/P90 kept for horizons 1, 6, 24 and 96), then ``apply(to:quantiles:)`` widens
 /// or narrows the new forecast's quantiles around its P50 by the factors, then ``record(lastStep:...)``
 /// keeps the new raw forecast for scoring later. A forecast's score is how far the actual value fell from
 /// the P50 in units of the raw half band on its side (`r ≤ 1` = inside the raw P10–P90); a miss is
-/// `r > factor`. Each score moves `ln factor` by `rate · (miss − 0.2)`: the long-run miss rate of the
+/// `r >` the factor the served forecast used. Each score moves `ln factor` by `rate · (miss − 0.2)`: the long-run miss rate of the
 /// served band goes to 0.2 (coverage 0.8) whatever the model's noise assumption was. Cost per series per
 /// tick: four comparisons and a multiply-add per served value; memory: 127 pending forecasts.
 public struct BandCalibration: Codable, Sendable, Equatable {
@@ -19,19 +27,33 @@ public struct BandCalibration: Codable, Sendable, Equatable {
 
     /// `ln` of the width factor per horizon in ``horizons``.
     public var logFactors: [Float]
+    public static let shrinkCandidates: [Float] = [0, 0.25, 0.5, 0.75, 1]
+    public static let shrinkDecay: Float = 0.05
+    /// Per horizon, per candidate α: recent mean absolute error of the shrunk median.
+    public var shrinkErrors: [[Float]]
     /// Forecasts scored, inside the raw band, inside the served (calibrated) band.
     public var scored = 0
     public var insideRaw = 0
     public var insideServed = 0
 
-    struct Pending: Sendable, Equatable { var due: Int64 = .min; var low: Float = 0, mid: Float = 0, high: Float = 0 }
+    /// A forecast kept for scoring: the shifted band, and the raw median and last value for the shrinkage.
+    struct Pending: Sendable, Equatable {
+        var due: Int64 = .min
+        var low: Float = 0, mid: Float = 0, high: Float = 0
+        var rawMid: Float = 0, last: Float = 0
+        /// The width factor the served forecast used at this step (ACI scores misses against it).
+        var factor: Float = 1
+    }
     /// Per horizon `h`, a ring of `h` slots indexed by `due mod h` (not persisted: a restart only delays scoring).
     var pending: [[Pending]]
 
-    enum CodingKeys: String, CodingKey { case logFactors = "log_factors", scored, insideRaw = "inside_raw", insideServed = "inside_served" }
+    enum CodingKeys: String, CodingKey {
+        case logFactors = "log_factors", shrinkErrors = "shrink_errors", scored, insideRaw = "inside_raw", insideServed = "inside_served"
+    }
 
     public init() {
         logFactors = [Float](repeating: 0, count: Self.horizons.count)
+        shrinkErrors = Self.horizons.map { _ in [Float](repeating: 0, count: Self.shrinkCandidates.count) }
         pending = Self.horizons.map { [Pending](repeating: Pending(), count: $0) }
     }
 
@@ -40,6 +62,8 @@ public struct BandCalibration: Codable, Sendable, Equatable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let factors = try c.decode([Float].self, forKey: .logFactors)
         if factors.count == Self.horizons.count { logFactors = factors.map { min(max($0, Self.logFactorRange.lowerBound), Self.logFactorRange.upperBound) } }
+        if let errors = try c.decodeIfPresent([[Float]].self, forKey: .shrinkErrors), errors.count == Self.horizons.count,
+           errors.allSatisfy({ $0.count == Self.shrinkCandidates.count }) { shrinkErrors = errors }
         scored = try c.decode(Int.self, forKey: .scored)
         insideRaw = try c.decode(Int.self, forKey: .insideRaw)
         insideServed = try c.decode(Int.self, forKey: .insideServed)
@@ -48,6 +72,7 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(logFactors, forKey: .logFactors)
+        try c.encode(shrinkErrors, forKey: .shrinkErrors)
         try c.encode(scored, forKey: .scored)
         try c.encode(insideRaw, forKey: .insideRaw)
         try c.encode(insideServed, forKey: .insideServed)
@@ -57,14 +82,26 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     public var factors: [Float] { logFactors.map { exp($0) } }
 
     /// Width factor for forecast step `k` (1-based): linear in `ln k` between the scored horizons.
-    public func factor(step k: Int) -> Float {
-        let hs = Self.horizons
-        if k <= hs[0] { return exp(logFactors[0]) }
+    public func factor(step k: Int) -> Float { exp(Self.interpolate(logFactors, step: k)) }
+
+    /// The chosen shrinkage α per scored horizon (lowest recent error; ties keep the larger α).
+    public var shrinkAlphas: [Float] {
+        shrinkErrors.map { errors in
+            var best = errors.count - 1
+            for j in errors.indices.reversed() where errors[j] < errors[best] { best = j }
+            return Self.shrinkCandidates[best]
+        }
+    }
+
+    /// `values` (one per scored horizon) at forecast step `k`: linear in `ln k` between the horizons.
+    static func interpolate(_ values: [Float], step k: Int) -> Float {
+        let hs = horizons
+        if k <= hs[0] { return values[0] }
         for i in 1..<hs.count where k <= hs[i] {
             let w = (log(Float(k)) - log(Float(hs[i - 1]))) / (log(Float(hs[i])) - log(Float(hs[i - 1])))
-            return exp(logFactors[i - 1] + w * (logFactors[i] - logFactors[i - 1]))
+            return values[i - 1] + w * (values[i] - values[i - 1])
         }
-        return exp(logFactors[hs.count - 1])
+        return values[hs.count - 1]
     }
 
     /// Scores the forecasts that were due at `step` (absolute step number: epoch / step seconds).
@@ -78,7 +115,11 @@ public struct BandCalibration: Codable, Sendable, Equatable {
             let r: Float
             if actual >= p.mid { r = p.high > p.mid ? (actual - p.mid) / (p.high - p.mid) : (actual == p.mid ? 0 : .infinity) }
             else { r = p.mid > p.low ? (p.mid - actual) / (p.mid - p.low) : .infinity }
-            let miss = r > exp(logFactors[i])
+            for (j, alpha) in Self.shrinkCandidates.enumerated() {
+                let e = abs(actual - (p.last + alpha * (p.rawMid - p.last)))
+                shrinkErrors[i][j] += Self.shrinkDecay * (e - shrinkErrors[i][j])
+            }
+            let miss = r > p.factor
             scored += 1
             if r <= 1 { insideRaw += 1 }
             if !miss { insideServed += 1 }
@@ -87,11 +128,25 @@ public struct BandCalibration: Codable, Sendable, Equatable {
         }
     }
 
-    /// Keeps the raw band of a forecast issued after `lastStep` (`low/mid/high[k]` = step `lastStep + k + 1`).
-    public mutating func record(lastStep: Int64, low: [Float], mid: [Float], high: [Float]) {
+    /// Keeps the (shifted, unscaled) band of a forecast issued after `lastStep` (`low/mid/high[k]` = step
+    /// `lastStep + k + 1`), its raw median and the last value it was issued from.
+    public mutating func record(lastStep: Int64, low: [Float], mid: [Float], high: [Float], rawMid: [Float]? = nil, last: Float = 0) {
         for (i, h) in Self.horizons.enumerated() where h <= mid.count {
             let due = lastStep + Int64(h)
-            pending[i][Int(due % Int64(h))] = Pending(due: due, low: low[h - 1], mid: mid[h - 1], high: high[h - 1])
+            pending[i][Int(due % Int64(h))] = Pending(due: due, low: low[h - 1], mid: mid[h - 1], high: high[h - 1],
+                                                      rawMid: (rawMid ?? mid)[h - 1], last: last, factor: exp(logFactors[i]))
+        }
+    }
+
+    /// Shifts every quantile of each step so the median becomes `last + α_k · (median − last)`.
+    public func shrink(_ values: inout [[Float]], medianRow m: Int, last: Float) {
+        guard m < values.count else { return }
+        let alphas = shrinkAlphas
+        guard alphas.contains(where: { $0 != 1 }) else { return }
+        for k in 0..<values[m].count {
+            let alpha = Self.interpolate(alphas, step: k + 1)
+            let shift = (alpha - 1) * (values[m][k] - last)
+            for q in values.indices { values[q][k] += shift }
         }
     }
 
@@ -110,13 +165,16 @@ public struct BandCalibration: Codable, Sendable, Equatable {
         quantiles.indices.min { abs(quantiles[$0] - level) < abs(quantiles[$1] - level) } ?? 0
     }
 
-    /// The whole tick for one series: scores what was due at `lastStep`, keeps the new raw forecast,
-    /// and returns it calibrated (before clamping to the metric's range).
-    public mutating func update(lastStep: Int64, actual: Float, forecast values: [[Float]], quantiles: [Float]) -> [[Float]] {
+    /// The whole tick for one series: scores what was due at `lastStep` against `actual` (the value
+    /// observed there), shrinks the new forecast's median toward `actual` (when `shrinkMedian`), keeps it
+    /// for scoring, and returns it with calibrated widths (before clamping to the metric's range).
+    public mutating func update(lastStep: Int64, actual: Float, forecast values: [[Float]], quantiles: [Float],
+                                shrinkMedian: Bool = true) -> [[Float]] {
         observe(step: lastStep, actual: actual)
         let lo = Self.row(0.1, in: quantiles), m = Self.row(0.5, in: quantiles), hi = Self.row(0.9, in: quantiles)
-        record(lastStep: lastStep, low: values[lo], mid: values[m], high: values[hi])
         var out = values
+        if shrinkMedian && actual.isFinite { shrink(&out, medianRow: m, last: actual) }
+        record(lastStep: lastStep, low: out[lo], mid: out[m], high: out[hi], rawMid: values[m], last: actual.isFinite ? actual : values[m][0])
         apply(to: &out, medianRow: m)
         return out
     }

@@ -95,7 +95,7 @@ public struct OriginForecaster {
     /// step from `warmup` steps before its first origin (as a daemon ticking every step would), each
     /// step's ``BandCalibration/update(lastStep:actual:forecast:quantiles:)`` sees only values up to
     /// that step, and the calibrated forecasts of the origins are returned.
-    public func calibratedForecasts(_ series: OriginSeries, warmup: Int) throws -> [OriginForecast] {
+    public func calibratedForecasts(_ series: OriginSeries, warmup: Int, shrinkMedian: Bool = true) throws -> [OriginForecast] {
         guard let first = series.origins.min(), let last = series.origins.max() else { return [] }
         let encoder = model.config.maxEncoderLength, spec = builder.spec
         let wanted = Set(series.origins)
@@ -111,7 +111,7 @@ public struct OriginForecaster {
                 let lastStep = (windows[j].lastEpoch) / Int64(series.stepSeconds)
                 guard let raw = f.values[series.target], let actual = spec.lastValue(of: series.target, in: windows[j]) else { continue }
                 let target = spec.targets.firstIndex(of: series.target)!
-                let calibrated = calibration.update(lastStep: lastStep, actual: actual, forecast: raw, quantiles: f.quantiles)
+                let calibrated = calibration.update(lastStep: lastStep, actual: actual, forecast: raw, quantiles: f.quantiles, shrinkMedian: shrinkMedian)
                     .map { $0.map { builder.clamp($0, target: target) } }
                 if wanted.contains(steps[j]) {
                     out.append(OriginForecast(series: series.name, origin: steps[j], quantiles: f.quantiles, values: calibrated))
