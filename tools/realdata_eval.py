@@ -198,6 +198,7 @@ def main():
                     help="steps between origins (default 12 = hourly; larger = fewer statsforecast fits, same origins for every method)")
     ap.add_argument("--no-peers", action="store_true", help="skip AutoARIMA/AutoETS (fast)")
     ap.add_argument("--json", help="write every score as JSON")
+    ap.add_argument("--skip-widths-only", action="store_true", help="skip the 'width calibration only' Argus variant")
     ap.add_argument("--calibration-warmup", type=int, default=576,
                     help="also score Argus with the daemon's online band calibration, ticking every step from this many "
                          "steps before the first origin (default 2 days; -1: skip)")
@@ -228,6 +229,7 @@ def main():
                 variants = [(label, None, False)] + ([] if args.calibration_warmup < 0 else [
                     (label + " + width calibration", args.calibration_warmup, True),
                     (label + " + shrinkage + width calibration", args.calibration_warmup, False)])
+                variants = [v for v in variants if not (args.skip_widths_only and v[2])]
                 for name, warmup, widths_only in variants:
                     t0 = time.time()
                     fc = argus_forecasts(series, args.argusd, path, work, warmup, widths_only)

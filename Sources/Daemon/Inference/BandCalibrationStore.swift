@@ -67,17 +67,15 @@ public final class BandCalibrationStore: Sendable {
             for i in forecasts.indices {
                 let window = windows[i]
                 let lastStep = window.lastEpoch / Int64(window.stepSeconds)
-                var server = all[window.serverName] ?? [:]
                 for (t, target) in targets.enumerated() {
                     guard let raw = forecasts[i].values[target] else { continue }
-                    var c = server[target] ?? BandCalibration()
                     let actual = spec.lastValue(of: target, in: window) ?? .nan
-                    let calibrated = c.update(lastStep: lastStep, actual: actual, forecast: raw, quantiles: forecasts[i].quantiles,
-                                              shrinkMedian: shrinkMedian)
+                    // Mutated in place through the default subscripts (no copy of the pending forecasts).
+                    let calibrated = all[window.serverName, default: [:]][target, default: BandCalibration()]
+                        .update(lastStep: lastStep, actual: actual, forecast: raw, quantiles: forecasts[i].quantiles,
+                                shrinkMedian: shrinkMedian)
                     forecasts[i].values[target] = calibrated.map { $0.map { builder.clamp($0, target: t) } }
-                    server[target] = c
                 }
-                all[window.serverName] = server
             }
         }
         let due = ticks.withLock { n -> Bool in n += 1; return n % persistEveryTicks == 0 }

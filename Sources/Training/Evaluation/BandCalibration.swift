@@ -23,12 +23,12 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     public static let horizons = [1, 6, 24, 96]
     public static let targetCoverage: Float = 0.8
     public static let rate: Float = 0.05
-    public static let logFactorRange: ClosedRange<Float> = log(0.25)...log(8)
+    public static let logFactorRange: ClosedRange<Float> = log(0.25)...log(32)
 
     /// `ln` of the width factor per horizon in ``horizons``.
     public var logFactors: [Float]
     public static let shrinkCandidates: [Float] = [0, 0.25, 0.5, 0.75, 1]
-    public static let shrinkDecay: Float = 0.05
+    public static let shrinkDecay: Float = 0.02
     /// Per horizon, per candidate α: recent mean absolute error of the shrunk median.
     public var shrinkErrors: [[Float]]
     /// Forecasts scored, inside the raw band, inside the served (calibrated) band.
