@@ -63,18 +63,18 @@ public final class BandCalibrationStore: Sendable {
     /// rescales them (then clamps to each metric's range). `windows[i]` is the window `forecasts[i]` came from.
     public func calibrate(_ forecasts: inout [ServerForecast], windows: [ServerWindow], spec: FeatureSpec, builder: FeatureBuilder) {
         let targets = spec.targets
+        let ranges = targets.indices.map { t in builder.clamp(-.greatestFiniteMagnitude, target: t)...builder.clamp(.greatestFiniteMagnitude, target: t) }
         states.withLock { all in
             for i in forecasts.indices {
                 let window = windows[i]
                 let lastStep = window.lastEpoch / Int64(window.stepSeconds)
-                for (t, target) in targets.enumerated() {
-                    guard let raw = forecasts[i].values[target] else { continue }
+                let quantiles = forecasts[i].quantiles
+                for (t, target) in targets.enumerated() where forecasts[i].values[target] != nil {
                     let actual = spec.lastValue(of: target, in: window) ?? .nan
-                    // Mutated in place through the default subscripts (no copy of the pending forecasts).
-                    let calibrated = all[window.serverName, default: [:]][target, default: BandCalibration()]
-                        .update(lastStep: lastStep, actual: actual, forecast: raw, quantiles: forecasts[i].quantiles,
-                                shrinkMedian: shrinkMedian)
-                    forecasts[i].values[target] = calibrated.map { $0.map { builder.clamp($0, target: t) } }
+                    // In place through the default subscripts and the forecast's own arrays: no copies.
+                    all[window.serverName, default: [:]][target, default: BandCalibration()]
+                        .update(lastStep: lastStep, actual: actual, forecast: &forecasts[i].values[target]!, quantiles: quantiles,
+                                shrinkMedian: shrinkMedian, range: ranges[t])
                 }
             }
         }

@@ -12,9 +12,9 @@ import Foundation
 /// pay gets persistence, one where they pay keeps them.
 ///
 /// Every tick: ``observe(step:actual:)`` scores the forecasts issued `h` steps earlier for the step that
-/// just closed (raw P10/P50/P90 kept for horizons 1, 6, 24 and 96), then ``apply(to:quantiles:)`` widens
-/// or narrows the new forecast's quantiles around its P50 by the factors, then ``record(lastStep:...)``
-/// keeps the new raw forecast for scoring later. A forecast's score is how far the actual value fell from
+/// just closed (P10/P50/P90 kept for horizons 1, 6, 24 and 96), then the new forecast is shifted by the
+/// shrinkage, kept for scoring later, and its quantiles are widened or narrowed around its P50 by the
+/// factors — ``update(lastStep:actual:forecast:quantiles:shrinkMedian:range:)``, one pass. A forecast's score is how far the actual value fell from
 /// the P50 in units of the raw half band on its side (`r ≤ 1` = inside the raw P10–P90); a miss is
 /// `r >` the factor the served forecast used. Each score moves `ln factor` by `rate · (miss − 0.2)`: the long-run miss rate of the
 /// served band goes to 0.2 (coverage 0.8) whatever the model's noise assumption was. Cost per series per
@@ -138,28 +138,6 @@ public struct BandCalibration: Codable, Sendable, Equatable {
         }
     }
 
-    /// Shifts every quantile of each step so the median becomes `last + α_k · (median − last)`.
-    public func shrink(_ values: inout [[Float]], medianRow m: Int, last: Float) {
-        guard m < values.count else { return }
-        let alphas = shrinkAlphas
-        guard alphas.contains(where: { $0 != 1 }) else { return }
-        for k in 0..<values[m].count {
-            let alpha = Self.interpolate(alphas, step: k + 1)
-            let shift = (alpha - 1) * (values[m][k] - last)
-            for q in values.indices { values[q][k] += shift }
-        }
-    }
-
-    /// Rescales `values[quantile][step]` around the median row by the per-step factor.
-    public func apply(to values: inout [[Float]], medianRow m: Int) {
-        guard m < values.count else { return }
-        let steps = values[m].count
-        for k in 0..<steps {
-            let s = factor(step: k + 1), mid = values[m][k]
-            for q in values.indices where q != m { values[q][k] = mid + s * (values[q][k] - mid) }
-        }
-    }
-
     /// Index of the quantile nearest `level`.
     public static func row(_ level: Float, in quantiles: [Float]) -> Int {
         quantiles.indices.min { abs(quantiles[$0] - level) < abs(quantiles[$1] - level) } ?? 0
@@ -170,13 +148,54 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     /// for scoring, and returns it with calibrated widths (before clamping to the metric's range).
     public mutating func update(lastStep: Int64, actual: Float, forecast values: [[Float]], quantiles: [Float],
                                 shrinkMedian: Bool = true) -> [[Float]] {
+        var out = values
+        update(lastStep: lastStep, actual: actual, forecast: &out, quantiles: quantiles, shrinkMedian: shrinkMedian,
+               range: -Float.greatestFiniteMagnitude...Float.greatestFiniteMagnitude)
+        return out
+    }
+
+    /// The tick in place, in one pass over the forecast (the daemon's path): `values[quantile][step]`
+    /// becomes the shifted, rescaled forecast clamped to `range`.
+    public mutating func update(lastStep: Int64, actual: Float, forecast values: inout [[Float]], quantiles: [Float],
+                                shrinkMedian: Bool, range: ClosedRange<Float>) {
         observe(step: lastStep, actual: actual)
         let lo = Self.row(0.1, in: quantiles), m = Self.row(0.5, in: quantiles), hi = Self.row(0.9, in: quantiles)
-        var out = values
-        if shrinkMedian && actual.isFinite { shrink(&out, medianRow: m, last: actual) }
-        record(lastStep: lastStep, low: out[lo], mid: out[m], high: out[hi], rawMid: values[m], last: actual.isFinite ? actual : values[m][0])
-        apply(to: &out, medianRow: m)
-        return out
+        guard m < values.count else { return }
+        let last = actual.isFinite ? actual : values[m][0]
+        let alphas = shrinkMedian && actual.isFinite ? shrinkAlphas : nil
+        let shrinks = alphas?.contains { $0 != 1 } ?? false
+        let steps = values[m].count, table = Self.stepTable
+        var nextScored = 0
+        for k in 0..<steps {
+            let (i, w) = table[min(k, table.count - 1)]
+            let j = min(i + 1, Self.horizons.count - 1)
+            let rawMid = values[m][k]
+            let shift = shrinks ? (alphas![i] + w * (alphas![j] - alphas![i]) - 1) * (rawMid - last) : 0
+            let mid = rawMid + shift
+            if nextScored < Self.horizons.count, k + 1 == Self.horizons[nextScored] {
+                let due = lastStep + Int64(k + 1), h = Self.horizons[nextScored]
+                pending[nextScored][Int(due % Int64(h))] = Pending(
+                    due: due, low: values[lo][k] + shift, mid: mid, high: values[hi][k] + shift,
+                    rawMid: rawMid, last: last, factor: exp(logFactors[nextScored]))
+                nextScored += 1
+            }
+            let factor = exp(logFactors[i] + w * (logFactors[j] - logFactors[i]))
+            for q in values.indices {
+                let v = q == m ? mid : mid + factor * (values[q][k] + shift - mid)
+                values[q][k] = min(max(v, range.lowerBound), range.upperBound)
+            }
+        }
+    }
+
+    /// Per forecast step `k` (0-based): the scored horizon at or below it and the weight (linear in
+    /// `ln(k + 1)`) of the next one — the interpolation of ``factor(step:)``, computed once.
+    static let stepTable: [(Int, Float)] = (1...1_024).map { k in
+        let hs = horizons
+        if k <= hs[0] { return (0, 0) }
+        for i in 1..<hs.count where k <= hs[i] {
+            return (i - 1, (log(Float(k)) - log(Float(hs[i - 1]))) / (log(Float(hs[i])) - log(Float(hs[i - 1]))))
+        }
+        return (hs.count - 1, 0)
     }
 }
 
