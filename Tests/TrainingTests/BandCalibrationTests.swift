@@ -99,6 +99,19 @@ import Testing
         #expect(r.servedMAE < 0.9 * r.lastMAE)
     }
 
+    @Test func sideCollapsedByTheClamp_BorrowsTheMirroredWidth() {
+        var c = BandCalibration()
+        // Recent errors favour the last value (α = 0) at every horizon.
+        c.shrinkErrors = BandCalibration.horizons.map { _ in [1, 2, 3, 4, 5] }
+        // A median clamped at 100 with its upper quantiles collapsed onto it; the last value is 40.
+        let raw: [[Float]] = [80, 90, 95, 100, 100, 100, 100].map { [Float](repeating: $0, count: 96) }
+        var out = raw
+        c.update(lastStep: 0, actual: 40, forecast: &out, quantiles: Self.quantiles, shrinkMedian: true, range: 0...100)
+        #expect(out[3][5] == 40)                        // the median moved to the last value
+        #expect(out[1][5] == 30 && out[5][5] == 50)     // P90 borrows P10's distance (10) instead of 0
+        #expect(out[0][5] == 20 && out[6][5] == 60)
+    }
+
     @Test func factorOfAStep_InterpolatesBetweenScoredHorizons() {
         var c = BandCalibration()
         c.logFactors = [0, log(2), log(2), log(4)]

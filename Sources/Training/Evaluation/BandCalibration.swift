@@ -28,7 +28,7 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     /// `ln` of the width factor per horizon in ``horizons``.
     public var logFactors: [Float]
     public static let shrinkCandidates: [Float] = [0, 0.25, 0.5, 0.75, 1]
-    public static let shrinkDecay: Float = 0.02
+    public static let shrinkDecay: Float = 0.05
     /// Per horizon, per candidate α: recent mean absolute error of the shrunk median.
     public var shrinkErrors: [[Float]]
     /// Forecasts scored, inside the raw band, inside the served (calibrated) band.
@@ -160,7 +160,8 @@ public struct BandCalibration: Codable, Sendable, Equatable {
                                 shrinkMedian: Bool, range: ClosedRange<Float>) {
         observe(step: lastStep, actual: actual)
         let lo = Self.row(0.1, in: quantiles), m = Self.row(0.5, in: quantiles), hi = Self.row(0.9, in: quantiles)
-        guard m < values.count else { return }
+        // The pairing below needs a ladder symmetric around the median (the models' 7 quantiles are).
+        guard m < values.count, m == values.count / 2, values.count % 2 == 1 else { return }
         let last = actual.isFinite ? actual : values[m][0]
         let alphas = shrinkMedian && actual.isFinite ? shrinkAlphas : nil
         let shrinks = alphas?.contains { $0 != 1 } ?? false
@@ -172,18 +173,28 @@ public struct BandCalibration: Codable, Sendable, Equatable {
             let rawMid = values[m][k]
             let shift = shrinks ? (alphas![i] + w * (alphas![j] - alphas![i]) - 1) * (rawMid - last) : 0
             let mid = rawMid + shift
+            // Distance of quantile q from the median; a side that the range clamp collapsed (a median at
+            // 100 % shifted down to the last value) borrows the mirrored quantile's distance.
+            func offset(_ q: Int) -> Float {
+                let own = values[q][k] - rawMid, mirror = rawMid - values[values.count - 1 - q][k]
+                return abs(own) < 0.1 * abs(mirror) ? mirror : own
+            }
             if nextScored < Self.horizons.count, k + 1 == Self.horizons[nextScored] {
                 let due = lastStep + Int64(k + 1), h = Self.horizons[nextScored]
                 pending[nextScored][Int(due % Int64(h))] = Pending(
-                    due: due, low: values[lo][k] + shift, mid: mid, high: values[hi][k] + shift,
+                    due: due, low: mid + offset(lo), mid: mid, high: mid + offset(hi),
                     rawMid: rawMid, last: last, factor: exp(logFactors[nextScored]))
                 nextScored += 1
             }
             let factor = exp(logFactors[i] + w * (logFactors[j] - logFactors[i]))
-            for q in values.indices {
-                let v = q == m ? mid : mid + factor * (values[q][k] + shift - mid)
-                values[q][k] = min(max(v, range.lowerBound), range.upperBound)
+            // Quantile pairs (q, its mirror) are read before either is written.
+            for q in 0..<(values.count / 2) {
+                let p = values.count - 1 - q
+                let below = offset(q), above = offset(p)
+                values[q][k] = min(max(mid + factor * below, range.lowerBound), range.upperBound)
+                values[p][k] = min(max(mid + factor * above, range.lowerBound), range.upperBound)
             }
+            values[m][k] = min(max(mid, range.lowerBound), range.upperBound)
         }
     }
 
