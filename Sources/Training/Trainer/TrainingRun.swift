@@ -63,14 +63,13 @@ public struct TrainingRun {
         for s in series where s.stepSeconds != spec.stepSeconds {
             throw TrainingError.invalidInput("series \(s.name) has step \(s.stepSeconds) s; the model's step is \(spec.stepSeconds) s")
         }
-        var batchSize = options.batchSize
-        let longest = series.map(\.count).max() ?? 0
-        if parent != nil, let short = w.shortHistory(steps: longest) {
+        var shortHistory = false
+        if parent != nil, let short = w.shortHistory(steps: series.map(\.count).max() ?? 0) {
             w = short
-            let windows = try FleetDataset(spec: spec, series: series, options: w).trainWindows.count
-            batchSize = min(batchSize, max(1, windows))
+            shortHistory = true
         }
         let dataset = try FleetDataset(spec: spec, series: series, options: w)
+        let batchSize = shortHistory ? min(options.batchSize, max(1, dataset.trainWindows.count)) : options.batchSize
         try dataset.requireEnough(batchSize: batchSize)
         return (model, spec, dataset, parent, batchSize)
     }
