@@ -12,6 +12,7 @@ case "training": try TrainingBenchmark.run(rest)
 case "http": try HTTPBenchmark.run(rest)
 case "daemon": try DaemonBenchmark.run(rest)
 case "metrics": try MetricsBenchmark.run(rest)
+case "calibration": try CalibrationBenchmark.run(rest)
 default:
     print("""
     usage: swift run -c release Benchmarks <name> [options]
@@ -21,5 +22,6 @@ default:
       http      GET /health under wrk, idle keep-alive memory, WebSocket broadcast fan-out
       daemon    feed ingest, tick, GET /predictions/current and a 1,000-server fleet through a real daemon
       metrics   what /metrics' request counting adds to each request (2 threads, the daemon's route table)
+      calibration  per-server band calibration's cost on a 1,000-server tick
     """)
 }

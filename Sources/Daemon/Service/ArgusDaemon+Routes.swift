@@ -24,6 +24,9 @@ extension ArgusDaemon {
         predictions.addAlertRoutes(to: router.group("/alerts", middleware: [
             auth, RateLimitMiddleware(limit: configuration.predictionsRateLimit, per: .seconds(60)),
         ]))
+        CalibrationRoutes(daemon: self).addRoutes(to: router.group("/predictions", middleware: [
+            auth, RateLimitMiddleware(limit: configuration.predictionsRateLimit, per: .seconds(60)),
+        ]))
         ExplainRoutes(service: explain).addRoutes(to: router.group("", middleware: [auth, RateLimitMiddleware(limit: configuration.predictionsRateLimit, per: .seconds(60))]))
         HistoryRoutes(store: history).addRoutes(to: router.group("", middleware: [auth, RateLimitMiddleware(limit: configuration.predictionsRateLimit, per: .seconds(60))]))
         let admin = AdminRoutes(daemon: self)
@@ -102,6 +105,7 @@ extension ArgusDaemon {
         w.raw(",\"last_inference_error\":"); if let error = engine.lastError { w.string(error) } else { w.null() }
         w.raw(",\"training_active\":"); w.bool(trainingStatus.active)
         w.raw(",\"api_key_source\":"); w.string(apiKeySource.kind)
+        w.raw(",\"band_calibration\":"); writeCalibrationSummary(&w)
         w.raw("}")
         return w.bytes
     }

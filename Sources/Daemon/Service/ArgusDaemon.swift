@@ -17,6 +17,8 @@ public final class ArgusDaemon: Sendable {
     public let store: FeedStore
     public let models: ModelRegistry
     public let engine: InferenceEngine
+    /// Per-server band calibration (nil when `bandCalibration` is off).
+    public let calibration: BandCalibrationStore?
     public let training: TrainingService
     public let router: Router<BasicRequestContext>
     public let server: HTTPServer
@@ -64,8 +66,9 @@ public final class ArgusDaemon: Sendable {
         apiKey = key
         apiKeySource = source
         models = ModelRegistry(loader: loader, stepSeconds: configuration.stepSeconds)
+        calibration = configuration.bandCalibration ? try BandCalibrationStore(dataDirectory: configuration.dataDirectory, shrinkMedian: configuration.medianShrinkage) : nil
         engine = InferenceEngine(store: store, models: models, debounceMilliseconds: configuration.tickDebounceMilliseconds,
-                                 maxBatch: configuration.inferenceBatchSize,
+                                 maxBatch: configuration.inferenceBatchSize, calibration: calibration,
                                  logger: logger("inference"))
         let models = self.models, engine = self.engine, daemonLogger = self.logger, events = self.events
         training = try opening { try TrainingService(database: store.database, models: models, modelsDirectory: configuration.modelsDirectory,
@@ -183,6 +186,7 @@ public final class ArgusDaemon: Sendable {
         history.stopRetention()
         _ = training.cancel(wait: 30)
         engine.drain()
+        calibration?.close()
         store.close()
         logger.info("daemon_stopped")
     }

@@ -36,6 +36,10 @@ public struct DaemonConfiguration: Sendable {
     public var logLevel = "info"
     /// Servers per forward call; bounds the model's scratch memory on large fleets.
     public var inferenceBatchSize = 64
+    /// Per-server online calibration of the forecast bands (``BandCalibrationStore``); `off` serves the raw bands.
+    public var bandCalibration = true
+    /// With band calibration: also shrink each server's medians toward its last value by its own errors.
+    public var medianShrinkage = true
     /// Largest request body (a 10,000-record feed batch is ~5 MB of JSON). Larger → 413.
     public var maxBodyBytes = 16 * 1024 * 1024
     /// Threads answering blocking handlers.
@@ -54,6 +58,8 @@ public struct DaemonConfiguration: Sendable {
     public enum Env {
         public static let host = "ARGUS_HOST"
         public static let port = "ARGUS_PORT"
+        public static let bandCalibration = "ARGUS_BAND_CALIBRATION"
+        public static let medianShrinkage = "ARGUS_MEDIAN_SHRINKAGE"
         public static let dataDirectory = "ARGUS_DATA_DIR"
         public static let modelsDirectory = "ARGUS_MODELS_DIR"
         public static let model = "ARGUS_MODEL"
@@ -120,6 +126,14 @@ public struct DaemonConfiguration: Sendable {
         if let v = try int("workers", Env.workers, 1...256) { c.workerThreads = v }
         if let v = try int("inference-batch", Env.inferenceBatch, 1...100_000) { c.inferenceBatchSize = v }
         if let v = try int("metrics-top-servers", Env.metricsTopServers, 0...10_000) { c.metricsTopServers = v }
+        if let (text, source) = pick("band-calibration", Env.bandCalibration) {
+            guard text == "on" || text == "off" else { throw Problem(source: source, value: text, expected: "on or off") }
+            c.bandCalibration = text == "on"
+        }
+        if let (text, source) = pick("median-shrinkage", Env.medianShrinkage) {
+            guard text == "on" || text == "off" else { throw Problem(source: source, value: text, expected: "on or off") }
+            c.medianShrinkage = text == "on"
+        }
         if let v = environment[Env.apiKey], !v.isEmpty { c.apiKey = v }
         if let v = environment[Env.adminPassword], !v.isEmpty { c.auth.bootstrapAdminPassword = v }
         if let (v, _) = pick("api-key-file", Env.apiKeyFile) { c.apiKeyFile = URL(fileURLWithPath: v) }
