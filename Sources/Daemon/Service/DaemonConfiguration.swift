@@ -39,7 +39,7 @@ public struct DaemonConfiguration: Sendable {
     /// Per-server online calibration of the forecast bands (``BandCalibrationStore``); `off` serves the raw bands.
     public var bandCalibration = true
     /// With band calibration: also shrink each server's medians toward its last value by its own errors.
-    public var medianShrinkage = true
+    public var medianShrinkage = false
     /// Largest request body (a 10,000-record feed batch is ~5 MB of JSON). Larger → 413.
     public var maxBodyBytes = 16 * 1024 * 1024
     /// Threads answering blocking handlers.
