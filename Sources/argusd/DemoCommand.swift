@@ -32,11 +32,22 @@ enum DemoCommand: Command {
         try daemon.start()
         ServeCommand.announce(daemon)
         printNow("demo: simulating \(settings.servers) servers; backfilling \(settings.backfillSteps) steps, then posting every \(settings.intervalSeconds) s")
+        printNow(dashboardHint(daemon))
         let feeder = DemoFeeder(daemon: daemon, settings: settings)
         feeder.start()
         ArgusDaemon.waitForTerminationSignal()
         feeder.stop()
         daemon.shutdown()
         return 0
+    }
+
+    /// The demo's last line: where to look and the key the page asks for.
+    static func dashboardHint(_ daemon: ArgusDaemon) -> String {
+        let url = "http://\(daemon.configuration.host):\(daemon.port ?? daemon.configuration.port)/dashboard"
+        switch daemon.apiKeySource {
+        case .environment: return "Open \(url) and paste the key from TACHYON_API_KEY when it asks. Ctrl-C stops the demo."
+        case .file(let path), .generated(let path):
+            return "Open \(url) and paste the API key from \(path) (cat \(path)) when it asks. Ctrl-C stops the demo."
+        }
     }
 }
