@@ -25,6 +25,7 @@ enum ServeCommand: Command {
         OptionSpec("log-level", value: "LEVEL", default: "info", "debug, info, warning or error (env ARGUS_LOG_LEVEL)."),
         OptionSpec("workers", value: "N", default: "8", "Threads for blocking handlers (env ARGUS_WORKER_THREADS)."),
         OptionSpec("inference-batch", value: "N", default: "64", "Servers per TFT forward call (env ARGUS_INFERENCE_BATCH)."),
+        OptionSpec("orchestration-port", value: "N|off", default: "1336", "Orchestration API listener on --host; 0 = any free port (env ARGUS_ORCHESTRATION_PORT)."),
     ]
     static let discussion = """
     Configuration: flags over environment variables over defaults. Logs are JSON lines on stderr.

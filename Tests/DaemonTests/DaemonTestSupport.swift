@@ -61,6 +61,7 @@ final class TestDaemon {
         c.predictionsRateLimit = 100_000
         c.adminRateLimit = 100_000
         c.announceKeyFile = false
+        c.orchestrationPort = 0     // parallel test daemons must not race for :1336
         return c
     }
 

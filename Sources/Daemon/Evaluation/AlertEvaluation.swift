@@ -97,6 +97,7 @@ public enum AlertEvaluation {
         c.announceKeyFile = false
         c.logLevel = "error"
         c.workerThreads = 2
+        c.orchestrationPort = nil   // an evaluation daemon serves the Argus API only
         let daemon = try ArgusDaemon(configuration: c)
         try daemon.start()
         defer { daemon.shutdown() }

@@ -83,7 +83,10 @@ public final class ArgusDaemon: Sendable {
         let apiKeyAuth = APIKeyMiddleware<BasicRequestContext>(keys: [apiKey])
         let vitals = VitalsSource()
         let host = DaemonModuleHost(dataDirectory: configuration.dataDirectory, clock: clock, events: events,
-                                    apiKeyAuth: apiKeyAuth, makeLogger: { logger($0) }, vitals: vitals)
+                                    apiKeyAuth: apiKeyAuth, makeLogger: { logger($0) }, vitals: vitals,
+                                    bindHost: configuration.host,
+                                    listenerPorts: configuration.orchestrationPort.map { ["orchestration": $0] } ?? [:],
+                                    maxBodyBytes: configuration.maxBodyBytes)
         modules = try ModuleCatalog.make(host: host)
         vitals.attach(self)
         addRoutes(accessLogger: logger("access"), auth: apiKeyAuth)

@@ -42,6 +42,8 @@ public struct DaemonConfiguration: Sendable {
     public var workerThreads = 8
     /// Write generated/loaded API key notices on stdout (the CLI does; tests do not).
     public var announceKeyFile = true
+    /// The orchestration API's own listener (its documented port 1336, on `host`); 0 = ephemeral, nil = off.
+    public var orchestrationPort: Int? = 1336
 
     public init() {}
 
@@ -66,6 +68,7 @@ public struct DaemonConfiguration: Sendable {
         public static let logLevel = "ARGUS_LOG_LEVEL"
         public static let workers = "ARGUS_WORKER_THREADS"
         public static let inferenceBatch = "ARGUS_INFERENCE_BATCH"
+        public static let orchestrationPort = "ARGUS_ORCHESTRATION_PORT"
     }
 
     /// A configuration error names the source (flag or variable) and the bad value.
@@ -78,7 +81,8 @@ public struct DaemonConfiguration: Sendable {
 
     /// Defaults, then `environment`, then `flags` (keys are the long flag names without `--`:
     /// `host`, `port`, `data-dir`, `model`, `models-dir`, `step`, `rolling-window`, `warmup-steps`,
-    /// `rate-feed`, `rate-predictions`, `rate-admin`, `debounce-ms`, `api-key-file`, `cors`, `log-level`).
+    /// `rate-feed`, `rate-predictions`, `rate-admin`, `debounce-ms`, `api-key-file`, `cors`, `log-level`,
+    /// `orchestration-port`).
     public static func resolve(flags: [String: String], environment: [String: String]) throws -> DaemonConfiguration {
         var c = DaemonConfiguration()
         func pick(_ flag: String, _ env: String) -> (String, String)? {
@@ -112,6 +116,11 @@ public struct DaemonConfiguration: Sendable {
         if let v = try int("debounce-ms", Env.debounce, 0...60_000) { c.tickDebounceMilliseconds = v }
         if let v = try int("workers", Env.workers, 1...256) { c.workerThreads = v }
         if let v = try int("inference-batch", Env.inferenceBatch, 1...100_000) { c.inferenceBatchSize = v }
+        if let (text, source) = pick("orchestration-port", Env.orchestrationPort) {
+            if text == "off" { c.orchestrationPort = nil }
+            else if let v = Int(text), (0...65_535).contains(v) { c.orchestrationPort = v }
+            else { throw Problem(source: source, value: text, expected: "a port in 0…65535, or 'off'") }
+        }
         if let v = environment[Env.apiKey], !v.isEmpty { c.apiKey = v }
         if let (v, _) = pick("api-key-file", Env.apiKeyFile) { c.apiKeyFile = URL(fileURLWithPath: v) }
         if let (v, _) = pick("cors", Env.cors) {
