@@ -53,7 +53,7 @@ public final class OrchestrationModule: DaemonModule {
         AgentRoutes(services: services).addRoutes(to: api)
         HRMRoutes(services: services).addRoutes(to: api)
         LiveRoutes(services: services).addRoutes(to: api)
-        SystemRoutes(services: services).addRoutes(to: router)
+        SystemRoutes(services: services).addRoutes(public: router, protected: api)
         router.addOpenAPIRoutes(info: OpenAPIInfo(title: "Argus orchestration", version: "2.0.0",
                                                   description: "Multi-agent orchestration API (spec/orchestration-api.md) inside argusd"))
         let router = self.router

@@ -98,7 +98,7 @@ struct OrchestrationRoutes: Sendable {
         let metadata: [(String, JSONValue)] = [
             ("status", .string(status)), ("task_type", .string(taskType)), ("iterations", field("current_iteration")),
             ("final_quality", field("final_quality")), ("agent_switches", field("agent_switches")), ("project_id", field("project_id")),
-            ("hrm_preset", preset),
+            ("hrm_preset", preset), ("selected_agent", field("selected_agent")), ("selection_reason", field("selection_reason")),
             ("provider_note", .string("agents run on the built-in local executor unless an agent connection points elsewhere")),
         ]
         let members: [(String, JSONValue)] = [

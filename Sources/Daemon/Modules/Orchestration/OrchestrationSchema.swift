@@ -10,7 +10,7 @@ enum OrchestrationSchema {
             id TEXT PRIMARY KEY, project_id TEXT REFERENCES projects(id) ON DELETE CASCADE, issue_number INTEGER,
             title TEXT NOT NULL, description TEXT, labels TEXT NOT NULL, prompt TEXT NOT NULL, task_type TEXT NOT NULL,
             files TEXT NOT NULL, workspace TEXT NOT NULL, requires_security INTEGER NOT NULL, requested_agent TEXT,
-            status TEXT NOT NULL, assigned_agent TEXT, agent_switches INTEGER NOT NULL DEFAULT 0,
+            status TEXT NOT NULL, assigned_agent TEXT, selected_agent TEXT, selection_reason TEXT, agent_switches INTEGER NOT NULL DEFAULT 0,
             current_iteration INTEGER NOT NULL DEFAULT 0, max_iterations INTEGER NOT NULL,
             current_quality REAL NOT NULL DEFAULT 0, final_quality REAL, tests_passing INTEGER NOT NULL DEFAULT 0,
             security_issues INTEGER NOT NULL DEFAULT 0, test_coverage REAL, security_score REAL,

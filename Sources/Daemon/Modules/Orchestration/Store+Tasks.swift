@@ -42,7 +42,7 @@ extension OrchestrationStore {
         id, project_id, issue_number, title, description, labels, status, assigned_agent, agent_switches,
         current_iteration, max_iterations, current_quality, final_quality, tests_passing, security_issues, started_at,
         completed_at, duration_seconds, estimated_cost, actual_cost, created_at, updated_at, task_type, tokens, session_id,
-        error, attempt, content, test_coverage, security_score
+        error, attempt, content, test_coverage, security_score, selected_agent, selection_reason
         """
 
     private static func task(_ s: SQLiteStatement) -> JSONValue {
@@ -60,6 +60,7 @@ extension OrchestrationStore {
             ("task_type", .string(s.string(22) ?? "")), ("tokens", .int(Int(s.int64(23)))), ("session_id", .string(s.string(24) ?? "")),
             ("error", s.optionalString(25)), ("attempt", .int(Int(s.int64(26)))),
             ("test_coverage", round(s.optionalDouble(28), 3)), ("security_score", round(s.optionalDouble(29), 3)),
+            ("selected_agent", s.optionalString(30)), ("selection_reason", s.optionalString(31)),
         ])
     }
 
@@ -151,7 +152,7 @@ extension OrchestrationStore {
                 UPDATE tasks SET status = 'pending', current_iteration = 0, current_quality = 0, final_quality = NULL,
                   tests_passing = 0, security_issues = 0, test_coverage = NULL, security_score = NULL, started_at = NULL,
                   completed_at = NULL, duration_seconds = NULL, actual_cost = NULL, tokens = 0, tokens_uncompressed = 0,
-                  content = NULL, error = NULL, agent_switches = 0, attempt = attempt + 1, updated_at = ?
+                  content = NULL, error = NULL, agent_switches = 0, selected_agent = NULL, selection_reason = NULL, attempt = attempt + 1, updated_at = ?
                 WHERE id = ? AND status IN ('completed', 'failed')
                 """, [.real(now()), .text(id)])
             return c.changes == 1

@@ -36,7 +36,9 @@ struct RequestMetricsMiddleware: Middleware {
 struct SystemRoutes: Sendable {
     let services: OrchestrationServices
 
-    func addRoutes(to router: some RouterMethods<BasicRequestContext>) {
+    /// `/api/health` stays public (probes); `/api/metrics` goes on `protected` (the API-key group when bound
+    /// beyond loopback).
+    func addRoutes(public router: some RouterMethods<BasicRequestContext>, protected: some RouterMethods<BasicRequestContext>) {
         let s = services
         router.get("/api/health", docs: OpenAPIOperation(summary: "Module health: database round trip, queue, uptime (public)", tags: ["system"])) { _, _ in
             let database: String
@@ -49,7 +51,7 @@ struct SystemRoutes: Sendable {
                 ("queued_tasks", .int(depth.queued)), ("running_tasks", .int(depth.running)),
             ]), status: database == "connected" ? .ok : .serviceUnavailable)
         }
-        router.get("/api/metrics", docs: OpenAPIOperation(summary: "Prometheus text: API requests and task counters", tags: ["system"])) { _, _ in
+        protected.get("/api/metrics", docs: OpenAPIOperation(summary: "Prometheus text: API requests and task counters", tags: ["system"])) { _, _ in
             Response(status: .ok, contentType: "text/plain; version=0.0.4; charset=utf-8", body: Array(try Self.prometheus(s).utf8))
         }
     }

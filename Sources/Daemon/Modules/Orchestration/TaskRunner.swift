@@ -61,7 +61,8 @@ final class TaskRunner: Sendable {
         if let choice = AgentSelector.select(task: task, strategy: knobs.strategy, available: usable(),
                                              rewards: try store.rewards(), assignments: try store.assignmentCounts()) {
             outcome.agent = choice.agent
-            try store.updateTask(id, [("assigned_agent", .text(choice.agent))])
+            try store.updateTask(id, [("assigned_agent", .text(choice.agent)), ("selected_agent", .text(choice.agent)),
+                                      ("selection_reason", .text(choice.reason))])
             feed.publish("agent_selected", [("task_id", .string(id)), ("agent", .string(choice.agent)), ("reason", .string(choice.reason))],
                          to: [channel])
         } else {
@@ -154,7 +155,9 @@ final class TaskRunner: Sendable {
             let previous = outcome.qualities.dropLast().last
             if switchingAllowed, outcome.switches < knobs.maxSwitches, let previous {
                 let dropped = previous - quality.score > knobs.qualityDropThreshold
-                let stalled = quality.score - previous < 0.02
+                // At this agent's current rate of improvement the gate would not be reached by the last iteration.
+                let projected = quality.score + (quality.score - previous) * Double(task.maxIterations - outcome.iteration)
+                let stalled = projected < knobs.qualityGate
                 if dropped || stalled, let next = AgentSelector.alternative(to: outcome.agent, available: usable(), tried: tried) {
                     try switchAgent(to: next, reason: dropped ? "quality_drop" : "quality_threshold_not_met")
                 }
