@@ -89,10 +89,12 @@ public final class OrchestrationModule: DaemonModule {
                                               "requeued_tasks": .int(pending.count), "interrupted_tasks": .int(interrupted.count)])
     }
 
+    /// Stops the listener, then the workers (running tasks finish their iteration), then closes the database.
     public func stop() {
         server?.shutdown(gracePeriod: .seconds(5))
         subscription.cancel()
         services.queue.stop()
+        database.close()
     }
 
     public func health() -> ModuleHealth {
