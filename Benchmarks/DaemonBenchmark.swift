@@ -392,6 +392,7 @@ enum DaemonBenchmark {
         row("  windows copied out of the feed store, p50", p(stages.map(\.feed), 0.5), "ms", target: "—", ok: nil)
         row("  feature building + forecasts, p50", p(stages.map(\.features), 0.5), "ms", target: "—", ok: nil)
         row("  the TFT forward, p50", p(stages.map(\.forward), 0.5), "ms", target: "—", ok: nil)
+        row("  band calibration, p50", p(stages.map(\.calibration), 0.5), "ms", target: "—", ok: nil)
         row("  risk, alerts, summary, p50", p(stages.map(\.risk), 0.5), "ms", target: "—", ok: nil)
         row("  snapshot JSON encoding, p50", p(stages.map(\.encode), 0.5), "ms", target: "—", ok: nil)
         row("after publishing: history recording (SQLite), p50", p(observers, 0.5), "ms", target: "—", ok: nil)

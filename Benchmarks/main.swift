@@ -11,6 +11,8 @@ case "tft": try TFTBenchmark.run(rest)
 case "training": try TrainingBenchmark.run(rest)
 case "http": try HTTPBenchmark.run(rest)
 case "daemon": try DaemonBenchmark.run(rest)
+case "metrics": try MetricsBenchmark.run(rest)
+case "calibration": try CalibrationBenchmark.run(rest)
 default:
     print("""
     usage: swift run -c release Benchmarks <name> [options]
@@ -19,5 +21,7 @@ default:
                 (--config-a: config A's input counts instead of the daemon's feature set)
       http      GET /health under wrk, idle keep-alive memory, WebSocket broadcast fan-out
       daemon    feed ingest, tick, GET /predictions/current and a 1,000-server fleet through a real daemon
+      metrics   what /metrics' request counting adds to each request (2 threads, the daemon's route table)
+      calibration  per-server band calibration's cost on a 1,000-server tick
     """)
 }

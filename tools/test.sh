@@ -2,7 +2,8 @@
 # The whole test suite: the README's test command, and exactly what .ci/run runs.
 # Creates .venv-test/ (once, and again when tools/requirements-test.txt changes) with the Python clients the
 # tests drive the daemon with, puts it first on PATH, then runs `swift test --parallel` (extra arguments are
-# passed on, e.g. `bash tools/test.sh --filter Feed`).
+# passed on, e.g. `bash tools/test.sh --filter Feed`); a full run (no arguments) then runs the dashboard's browser
+# test, Tests/browser/test_dashboard.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
@@ -23,4 +24,22 @@ if [ "$(cat "$venv/.requirements.sha256" 2>/dev/null)" != "$wanted" ]; then
 fi
 export PATH="$PWD/$venv/bin:$PATH"
 
+# argusd itself too: some tests run the real binary (SIGTERM, kill -9 + restart).
+swift build --product argusd
 swift test --parallel "$@"
+
+# The dashboard in a real browser (full runs only, not with --filter): headless Chromium driven by Playwright
+# against `argusd demo`, built in release like the README's first command (explanations re-run the model
+# hundreds of times; a debug build takes minutes per explanation). Debian's `chromium` package provides
+# /usr/bin/chromium (.ci/run installs it; without it the browser test is skipped unless ARGUS_REQUIRE_BROWSER=1).
+if [ "$#" -eq 0 ]; then
+    if [ -x /usr/bin/chromium ]; then
+        swift build -c release --product argusd
+        python3 Tests/browser/test_dashboard.py --binary .build/release/argusd
+    elif [ "${ARGUS_REQUIRE_BROWSER:-0}" = "1" ]; then
+        echo "tools/test.sh: /usr/bin/chromium is missing (sudo apt-get install -y chromium)" >&2
+        exit 1
+    else
+        echo "tools/test.sh: skipping the browser test: no /usr/bin/chromium (sudo apt-get install -y chromium)" >&2
+    fi
+fi

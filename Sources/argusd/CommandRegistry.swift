@@ -1,7 +1,10 @@
+import Daemon
+
 /// Every `argusd` subcommand, in the order `argusd --help` lists them. Add new commands here.
 enum CommandRegistry {
     static let all: [any Command.Type] = [
         ServeCommand.self,
+        CollectCommand.self,
         DemoCommand.self,
         TrainCommand.self,
         EvaluateCommand.self,
@@ -14,7 +17,7 @@ enum CommandRegistry {
     }
 
     /// Dispatches `arguments` (without the program name); returns the exit code.
-    /// 0 success, 1 runtime failure, 2 usage error.
+    /// 0 success, 1 runtime failure, 2 usage error, 3/4/5 database damaged/locked/unwritable at start.
     static func main(_ arguments: [String]) -> Int32 {
         guard let first = arguments.first else {
             print(HelpFormatter.mainHelp(), terminator: "")
@@ -47,6 +50,9 @@ enum CommandRegistry {
         } catch let error as CLIError {
             Console.error("argusd: \(error)")
             return 2
+        } catch let error as DatabaseStartupError {
+            Console.error("argusd \(command.name): error: \(error)")
+            return error.exitCode
         } catch {
             Console.error("argusd \(command.name): error: \(error)")
             return 1

@@ -20,6 +20,8 @@ enum EvaluateAlertsCommand: Command {
         OptionSpec("slack-before", value: "MIN", default: "60", "An alert this long before a ramp starts still belongs to it."),
         OptionSpec("slack-after", value: "MIN", default: "60", "… or this long after the incident's end."),
         OptionSpec("merge-gap", value: "STEPS", default: "2", "An alert absent for at most this many steps is one episode."),
+        OptionSpec("band-calibration", value: "on|off", default: "on", "The daemon's per-server band calibration."),
+        OptionSpec("median-shrinkage", value: "on|off", default: "off", "With band calibration: the per-server median shrinkage."),
         OptionSpec("json", "Print the result as JSON (with every incident and alert episode) instead of the report."),
         OptionSpec("details", "List every incident's outcome and every false alert."),
         OptionSpec("quiet", "No progress lines."),
@@ -44,6 +46,13 @@ enum EvaluateAlertsCommand: Command {
         s.days = try o.double("days", default: 3, in: 0.01...365)
         s.warmupDays = try o.double("warmup-days", default: 1, in: 0.01...30)
         s.seed = try o.uint64("seed", default: 7)
+        func onOff(_ name: String, default value: Bool) throws -> Bool {
+            guard let text = o.string(name) else { return value }
+            guard text == "on" || text == "off" else { throw CLIError.invalidValue(option: name, command: Self.name, value: text, expected: "on or off") }
+            return text == "on"
+        }
+        s.bandCalibration = try onOff("band-calibration", default: true)
+        s.medianShrinkage = try onOff("median-shrinkage", default: false)
         s.incidentRate = try o.double("incident-rate", default: 0.1, in: 0...10)
         s.modelPath = o.string("model").map { URL(fileURLWithPath: $0) }
         s.modelsDirectory = URL(fileURLWithPath: o.string("models-dir") ?? "./models")

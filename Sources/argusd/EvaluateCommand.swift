@@ -7,7 +7,10 @@ import Training
 enum EvaluateCommand: Command {
     static let name = "evaluate"
     static let summary = "Score a model against held-out data and baselines"
-    static let usage = "argusd evaluate --model DIR (--data FILE | --simulate [--servers N --days D --seed S]) [--json FILE]"
+    static let usage = """
+    argusd evaluate --model DIR (--data FILE | --simulate [--servers N --days D --seed S]) [--json FILE]
+           argusd evaluate --model DIR --origins FILE --forecasts-out FILE
+    """
     static let options = [
         OptionSpec("model", value: "DIR", "Model folder, or a folder of them (the newest is used). Required."),
     ] + TrainingData.options(defaultSeed: "2") + [
@@ -16,6 +19,10 @@ enum EvaluateCommand: Command {
         OptionSpec("json", value: "FILE", "Also write the report as JSON."),
         OptionSpec("threads", value: "N", default: "2", "Worker threads."),
         OptionSpec("quiet", "No progress lines."),
+        OptionSpec("origins", value: "FILE", "Rolling-origin benchmark input (tools/realdata_eval.py): forecast each listed origin instead of scoring."),
+        OptionSpec("forecasts-out", value: "FILE", "With --origins: where to write the forecasts (JSON lines)."),
+        OptionSpec("widths-only", "With --calibrate: calibrate band widths only, no median shrinkage."),
+        OptionSpec("calibrate", value: "STEPS", "With --origins: apply the daemon's online band calibration, ticking every step from STEPS before the first origin."),
     ]
     static let discussion = """
     Per target: P50 MAE and quantile loss at 30 min (step 6) and 8 h (step 96), coverage of the 10–90 %
@@ -23,6 +30,10 @@ enum EvaluateCommand: Command {
     With simulated data (or --truth) it reports, for every incident, how long before the real critical
     crossing a forecast's P50 / P90 first reached the critical level. Use a different --seed than the
     model was trained on (default 2) so the data is held out.
+
+    With --origins, it forecasts the listed origins of each series through the daemon's tick code
+    (window of the last encoder steps → features → forward → forecasts) and writes one JSON line per
+    origin; tools/realdata_eval.py scores them next to statistical baselines on real data.
     """
     static let examples = [
         "argusd evaluate --model models/ --simulate --servers 45 --days 7 --seed 2",
@@ -38,6 +49,11 @@ enum EvaluateCommand: Command {
         let loaded = try ModelFolder.load(url)
         loaded.model.threads = try o.int("threads", default: 2, in: 1...64)
         if !quiet { Console.error("model \(url.lastPathComponent): \(loaded.model.parameterCount) parameters, manifest verified") }
+        if let origins = o.string("origins") {
+            let warmup = o.string("calibrate") == nil ? nil : try o.int("calibrate", default: 0, in: 0...1_000_000)
+            return try forecastOrigins(path: origins, out: try o.required("forecasts-out"), loaded: loaded, calibrationWarmup: warmup,
+                                       shrinkMedian: !o.flag("widths-only"), quiet: quiet)
+        }
         var data = try TrainingData.load(o, command: name, spec: loaded.spec, defaultSeed: 2, quiet: quiet)
         if let truthPath = o.string("truth") {
             do {
@@ -55,6 +71,28 @@ enum EvaluateCommand: Command {
             e.outputFormatting = [.prettyPrinted, .sortedKeys]
             try e.encode(report).write(to: URL(fileURLWithPath: path), options: .atomic)
         }
+        return 0
+    }
+
+    /// `--origins`: forecasts every origin of every series and writes them as JSON lines.
+    static func forecastOrigins(path: String, out: String, loaded: LoadedModel, calibrationWarmup: Int?, shrinkMedian: Bool, quiet: Bool) throws -> Int32 {
+        let series: [OriginSeries]
+        do {
+            series = try JSONDecoder().decode([OriginSeries].self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        } catch { throw TrainingError.io("cannot read origins \(path): \(error)") }
+        let forecaster = OriginForecaster(model: loaded.model, builder: loaded.builder)
+        let encoder = JSONEncoder()
+        var lines = Data()
+        let t0 = Date()
+        for s in series {
+            let forecasts = try calibrationWarmup.map { try forecaster.calibratedForecasts(s, warmup: $0, shrinkMedian: shrinkMedian) } ?? forecaster.forecasts(s)
+            for f in forecasts {
+                lines.append(try encoder.encode(f))
+                lines.append(0x0A)
+            }
+            if !quiet { Console.error(String(format: "%@: %d origins (%.1f s)", s.name, s.origins.count, Date().timeIntervalSince(t0))) }
+        }
+        try lines.write(to: URL(fileURLWithPath: out), options: .atomic)
         return 0
     }
 }

@@ -25,6 +25,9 @@ enum ServeCommand: Command {
         OptionSpec("log-level", value: "LEVEL", default: "info", "debug, info, warning or error (env ARGUS_LOG_LEVEL)."),
         OptionSpec("workers", value: "N", default: "8", "Threads for blocking handlers (env ARGUS_WORKER_THREADS)."),
         OptionSpec("inference-batch", value: "N", default: "64", "Servers per TFT forward call (env ARGUS_INFERENCE_BATCH)."),
+        OptionSpec("metrics-top-servers", value: "N", default: "20", "Riskiest servers given per-server series on /metrics (env ARGUS_METRICS_TOP_SERVERS)."),
+        OptionSpec("band-calibration", value: "on|off", default: "on", "Per-server online calibration of the forecast bands (env ARGUS_BAND_CALIBRATION)."),
+        OptionSpec("median-shrinkage", value: "on|off", default: "off", "With band calibration: shrink each server's medians toward its last value by its own recent errors (env ARGUS_MEDIAN_SHRINKAGE)."),
         OptionSpec("orchestration-port", value: "N|off", default: "1336", "Orchestration API listener on --host; 0 = any free port (env ARGUS_ORCHESTRATION_PORT)."),
     ]
     static let discussion = """
@@ -53,7 +56,7 @@ enum ServeCommand: Command {
     static func announce(_ daemon: ArgusDaemon) {
         let port = daemon.port ?? daemon.configuration.port
         let base = "http://\(daemon.configuration.host):\(port)"
-        var lines = ["argusd listening on \(base)  (mode: \(daemon.mode); docs: \(base)/docs)"]
+        var lines = ["argusd listening on \(base)  (mode: \(daemon.mode); docs: \(base)/docs; dashboard: \(base)/dashboard)"]
         switch daemon.apiKeySource {
         case .environment:
             lines.append("API key: from TACHYON_API_KEY")

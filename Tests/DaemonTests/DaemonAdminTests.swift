@@ -175,7 +175,6 @@ import Training
 
     /// The spec's Python SDK example (requests), unchanged except for its URL, key and the `[...]` placeholder.
     @Test func sdkExamples_PythonRequestsAndCurlWork() throws {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") else { return }
         let d = try TestDaemon()
         defer { d.stop(); d.dir.cleanup() }
         try d.feed(servers, steps: 0..<14)
@@ -199,28 +198,15 @@ import Training
         assert response.status_code == 200 and response.json()["status"] == "accepted", response.text
         print("ok")
         """
-        let python = Process()
-        // The same `python3` the other real-client tests use and `.ci/run` installs `requests` into.
-        python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        python.arguments = ["python3", "-c", script]
-        let out = Pipe()
-        python.standardOutput = out
-        python.standardError = out
-        try python.run()
-        python.waitUntilExit()
-        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(python.terminationStatus == 0, "\(output)")
+        // The `python3` first on PATH: tools/test.sh puts .venv-test there, with `requests` installed.
+        let (status, output, errors) = try runTool("python3", ["-c", script], requires: "the Python package requests (bash tools/test.sh installs it)")
+        #expect(status == 0, "\(output)\(errors)")
         #expect(output.contains("ok"))
 
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/curl") else { return }
-        let curl = Process()
-        curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        curl.arguments = ["-s", "-H", "X-API-Key: \(TestDaemon.key)", "http://127.0.0.1:\(d.port)/predictions/current"]
-        let curlOut = Pipe()
-        curl.standardOutput = curlOut
-        try curl.run()
-        curl.waitUntilExit()
-        let body = try JSONSerialization.jsonObject(with: curlOut.fileHandleForReading.readDataToEndOfFile()) as? [String: Any]
+        let (curlStatus, curlOut, _) = try runTool("curl", ["-s", "-H", "X-API-Key: \(TestDaemon.key)", "http://127.0.0.1:\(d.port)/predictions/current"],
+                                                   requires: "curl (sudo apt-get install -y curl)")
+        #expect(curlStatus == 0)
+        let body = try JSONSerialization.jsonObject(with: Data(curlOut.utf8)) as? [String: Any]
         #expect((body?["predictions"] as? [String: Any])?["ppdb001"] != nil)
     }
 }

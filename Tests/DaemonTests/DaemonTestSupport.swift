@@ -40,6 +40,7 @@ enum TinyModel {
 /// A daemon on an ephemeral port with its own data and models directories.
 final class TestDaemon {
     static let key = "test-key-0123456789"
+    static let adminPassword = "admin-password-1"
     let dir: TemporaryDirectory
     let daemon: ArgusDaemon
     var port: Int { daemon.port! }
@@ -61,6 +62,9 @@ final class TestDaemon {
         c.predictionsRateLimit = 100_000
         c.adminRateLimit = 100_000
         c.announceKeyFile = false
+        // The auth core's first admin, with cheap hashing (600,000 PBKDF2 rounds would slow every daemon start).
+        c.auth.passwordIterations = 1_000
+        c.auth.bootstrapAdminPassword = adminPassword
         c.orchestrationPort = 0     // parallel test daemons must not race for :1336
         return c
     }
@@ -121,6 +125,13 @@ final class TestDaemon {
             let reply = try post("/feed/data", Feed.body(records))
             precondition(reply.status == 200, "feed failed: \(reply.status) \(reply.text)")
         }
+        settle()
+    }
+
+    /// Waits for the inference runs every answered POST requested. `drain()` waits at most 2 s for a tick
+    /// that is announced after its answer was written; a loaded machine can take longer to get there.
+    func settle() {
+        _ = eventually { daemon.store.pendingTickNotifications == 0 }
         daemon.engine.drain()
     }
 }

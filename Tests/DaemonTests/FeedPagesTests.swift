@@ -69,8 +69,8 @@ import Testing
 
     /// `ARGUS_FEED_PAGES=1 swift test --filter pagesPerFleetStep` prints the distribution at 2,000 stored
     /// steps (`ARGUS_FEED_PAGES_KEEP=/path` keeps the database and the last commit's page numbers).
-    @Test func pagesPerFleetStep_AreReported() throws {
-        guard ProcessInfo.processInfo.environment["ARGUS_FEED_PAGES"] != nil else { return }
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["ARGUS_FEED_PAGES"] != nil, "a measurement, run by hand"))
+    func pagesPerFleetStep_AreReported() throws {
         let counts = try Self.measurePagesPerBatch(keep: ProcessInfo.processInfo.environment["ARGUS_FEED_PAGES_KEEP"])
         let sorted = counts.sorted()
         print("FEEDPAGES pages per 45-record commit: min \(sorted.first!) median \(sorted[sorted.count / 2]) max \(sorted.last!) all \(counts)")

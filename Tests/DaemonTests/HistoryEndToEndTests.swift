@@ -24,7 +24,7 @@ struct HistoryEndToEndTests {
             }
             let reply = try d.post("/feed/data", Feed.body(records))
             precondition(reply.status == 200, "feed failed: \(reply.status) \(reply.text)")
-            d.daemon.engine.drain()
+            d.settle()
         }
     }
 

@@ -95,7 +95,7 @@ struct HistoryTests {
         let summary = try f.store.summary(.day1)
         #expect(summary["incidents_prevented"] == 0)
         #expect(summary["incidents_observed"] == 1)
-        guard case .array(let rows)? = try f.store.alerts(.day1)["alerts"] else { return }
+        guard case .array(let rows)? = try f.store.alerts(.day1)["alerts"] else { Issue.record("alerts is not an array"); return }
         #expect(rows.allSatisfy { $0["caused_incident"] == true })
     }
 
@@ -166,7 +166,7 @@ struct HistoryTests {
         #expect(deleted > 0)
         // Environment older than 1 h before the newest tick (tick 29) is gone: ticks 17…29 remain (13).
         #expect(try f.store.environment(.month1)["count"] == 13)
-        guard case .array(let rows)? = try f.store.alerts(.month1)["alerts"] else { return }
+        guard case .array(let rows)? = try f.store.alerts(.month1)["alerts"] else { Issue.record("alerts is not an array"); return }
         // b's closed episode (ticks 0–1) is pruned; a's open escalation stays.
         #expect(rows.count == 1 && rows[0]["server_name"] == "a" && rows[0]["resolved_at"] == .null)
         // Risk samples are kept for the 1M range.

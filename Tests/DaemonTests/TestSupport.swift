@@ -67,3 +67,59 @@ extension FeedStoreConfiguration {
         return c
     }
 }
+
+/// Runs a real client (`curl`, `python3`, found on PATH) and returns (status, stdout, stderr). A client that is not
+/// installed is an error naming what to install, never a silently skipped check.
+func runTool(_ tool: String, _ arguments: [String], requires: String) throws -> (Int32, String, String) {
+    struct MissingTool: Error, CustomStringConvertible { let description: String }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = [tool] + arguments
+    let output = Pipe(), errors = Pipe()
+    process.standardOutput = output
+    process.standardError = errors
+    try process.run()
+    let out = output.fileHandleForReading.readDataToEndOfFile()
+    let err = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    if process.terminationStatus == 127 || err.contains("ModuleNotFoundError") {
+        throw MissingTool(description: "\(tool) could not run: this test needs \(requires). \(err.split(separator: "\n").last ?? "")")
+    }
+    return (process.terminationStatus, String(decoding: out, as: UTF8.self), err)
+}
+
+extension TemporaryDirectory {
+    /// An existing directory (a crash child reuses its parent's).
+    init(existing url: URL) { self.url = url }
+}
+
+/// Polls `condition` up to `seconds`; for waiting on another thread without timing assertions. The bound is
+/// only a liveness limit (a passing test returns as soon as the condition holds), so it is generous: the
+/// machine is shared and a loaded one can stall a thread for seconds.
+func waitUntil(seconds: Double = 60, _ condition: () throws -> Bool) rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try condition() { return true }
+        usleep(10_000)
+    }
+    return try condition()
+}
+
+/// ``waitUntil(seconds:_:)`` for conditions that cannot throw.
+func eventually(seconds: Double = 60, _ condition: () -> Bool) -> Bool {
+    waitUntil(seconds: seconds, condition)
+}
+
+/// Runs this test binary again with only the test `filter` (a crash child that SIGKILLs itself), with
+/// `environment` added, and waits for it. The child test is disabled unless its variable is set.
+func runTestChild(filter: String, environment extra: [String: String]) throws -> Process {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    process.arguments = ["--testing-library", "swift-testing", "--filter", filter]
+    process.environment = ProcessInfo.processInfo.environment.merging(extra) { _, new in new }
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+    return process
+}

@@ -58,6 +58,7 @@ struct RealClientTests {
             print(r.status_code, r.json()["detail"][0]["type"])
             print(s.get(base + "/missing").json()["detail"])
         """
+        guard pythonHas("requests") else { return }
         let (status, output, errors) = try runProcess("python3", ["-c", script, server.baseURL])
         #expect(status == 0, "\(errors)")
         #expect(output == "['body', 'price'] value_error.missing\n422 value_error.jsondecode\nNot Found\n")

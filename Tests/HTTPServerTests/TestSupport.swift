@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Synchronization
+import Testing
 @testable import HTTPServer
 
 /// Loops and workers shared by every test server, so parallel tests do not start hundreds of threads.
@@ -43,11 +44,12 @@ final class TestServer: Sendable {
     func stop() { server.shutdown(gracePeriod: .seconds(5)) }
 }
 
-/// A blocking TCP client that speaks raw bytes, for tests that need exact control of the wire.
+/// A blocking TCP client that speaks raw bytes, for tests that need exact control of the wire. Reads give up
+/// after `receiveTimeoutSeconds` (a liveness limit: no test waits for it to expire).
 final class RawClient {
     let fd: Int32
 
-    init(port: Int, receiveTimeoutSeconds: Int = 10) throws {
+    init(port: Int, receiveTimeoutSeconds: Int = 60) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -158,8 +160,21 @@ func runProcess(_ executable: String, _ arguments: [String], input: String? = ni
     return (process.terminationStatus, String(decoding: data, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
 }
 
-/// Polls `condition` up to `seconds`; for waiting on another thread without timing assertions.
-func eventually(seconds: Double = 10, _ condition: () -> Bool) -> Bool {
+/// Whether `python3` can import `modules`. When it cannot, records one issue that names what is missing and how
+/// to get it, so a missing test client never shows up as an empty output further down.
+func pythonHas(_ modules: String..., sourceLocation: SourceLocation = #_sourceLocation) -> Bool {
+    if let (status, _, _) = try? runProcess("python3", ["-c", modules.map { "import \($0)" }.joined(separator: "; ")]), status == 0 {
+        return true
+    }
+    Issue.record("python3 cannot import \(modules.joined(separator: ", ")): run the suite with `bash tools/test.sh`, which installs tools/requirements-test.txt into .venv-test",
+                 sourceLocation: sourceLocation)
+    return false
+}
+
+/// Polls `condition` up to `seconds`; for waiting on another thread without timing assertions. The bound is
+/// only a liveness limit (a passing test returns as soon as the condition holds), so it is generous: the
+/// machine is shared and a loaded one can stall a thread for seconds.
+func eventually(seconds: Double = 60, _ condition: () -> Bool) -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
         if condition() { return true }

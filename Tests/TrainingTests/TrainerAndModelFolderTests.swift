@@ -130,9 +130,9 @@ import TFTCore
         let dir = Bundle.main.bundleURL.deletingLastPathComponent()
         let exe = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         let candidates = [exe, Bundle.main.bundleURL, dir, Bundle(for: Marker.self).bundleURL.deletingLastPathComponent()]
-        guard let bin = candidates.map({ $0.appendingPathComponent("argusd") }).first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-            return   // binary not built in this configuration; the library refusal is tested above
-        }
+        // `swift test` builds every product, argusd included; a missing binary is a failure, not a pass.
+        let bin = try #require(candidates.map { $0.appendingPathComponent("argusd") }.first { FileManager.default.isExecutableFile(atPath: $0.path) },
+                               "argusd not found next to the test bundle (\(exe.path)): build it with `swift build` first")
         let out = TrainingFixtures.tempDir()
         defer { try? FileManager.default.removeItem(at: out) }
         let p = Process()

@@ -45,28 +45,7 @@ struct AdminRoutes: Sendable {
         }
 
         group.get("training-status", docs: OpenAPIOperation(summary: "Current training job: progress and ETA", tags: ["admin"])) { [daemon] _, _ in
-            let s = daemon.training.status
-            var w = JSONWriter(capacity: 512)
-            w.raw("{\"training_active\":"); w.bool(s.active)
-            w.raw(",\"training_id\":"); if let id = s.id { w.string(id) } else { w.null() }
-            w.raw(",\"progress\":{\"epoch\":"); w.int(s.epoch)
-            w.raw(",\"total_epochs\":"); w.int(s.totalEpochs)
-            w.raw(",\"percent\":"); w.number(s.percent, decimals: 1)
-            w.raw(",\"eta_minutes\":"); if let eta = s.etaSeconds { w.number(eta / 60, decimals: 1) } else { w.null() }
-            w.raw(",\"step\":"); w.int(s.step)
-            w.raw(",\"steps_per_epoch\":"); w.int(s.stepsPerEpoch)
-            w.raw(",\"phase\":"); if let p = s.phase { w.string(p) } else { w.null() }
-            w.raw(",\"loss\":"); if let l = s.loss { w.number(l, decimals: 4) } else { w.null() }
-            w.raw(",\"validation_loss\":"); if let l = s.validationLoss { w.number(l, decimals: 4) } else { w.null() }
-            w.raw("},\"status\":"); w.string(s.state)
-            w.raw(",\"incremental\":"); w.bool(s.incremental)
-            w.raw(",\"started_at\":"); if let d = s.startedAt { w.string(Self.iso(d)) } else { w.null() }
-            w.raw(",\"finished_at\":"); if let d = s.finishedAt { w.string(Self.iso(d)) } else { w.null() }
-            w.raw(",\"model_produced\":"); if let m = s.modelName { w.string(m) } else { w.null() }
-            w.raw(",\"model_reloaded\":"); if let r = s.reloaded { w.bool(r) } else { w.null() }
-            w.raw(",\"error\":"); if let e = s.error { w.string(e) } else { w.null() }
-            w.raw("}")
-            return .json(bytes: w.bytes)
+            .json(bytes: daemon.training.status.json())
         }
 
         group.get("training-stats", docs: OpenAPIOperation(summary: "Statistics of all recorded training runs", tags: ["admin"])) { [daemon] _, _ in

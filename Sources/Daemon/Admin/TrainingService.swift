@@ -69,17 +69,22 @@ public final class TrainingService: Sendable {
     let settings: Settings
     let logger: Logger
     let onModelProduced: @Sendable (URL) -> Void
+    /// Where status changes go as `.training` events (every state change, progress at most 4 per second).
+    let events: DaemonEvents?
+    private let throttle = Mutex(TrainingEventThrottle())
     private let current = Mutex<(status: Status, token: CancellationToken?, done: DispatchSemaphore?)>(
         (Status(active: false, state: "idle"), nil, nil))
 
     public init(database: SQLiteDatabase, models: ModelRegistry, modelsDirectory: URL, settings: Settings = Settings(),
-                logger: Logger = Logger(label: "training"), onModelProduced: @escaping @Sendable (URL) -> Void) throws {
+                logger: Logger = Logger(label: "training"), events: DaemonEvents? = nil,
+                onModelProduced: @escaping @Sendable (URL) -> Void) throws {
         self.database = database
         self.models = models
         self.modelsDirectory = modelsDirectory
         self.settings = settings
         self.logger = logger
         self.onModelProduced = onModelProduced
+        self.events = events
         try database.write { c in
             // The table normally comes from its migration; IF NOT EXISTS keeps older databases working.
             try c.execute(TrainingRunsTable.createSQL)
@@ -88,6 +93,15 @@ public final class TrainingService: Sendable {
     }
 
     public var status: Status { current.withLock { $0.status } }
+
+    /// Publishes the current status unless the throttle holds it back (state changes always pass).
+    private func publishStatus() {
+        guard let events else { return }
+        let status = self.status
+        let now = DispatchTime.now().uptimeNanoseconds
+        guard throttle.withLock({ $0.shouldPublish(state: status.state, now: now) }) else { return }
+        events.publish(.training(status))
+    }
 
     /// Starts a job; throws ``StartError`` (409 while one runs, 422 when there is not enough data).
     public func start(epochs: Int, incremental requested: Bool) throws -> (id: String, incremental: Bool) {
@@ -104,6 +118,7 @@ public final class TrainingService: Sendable {
             state = (status, CancellationToken(), DispatchSemaphore(value: 0))
             return previous
         }
+        publishStatus()
         let served = models.current
         let incremental = requested && served != nil
         let prepared: TrainingRun
@@ -133,6 +148,7 @@ public final class TrainingService: Sendable {
                 state.done?.signal()
                 state.token = nil
             }
+            publishStatus()
             throw error
         }
         let id = row.id
@@ -141,6 +157,7 @@ public final class TrainingService: Sendable {
             state.status.state = "running"
             state.status.incremental = incremental
         }
+        publishStatus()
         let token = current.withLock { $0.token }!
         let box = UncheckedBox(prepared)   // handed to the one training thread, never shared
         let thread = Thread { [self] in self.execute(run: box.value, id: id, epochs: epochs, token: token) }
@@ -231,6 +248,7 @@ public final class TrainingService: Sendable {
                     let done = Double(p.epoch - 1) * Double(p.stepsPerEpoch) + Double(p.phase == .epochEnd ? p.stepsPerEpoch : p.step)
                     state.status.percent = min(100, 100 * done / Double(max(1, p.epochs * p.stepsPerEpoch)))
                 }
+                publishStatus()
             }, cancel: token)
             outcome = "completed"
             modelName = folder.lastPathComponent
@@ -272,6 +290,7 @@ public final class TrainingService: Sendable {
             state.token = nil
             state.done?.signal()
         }
+        publishStatus()
     }
 
     /// Cancels the running job and waits up to `wait` for it to stop. Returns nil when nothing ran,

@@ -25,6 +25,9 @@ public enum AlertEvaluation {
         public var warmupSteps = 100
         public var backfillStepsPerBatch = 24
         public var options = AlertScoringOptions()
+        /// The daemon's per-server band calibration and median shrinkage (``DaemonConfiguration``).
+        public var bandCalibration = true
+        public var medianShrinkage = false
         /// Called after every evaluated step with (done, total).
         public var progress: (@Sendable (Int, Int) -> Void)?
         public init() {}
@@ -97,6 +100,8 @@ public enum AlertEvaluation {
         c.announceKeyFile = false
         c.logLevel = "error"
         c.workerThreads = 2
+        c.bandCalibration = s.bandCalibration
+        c.medianShrinkage = s.medianShrinkage
         c.orchestrationPort = nil   // an evaluation daemon serves the Argus API only
         let daemon = try ArgusDaemon(configuration: c)
         try daemon.start()

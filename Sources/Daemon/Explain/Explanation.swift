@@ -136,6 +136,9 @@ public struct Explanation: Sendable {
                 ("focus_details", .array(details)),
                 ("last_30_minutes_share", Self.r(recent)),
                 ("source", .string("model attention weights (heads averaged, mean over \(decoderSteps) forecast steps) over \(encoderSteps) history steps")),
+                // The whole curve, for charts: the attention on each history step, oldest first.
+                ("encoder_weights", .array(attention.map { Self.r($0, 100_000) })),
+                ("step_minutes", .double(stepMinutes)),
             ])),
             ("counterfactuals", .array(counterfactuals.map { c in
                 var m: [(String, JSONValue)] = [("scenario", .string(c.scenario)), ("impact", .string(c.impact)),

@@ -23,6 +23,8 @@ public final class InferenceEngine: Sendable {
     public let debounce: DispatchTimeInterval
     /// Servers per forward call (bounds scratch memory for large fleets).
     public let maxBatch: Int
+    /// Per-server online band calibration applied between the forward pass and risk scoring (nil: off).
+    public let calibration: BandCalibrationStore?
     let logger: Logger
     private let queue = DispatchQueue(label: "argus.inference", qos: .userInitiated)
 
@@ -40,7 +42,9 @@ public final class InferenceEngine: Sendable {
     public func onSnapshot(_ observer: @escaping @Sendable (Snapshot) -> Void) { snapshotObservers.withLock { $0.append(observer) } }
 
     public init(store: FeedStore, models: ModelRegistry, scorer: RiskScorer = RiskScorer(),
-                debounceMilliseconds: Int = 200, maxBatch: Int = 256, logger: Logger = Logger(label: "inference")) {
+                debounceMilliseconds: Int = 200, maxBatch: Int = 256, calibration: BandCalibrationStore? = nil,
+                logger: Logger = Logger(label: "inference")) {
+        self.calibration = calibration
         self.store = store
         self.models = models
         self.scorer = scorer
@@ -109,7 +113,7 @@ public final class InferenceEngine: Sendable {
                 logger.info("inference_tick", ["tick": .int(Int(snapshot.tick)), "servers": .int(snapshot.servers.count),
                                                "alerts": .int(snapshot.alerts.count),
                                                "feed_ms": ms(t.feed), "features_ms": ms(t.features), "forward_ms": ms(t.forward),
-                                               "risk_ms": ms(t.risk), "encode_ms": ms(t.encode), "total_ms": ms(t.total),
+                                               "calibration_ms": ms(t.calibration), "risk_ms": ms(t.risk), "encode_ms": ms(t.encode), "total_ms": ms(t.total),
                                                "observers_ms": ms(observersMs), "model": .string(model.name)])
             }
             return snapshot
@@ -152,6 +156,11 @@ public final class InferenceEngine: Sendable {
             forecasts += model.builder.forecasts(output, for: input)
             timings.features += since(t0)
             start += maxBatch
+        }
+        if let calibration {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            calibration.calibrate(&forecasts, windows: windows, spec: model.spec, builder: model.builder)
+            timings.calibration = since(t0)
         }
         let riskStart = DispatchTime.now().uptimeNanoseconds
         let mapping = TargetMapping(spec: model.spec)

@@ -42,6 +42,8 @@ public struct RunTimings: Sendable {
     public var features = 0.0
     /// `TFTModel.forward`.
     public var forward = 0.0
+    /// Per-server band calibration (``BandCalibrationStore``).
+    public var calibration = 0.0
     /// Risk scoring, alerts, summary.
     public var risk = 0.0
     /// Encoding the snapshot's JSON (fragments and bodies).

@@ -23,8 +23,12 @@ public protocol DaemonModule: AnyObject, Sendable {
 public struct ModuleHealth: Sendable {
     public var status: String
     public var details: [(String, JSONValue)]
-    public init(status: String = "healthy", details: [(String, JSONValue)] = []) {
+    /// Members a module's own contract puts at the top level of `/health` (autopack's `kill_switches`,
+    /// `version`); merged after the core's members, never replacing one.
+    public var rootFields: [(String, JSONValue)]
+    public init(status: String = "healthy", details: [(String, JSONValue)] = [], rootFields: [(String, JSONValue)] = []) {
         self.status = status
         self.details = details
+        self.rootFields = rootFields
     }
 }

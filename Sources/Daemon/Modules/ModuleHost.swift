@@ -12,6 +12,8 @@ public protocol ModuleHost: Sendable {
     /// The daemon's API-key check (`X-API-Key`, 401). Modules whose spec wants API-key auth use this
     /// middleware, never a copy of the key.
     var apiKeyAuth: APIKeyMiddleware<BasicRequestContext> { get }
+    /// The one JWT/RBAC core (users, tokens, JWKS, `require(permission)` middleware), shared by every module.
+    var auth: AuthService { get }
     func logger(_ label: String) -> Logger
     /// Opens (creating and migrating) the module's own SQLite database `dataDirectory/modules/<name>.sqlite`,
     /// WAL, one writer, with the same versioned ``Migrator`` as the Argus tables.
@@ -25,6 +27,16 @@ public protocol ModuleHost: Sendable {
     /// A listener on ``bindHost``:`port` with the daemon's HTTP settings (logger, body limit) and its own
     /// worker pool of `workerThreads`, so a busy module never starves the Argus API's workers.
     func makeServer(port: Int, responder: some HTTPResponder, workerThreads: Int) throws -> HTTPServer
+}
+
+/// Defaults for hosts without listeners of their own (test hosts): loopback, no module listener.
+extension ModuleHost {
+    public var bindHost: String { "127.0.0.1" }
+    public func listenerPort(module: String) -> Int? { nil }
+    public func makeServer(port: Int, responder: some HTTPResponder, workerThreads: Int) throws -> HTTPServer {
+        try HTTPServer(configuration: HTTPServer.Configuration(host: bindHost, port: port), responder: responder,
+                       workerPool: WorkerPool(threadCount: workerThreads))
+    }
 }
 
 /// The daemon's subsystems as numbers, for modules that report on the daemon (telemetry console).
@@ -49,6 +61,7 @@ struct DaemonModuleHost: ModuleHost {
     let clock: any DaemonClock
     let events: DaemonEvents
     let apiKeyAuth: APIKeyMiddleware<BasicRequestContext>
+    let auth: AuthService
     let makeLogger: @Sendable (String) -> Logger
     let vitalsSource: VitalsSource
     let bindHost: String
@@ -56,7 +69,7 @@ struct DaemonModuleHost: ModuleHost {
     let maxBodyBytes: Int
 
     init(dataDirectory: URL, clock: any DaemonClock, events: DaemonEvents, apiKeyAuth: APIKeyMiddleware<BasicRequestContext>,
-         makeLogger: @escaping @Sendable (String) -> Logger, vitals: VitalsSource,
+         auth: AuthService, makeLogger: @escaping @Sendable (String) -> Logger, vitals: VitalsSource,
          bindHost: String = "127.0.0.1", listenerPorts: [String: Int] = [:], maxBodyBytes: Int = 2 * 1024 * 1024) {
         self.bindHost = bindHost
         self.listenerPorts = listenerPorts
@@ -65,6 +78,7 @@ struct DaemonModuleHost: ModuleHost {
         self.clock = clock
         self.events = events
         self.apiKeyAuth = apiKeyAuth
+        self.auth = auth
         self.makeLogger = makeLogger
         self.vitalsSource = vitals
     }

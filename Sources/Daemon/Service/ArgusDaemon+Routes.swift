@@ -4,6 +4,7 @@ import HTTPServer
 extension ArgusDaemon {
     /// Global middleware, public routes, and each API's routes with its auth and rate limit (spec table).
     func addRoutes(accessLogger: Logger, auth: APIKeyMiddleware<BasicRequestContext>) {
+        router.add(middleware: metrics.http.middleware(BasicRequestContext.self))   // outermost: sees every final status
         router.add(middleware: RequestIDMiddleware())
         router.add(middleware: AccessLogMiddleware(logger: accessLogger))
         if !configuration.corsOrigins.isEmpty {
@@ -12,7 +13,8 @@ extension ArgusDaemon {
             router.add(middleware: CORSMiddleware(allowedOrigins: origins))
         }
         ServiceRoutes(daemon: self).addRoutes(to: router)
-        FeedRoutes(store: store, logger: logger).addRoutes(to: router.group("/feed", middleware: [
+        MetricsRoutes(metrics: metrics, auth: auth) { [self] in scrapeState() }.addRoutes(to: router)
+        FeedRoutes(store: store, logger: logger, metrics: metrics.ingest).addRoutes(to: router.group("/feed", middleware: [
             auth, RateLimitMiddleware(limit: configuration.feedRateLimit, per: .seconds(60)),
         ]))
         let predictions = PredictionRoutes(engine: engine, models: models, store: store)
@@ -22,12 +24,19 @@ extension ArgusDaemon {
         predictions.addAlertRoutes(to: router.group("/alerts", middleware: [
             auth, RateLimitMiddleware(limit: configuration.predictionsRateLimit, per: .seconds(60)),
         ]))
+        CalibrationRoutes(daemon: self).addRoutes(to: router.group("/predictions", middleware: [
+            auth, RateLimitMiddleware(limit: configuration.predictionsRateLimit, per: .seconds(60)),
+        ]))
         ExplainRoutes(service: explain).addRoutes(to: router.group("", middleware: [auth, RateLimitMiddleware(limit: configuration.predictionsRateLimit, per: .seconds(60))]))
         HistoryRoutes(store: history).addRoutes(to: router.group("", middleware: [auth, RateLimitMiddleware(limit: configuration.predictionsRateLimit, per: .seconds(60))]))
         let admin = AdminRoutes(daemon: self)
         admin.addReadRoutes(to: router.group("/admin", middleware: [auth]))
         admin.addWriteRoutes(to: router.group("/admin", middleware: [
             auth, RateLimitMiddleware(limit: configuration.adminRateLimit, per: .seconds(60)),
+        ]))
+        DashboardRoutes(push: dashboard).addRoutes(to: router)
+        DashboardDataRoutes(store: store, history: history).addRoutes(to: router.group("", middleware: [
+            auth, RateLimitMiddleware(limit: configuration.predictionsRateLimit, per: .seconds(60)),
         ]))
         for module in modules { module.addRoutes(to: router) }
         router.addOpenAPIRoutes(info: OpenAPIInfo(title: "Argus", version: "1.0",
@@ -40,11 +49,23 @@ struct ServiceRoutes: Sendable {
     let daemon: ArgusDaemon
 
     func addRoutes(to router: Router<BasicRequestContext>) {
-        let health: [UInt8] = Array(#"{"status":"healthy","service":"tft_inference_daemon","running":true}"#.utf8)
+        let daemon = self.daemon
+        let health = DaemonHealth { [weak daemon] in
+            guard let daemon else { return (Array(#"{"status":"unhealthy","running":false}"#.utf8), true) }
+            return DaemonHealth.body(databasePath: daemon.store.database.path, databaseOK: daemon.probeCoreDatabase(),
+                                     modules: daemon.modules.map { ($0.name, $0.health()) }, now: Date())
+        }
         router.get("/health", execution: .eventLoop, docs: OpenAPIOperation(
-            summary: "Health check (no authentication)", tags: ["service"],
-            responses: [200: OpenAPIResponse("Alive", example: ["status": "healthy", "service": "tft_inference_daemon", "running": true])])
-        ) { _, _ in .json(bytes: health) }
+            summary: "Health check (no authentication): the core's fields, autopack's, and every module's", tags: ["service"],
+            responses: [200: OpenAPIResponse("Healthy or degraded", example: [
+                "status": "healthy", "service": "tft_inference_daemon", "running": true, "database_identity": "3f9a1c0b7d2e",
+                "database": "connected", "qdrant": "disabled", "kill_switches": ["consolidated_metrics": false],
+                "version": "1.0.0", "timestamp": "2026-01-10T09:30:00.000Z", "modules": ["autopack": ["status": "healthy"]]]),
+                        503: OpenAPIResponse("Unhealthy (the core database failed its query)")])
+        ) { _, _ in
+            let answer = health.current()
+            return .json(bytes: answer.body, status: answer.unhealthy ? .serviceUnavailable : .ok)
+        }
 
         router.get("/status", execution: .eventLoop, docs: OpenAPIOperation(
             summary: "Operational status (no authentication): model, mode, warm-up, servers, uptime", tags: ["service"])
@@ -84,8 +105,17 @@ extension ArgusDaemon {
         w.raw(",\"last_inference_error\":"); if let error = engine.lastError { w.string(error) } else { w.null() }
         w.raw(",\"training_active\":"); w.bool(trainingStatus.active)
         w.raw(",\"api_key_source\":"); w.string(apiKeySource.kind)
+        w.raw(",\"band_calibration\":"); writeCalibrationSummary(&w)
         w.raw("}")
         return w.bytes
+    }
+}
+
+extension ArgusDaemon {
+    /// What `/metrics` reads at scrape time (cheap reads of state the daemon keeps anyway).
+    func scrapeState() -> ScrapeState {
+        ScrapeState(startedAt: startedAt, uptimeSeconds: Date().timeIntervalSince(startedAt), feed: store.status(),
+                    modelName: models.current?.name, training: training.status, process: ProcessStats.read())
     }
 }
 

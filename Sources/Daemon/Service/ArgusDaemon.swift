@@ -17,6 +17,8 @@ public final class ArgusDaemon: Sendable {
     public let store: FeedStore
     public let models: ModelRegistry
     public let engine: InferenceEngine
+    /// Per-server band calibration (nil when `bandCalibration` is off).
+    public let calibration: BandCalibrationStore?
     public let training: TrainingService
     public let router: Router<BasicRequestContext>
     public let server: HTTPServer
@@ -28,6 +30,12 @@ public final class ArgusDaemon: Sendable {
     public let events: DaemonEvents
     /// The lighter APIs (``ModuleCatalog``), started after the main server listens.
     public let modules: [any DaemonModule]
+    /// `GET /metrics`: request and feed counters, per-tick histograms (docs/metrics.md).
+    public let metrics: DaemonMetrics
+    /// Users, JWTs and RBAC for every module (`<data-dir>/auth/`).
+    public let auth: AuthService
+    /// Live pushes to the built-in dashboard (`/dashboard/ws`).
+    public let dashboard: DashboardPush
     let logger: Logger
     let apiKey: String
     private let stopped = Mutex(false)
@@ -48,17 +56,23 @@ public final class ArgusDaemon: Sendable {
         self.logger = logger("argusd")
         startedAt = Date()
         events = DaemonEvents()
-        store = try FeedStore.open(dataDirectory: configuration.dataDirectory, configuration: configuration.feedStoreConfiguration)
+        let databasePath = configuration.dataDirectory.appendingPathComponent(configuration.feedStoreConfiguration.databaseFileName).path
+        func opening<T>(_ body: () throws -> T) throws -> T {
+            do { return try body() } catch { throw DatabaseStartupError(path: databasePath, error: error) ?? error }
+        }
+        let store = try opening { try FeedStore.open(dataDirectory: configuration.dataDirectory, configuration: configuration.feedStoreConfiguration) }
+        self.store = store
         let (key, source) = try APIKeyProvider.resolve(configured: configuration.apiKey, keyFile: configuration.resolvedAPIKeyFile)
         apiKey = key
         apiKeySource = source
         models = ModelRegistry(loader: loader, stepSeconds: configuration.stepSeconds)
+        calibration = configuration.bandCalibration ? try BandCalibrationStore(dataDirectory: configuration.dataDirectory, shrinkMedian: configuration.medianShrinkage) : nil
         engine = InferenceEngine(store: store, models: models, debounceMilliseconds: configuration.tickDebounceMilliseconds,
-                                 maxBatch: configuration.inferenceBatchSize,
+                                 maxBatch: configuration.inferenceBatchSize, calibration: calibration,
                                  logger: logger("inference"))
-        let models = self.models, engine = self.engine, daemonLogger = self.logger
-        training = try TrainingService(database: store.database, models: models, modelsDirectory: configuration.modelsDirectory,
-                                       settings: trainingSettings, logger: logger("training")) { folder in
+        let models = self.models, engine = self.engine, daemonLogger = self.logger, events = self.events
+        training = try opening { try TrainingService(database: store.database, models: models, modelsDirectory: configuration.modelsDirectory,
+                                       settings: trainingSettings, logger: logger("training"), events: events) { folder in
             do {
                 let loaded = try models.load(folder: folder)
                 daemonLogger.info("model_loaded", ["model": .string(loaded.name), "reason": "training completed"])
@@ -66,8 +80,9 @@ public final class ArgusDaemon: Sendable {
             } catch {
                 daemonLogger.error("model_load_failed", ["path": .string(folder.path), "error": .string("\(error)")])
             }
-        }
+        } }
         router = Router(context: BasicRequestContext.self, logger: logger("router"))
+        metrics = DaemonMetrics(topServers: configuration.metricsTopServers) { [weak router] in router?.routes ?? [] }
         var serverConfiguration = HTTPServer.Configuration(host: configuration.host, port: configuration.port)
         serverConfiguration.logger = logger("http")
         // A full feed batch (10,000 records, ~500 bytes each as JSON) must fit; the HTTP default is 2 MiB.
@@ -75,15 +90,20 @@ public final class ArgusDaemon: Sendable {
         server = try HTTPServer(configuration: serverConfiguration, responder: router,
                                 workerPool: WorkerPool(threadCount: configuration.workerThreads))
         store.setTickHandler { [engine] event in engine.tick(event) }
-        history = try HistoryStore(database: store.database)
+        let history = try opening { try HistoryStore(database: store.database) }
+        self.history = history
         explain = ExplainService(store: store, models: models, engine: engine)
         engine.onSnapshot { [history] snapshot in _ = try? history.record(HistoryTick(snapshot: snapshot)) }
         engine.onSnapshot { [events] snapshot in events.publish(.tick(snapshot)) }
         models.onLoad { [events] model in events.publish(.modelLoaded(name: model.name, path: model.path.path)) }
+        metrics.start(events: events)
         let apiKeyAuth = APIKeyMiddleware<BasicRequestContext>(keys: [apiKey])
+        dashboard = DashboardPush(events: events, auth: apiKeyAuth, logger: logger("dashboard"))
         let vitals = VitalsSource()
+        auth = try AuthService(directory: configuration.dataDirectory.appendingPathComponent("auth", isDirectory: true),
+                               clock: clock, settings: configuration.auth, events: events, logger: logger("auth"))
         let host = DaemonModuleHost(dataDirectory: configuration.dataDirectory, clock: clock, events: events,
-                                    apiKeyAuth: apiKeyAuth, makeLogger: { logger($0) }, vitals: vitals,
+                                    apiKeyAuth: apiKeyAuth, auth: auth, makeLogger: { logger($0) }, vitals: vitals,
                                     bindHost: configuration.host,
                                     listenerPorts: configuration.orchestrationPort.map { ["orchestration": $0] } ?? [:],
                                     maxBodyBytes: configuration.maxBodyBytes)
@@ -102,6 +122,11 @@ public final class ArgusDaemon: Sendable {
     /// the daemon starts without a model if none loads), starts listening and retention, and requests a
     /// first inference run over the restored windows.
     public func start() throws {
+        let abandoned = ModelFolder.removeAbandonedTemporaries(in: configuration.modelsDirectory)
+        if !abandoned.isEmpty {
+            logger.warning("abandoned_model_folders_removed", ["folders": .array(abandoned.map { .string($0) }),
+                                                               "cause": "a process stopped while writing a model (kill -9 during training)"])
+        }
         if let explicit = configuration.modelPath {
             let loaded = try models.load(folder: explicit)
             logger.info("model_loaded", ["model": .string(loaded.name), "path": .string(loaded.path.path)])
@@ -117,15 +142,34 @@ public final class ArgusDaemon: Sendable {
             logger.warning("no_model", ["models_dir": .string(configuration.modelsDirectory.path),
                                         "consequence": "serving without a model: feed is accepted, predictions answer 503"])
         }
+        dashboard.start(latestSnapshot: { [engine] in engine.latest }, trainingStatus: { [training] in training.status })
         try server.start()
         for module in modules { try module.start() }
         store.startRetention()
         history.startRetention()
+        // One line that answers "what is running, where, and how do I reach it" (docs/deploy.md).
+        let base = "http://\(browsableHost):\(server.port ?? configuration.port)"
+        let keyFile: JSONValue = switch apiKeySource {
+        case .environment: .null
+        case .file(let path), .generated(let path): .string(path)
+        }
         logger.info("daemon_started", ["host": .string(configuration.host), "port": .int(server.port ?? configuration.port),
+                                       "listen": .string(base), "dashboard": .string(base + "/dashboard"),
+                                       "metrics": .string(base + "/metrics"),
+                                       "model": models.current.map { .string($0.name) } ?? .null,
                                        "data_dir": .string(configuration.dataDirectory.path), "mode": .string(mode),
-                                       "api_key_source": .string(apiKeySource.description),
+                                       "api_key_source": .string(apiKeySource.description), "api_key_file": keyFile,
                                        "servers_tracked": .int(store.status().serversTracked)])
         engine.requestRun()
+    }
+
+    /// The listen host as a browser can use it: a wildcard address (0.0.0.0, ::) becomes this machine's name.
+    var browsableHost: String {
+        switch configuration.host {
+        case "0.0.0.0", "::", "": ProcessInfo.processInfo.hostName
+        case let host where host.contains(":"): "[\(host)]"
+        case let host: host
+        }
     }
 
     /// Stops accepting requests, cancels training, waits for inference, closes the database.
@@ -138,10 +182,14 @@ public final class ArgusDaemon: Sendable {
         guard first else { return }
         server.shutdown(gracePeriod: .seconds(5))
         for module in modules.reversed() { module.stop() }
+        metrics.stop()
+        auth.close()
+        dashboard.stop()
         store.setTickHandler(nil)
         history.stopRetention()
         _ = training.cancel(wait: 30)
         engine.drain()
+        calibration?.close()
         store.close()
         logger.info("daemon_stopped")
     }

@@ -36,12 +36,21 @@ public struct DaemonConfiguration: Sendable {
     public var logLevel = "info"
     /// Servers per forward call; bounds the model's scratch memory on large fleets.
     public var inferenceBatchSize = 64
+    /// Per-server online calibration of the forecast bands (``BandCalibrationStore``); `off` serves the raw bands.
+    public var bandCalibration = true
+    /// With band calibration: also shrink each server's medians toward its last value by its own errors.
+    public var medianShrinkage = false
     /// Largest request body (a 10,000-record feed batch is ~5 MB of JSON). Larger → 413.
     public var maxBodyBytes = 16 * 1024 * 1024
     /// Threads answering blocking handlers.
     public var workerThreads = 8
+    /// Servers that get per-server series on `/metrics` (the riskiest first); bounds its cardinality.
+    public var metricsTopServers = 20
     /// Write generated/loaded API key notices on stdout (the CLI does; tests do not).
     public var announceKeyFile = true
+    /// JWT issuer/audience, token lifetimes, PBKDF2 iterations and the first-run admin password
+    /// (`ARGUS_ADMIN_PASSWORD`) of the shared auth core (docs/auth.md).
+    public var auth = AuthService.Settings()
     /// The orchestration API's own listener (its documented port 1336, on `host`); 0 = ephemeral, nil = off.
     public var orchestrationPort: Int? = 1336
 
@@ -51,6 +60,8 @@ public struct DaemonConfiguration: Sendable {
     public enum Env {
         public static let host = "ARGUS_HOST"
         public static let port = "ARGUS_PORT"
+        public static let bandCalibration = "ARGUS_BAND_CALIBRATION"
+        public static let medianShrinkage = "ARGUS_MEDIAN_SHRINKAGE"
         public static let dataDirectory = "ARGUS_DATA_DIR"
         public static let modelsDirectory = "ARGUS_MODELS_DIR"
         public static let model = "ARGUS_MODEL"
@@ -68,6 +79,8 @@ public struct DaemonConfiguration: Sendable {
         public static let logLevel = "ARGUS_LOG_LEVEL"
         public static let workers = "ARGUS_WORKER_THREADS"
         public static let inferenceBatch = "ARGUS_INFERENCE_BATCH"
+        public static let metricsTopServers = "ARGUS_METRICS_TOP_SERVERS"
+        public static let adminPassword = "ARGUS_ADMIN_PASSWORD"
         public static let orchestrationPort = "ARGUS_ORCHESTRATION_PORT"
     }
 
@@ -121,7 +134,17 @@ public struct DaemonConfiguration: Sendable {
             else if let v = Int(text), (0...65_535).contains(v) { c.orchestrationPort = v }
             else { throw Problem(source: source, value: text, expected: "a port in 0…65535, or 'off'") }
         }
+        if let v = try int("metrics-top-servers", Env.metricsTopServers, 0...10_000) { c.metricsTopServers = v }
+        if let (text, source) = pick("band-calibration", Env.bandCalibration) {
+            guard text == "on" || text == "off" else { throw Problem(source: source, value: text, expected: "on or off") }
+            c.bandCalibration = text == "on"
+        }
+        if let (text, source) = pick("median-shrinkage", Env.medianShrinkage) {
+            guard text == "on" || text == "off" else { throw Problem(source: source, value: text, expected: "on or off") }
+            c.medianShrinkage = text == "on"
+        }
         if let v = environment[Env.apiKey], !v.isEmpty { c.apiKey = v }
+        if let v = environment[Env.adminPassword], !v.isEmpty { c.auth.bootstrapAdminPassword = v }
         if let (v, _) = pick("api-key-file", Env.apiKeyFile) { c.apiKeyFile = URL(fileURLWithPath: v) }
         if let (v, _) = pick("cors", Env.cors) {
             c.corsOrigins = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }

@@ -99,6 +99,10 @@ public final class SQLiteDatabase: @unchecked Sendable {
             checkpointConnection?.close()
             checkpointConnection = nil
         }
-        write { $0.close() }
+        write { connection in
+            // Fold the WAL into the database file so a stopped daemon leaves one self-contained file.
+            try? connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            connection.close()
+        }
     }
 }

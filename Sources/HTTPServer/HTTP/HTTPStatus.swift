@@ -30,6 +30,7 @@ public struct HTTPStatus: Hashable, Sendable, CustomStringConvertible {
     public static let internalServerError = HTTPStatus(code: 500)
     public static let notImplemented = HTTPStatus(code: 501)
     public static let serviceUnavailable = HTTPStatus(code: 503)
+    public static let insufficientStorage = HTTPStatus(code: 507)
 
     static func standardReason(for code: Int) -> String {
         switch code {
@@ -59,6 +60,7 @@ public struct HTTPStatus: Hashable, Sendable, CustomStringConvertible {
         case 500: "Internal Server Error"
         case 501: "Not Implemented"
         case 503: "Service Unavailable"
+        case 507: "Insufficient Storage"
         case 505: "HTTP Version Not Supported"
         default: "Status \(code)"
         }

@@ -43,6 +43,10 @@ public struct APIKeyMiddleware<Context: RequestContext>: Middleware {
                                                    example: ["detail": "Invalid or missing API key"])
     }
 
+    /// Whether `presented` is one of the accepted keys, compared in constant time like the header check.
+    /// For credentials that cannot travel in a header (a browser's WebSocket sends them as its first message).
+    public func accepts(_ presented: String) -> Bool { Self.matches(presented, keyDigests()) }
+
     static func matches(_ presented: String, _ digests: [[UInt8]]) -> Bool {
         let candidate = digest(presented)
         var matched: Int32 = 0

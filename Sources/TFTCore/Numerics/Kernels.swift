@@ -23,7 +23,9 @@ enum Kernels {
         p = p * r + 1.666_666_55e-1
         p = p * r + 5.000_000_12e-1
         p = p * r * r + r + 1
-        let scale = Float(bitPattern: UInt32(bitPattern: Int32(k) &+ 127) << 23)
+        // 2^k from t's bits (its low mantissa bits hold k), not `Int32(k)`: that traps on NaN in debug builds,
+        // and a diverged training run feeds NaN through here (the result is NaN either way).
+        let scale = Float(bitPattern: (t.bitPattern &- 0x4B40_0000 &+ 127) << 23)
         return p * scale
     }
 

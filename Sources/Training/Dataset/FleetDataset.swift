@@ -31,6 +31,26 @@ public struct WindowOptions: Sendable, Equatable {
         let val = v > 0 ? Double(horizon) / v : 0
         return Int(max(train, val).rounded(.up)) + 1
     }
+
+    /// Validation origins of a short-history fine-tune (a quarter of the horizon, every step).
+    public var shortHistoryValidationOrigins: Int { max(1, horizon / 4) }
+
+    /// The fewest steps a warm-started fine-tune accepts (the documented minimum; 260 steps = 21.7 h for
+    /// the default model): the minimum encoder and one horizon for 8 training windows, then a horizon and
+    /// ``shortHistoryValidationOrigins`` validation origins after the time split.
+    public var shortHistoryMinimumSteps: Int { minEncoderLength + 2 * horizon + shortHistoryValidationOrigins + 8 }
+
+    /// Options for a fine-tune on a history shorter than ``requiredSteps`` (a new install's first day):
+    /// the validation share grows to hold one horizon plus ``shortHistoryValidationOrigins`` rolling
+    /// origins (stride 1), training windows keep short encoders (from the minimum up). nil when `steps`
+    /// is long enough for the normal split or below ``shortHistoryMinimumSteps``.
+    public func shortHistory(steps: Int) -> WindowOptions? {
+        guard steps < requiredSteps, steps >= shortHistoryMinimumSteps else { return nil }
+        var w = self
+        w.validationFraction = min(0.5, Double(horizon + shortHistoryValidationOrigins + 1) / Double(steps))
+        w.validationStride = 1
+        return w
+    }
 }
 
 /// A fleet's series on the step grid and the windows cut from them (views: ``WindowRef``s).
@@ -83,7 +103,7 @@ public final class FleetDataset: @unchecked Sendable {
         let hours = { (steps: Int) in String(format: "%.1f h", Double(steps * self.spec.stepSeconds) / 3600) }
         if trainWindows.isEmpty || validationWindows.isEmpty || longest < need {
             throw TrainingError.insufficientData(
-                "need at least \(need) steps (\(hours(need)) at \(self.spec.stepSeconds) s) of continuous history per server — \(options.minEncoderLength)-step minimum encoder + \(options.horizon)-step horizon before the time split and a \(options.horizon)-step horizon after it (validation fraction \(options.validationFraction)); the longest series has \(longest) steps (\(hours(longest))), giving \(trainWindows.count) training and \(validationWindows.count) validation windows")
+                "need at least \(need) steps (\(hours(need)) at \(self.spec.stepSeconds) s) of continuous history per server — \(options.minEncoderLength)-step minimum encoder + \(options.horizon)-step horizon before the time split and a \(options.horizon)-step horizon after it (validation fraction \(options.validationFraction)); the longest series has \(longest) steps (\(hours(longest))), giving \(trainWindows.count) training and \(validationWindows.count) validation windows; a fine-tune from a served model needs at least \(options.shortHistoryMinimumSteps) steps (\(hours(options.shortHistoryMinimumSteps)))")
         }
         if trainWindows.count < batchSize {
             throw TrainingError.insufficientData("need at least \(batchSize) training windows (one batch); the data gives \(trainWindows.count) — add servers or history (each series needs ≥ \(need) steps, \(hours(need))), or lower --batch-size")

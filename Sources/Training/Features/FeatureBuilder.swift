@@ -234,6 +234,11 @@ public struct ServerForecast: Sendable {
     public var quantiles: [Float]
     /// target name → `[quantile][step]`.
     public var values: [String: [[Float]]]
+
+    public init(serverName: String, firstEpoch: Int64, stepSeconds: Int, quantiles: [Float], values: [String: [[Float]]]) {
+        self.serverName = serverName; self.firstEpoch = firstEpoch; self.stepSeconds = stepSeconds
+        self.quantiles = quantiles; self.values = values
+    }
 }
 
 extension FeatureBuilder {

@@ -90,9 +90,15 @@ public struct LoadedModel: @unchecked Sendable {
 public enum ModelFolder {
     public static let requiredFiles = ["config.json", "model.safetensors", "normalizers.json", "training_info.json"]
 
+    /// A diverged epoch's loss is NaN or infinite; JSON has no such numbers, so they are written as these strings
+    /// (what Python's `float()` reads back) rather than failing the whole run at save time.
+    static let nonFinite = (positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+
     static func json<T: Encodable>(_ value: T) throws -> Data {
         let e = JSONEncoder()
         e.outputFormatting = [.prettyPrinted, .sortedKeys]
+        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: nonFinite.positiveInfinity,
+                                                                negativeInfinity: nonFinite.negativeInfinity, nan: nonFinite.nan)
         return try e.encode(value)
     }
 
@@ -168,7 +174,10 @@ public enum ModelFolder {
         do { config = try JSONDecoder().decode(TFTConfig.self, from: contents["config.json"]!) } catch { throw fail("config.json", "not a valid TFT config: \(error)") }
         let spec: FeatureSpec
         do { spec = try JSONDecoder().decode(FeatureSpec.self, from: contents["normalizers.json"]!) } catch { throw fail("normalizers.json", "not valid: \(error)") }
-        let info = try? JSONDecoder().decode(TrainingInfo.self, from: contents["training_info.json"]!)
+        let infoDecoder = JSONDecoder()
+        infoDecoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: nonFinite.positiveInfinity,
+                                                                            negativeInfinity: nonFinite.negativeInfinity, nan: nonFinite.nan)
+        let info = try? infoDecoder.decode(TrainingInfo.self, from: contents["training_info.json"]!)
         let model: TFTModel
         do {
             model = try TFTModel(config: config)

@@ -29,8 +29,15 @@ public struct TrainingRun {
         self.dataSource = dataSource
     }
 
-    /// Builds the model (fresh or warm-started) and the dataset, and checks there is enough data.
+    /// Builds the model (fresh or warm-started) and the dataset, and checks there is enough data. A
+    /// warm start on a history shorter than the normal split needs (``WindowOptions/shortHistory(steps:)``)
+    /// validates on rolling origins at the end of it, with batches no larger than its training windows.
     public func prepare() throws -> (model: TFTModel, spec: FeatureSpec, dataset: FleetDataset, parent: LoadedModel?) {
+        let (model, spec, dataset, parent, _) = try prepareWithBatchSize()
+        return (model, spec, dataset, parent)
+    }
+
+    func prepareWithBatchSize() throws -> (model: TFTModel, spec: FeatureSpec, dataset: FleetDataset, parent: LoadedModel?, batchSize: Int) {
         var model: TFTModel
         var spec = self.spec
         var parent: LoadedModel? = nil
@@ -56,17 +63,24 @@ public struct TrainingRun {
         for s in series where s.stepSeconds != spec.stepSeconds {
             throw TrainingError.invalidInput("series \(s.name) has step \(s.stepSeconds) s; the model's step is \(spec.stepSeconds) s")
         }
+        var shortHistory = false
+        if parent != nil, let short = w.shortHistory(steps: series.map(\.count).max() ?? 0) {
+            w = short
+            shortHistory = true
+        }
         let dataset = try FleetDataset(spec: spec, series: series, options: w)
-        try dataset.requireEnough(batchSize: options.batchSize)
-        return (model, spec, dataset, parent)
+        let batchSize = shortHistory ? min(options.batchSize, max(1, dataset.trainWindows.count)) : options.batchSize
+        try dataset.requireEnough(batchSize: batchSize)
+        return (model, spec, dataset, parent, batchSize)
     }
 
     /// Trains and writes `models/tft_model_…` under `outDirectory`. Nothing is written unless training
     /// completes: a failure or cancellation leaves no folder and every existing model untouched.
     public func run(outDirectory: URL, progress: ((TrainingProgress) -> Void)? = nil,
                     cancel: CancellationToken? = nil) throws -> (folder: URL, result: TrainingResult, dataset: FleetDataset) {
-        let (model, spec, dataset, parent) = try prepare()
+        let (model, spec, dataset, parent, batchSize) = try prepareWithBatchSize()
         var options = self.options
+        options.batchSize = batchSize
         if options.fitBandScale == nil { options.fitBandScale = parent != nil }
         if options.persistenceRelativeBlend == nil { options.persistenceRelativeBlend = parent != nil }
         let trainer = try Trainer(model: model, dataset: dataset, options: options)

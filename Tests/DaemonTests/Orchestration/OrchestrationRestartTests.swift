@@ -62,8 +62,3 @@ import Testing
         #expect(try d.get("/api/tasks/\(interrupted)")["max_iterations"] == 4)
     }
 }
-
-extension TemporaryDirectory {
-    /// Wraps a directory another process created (not removed by this process).
-    init(existing url: URL) { self.url = url }
-}

@@ -26,7 +26,7 @@ struct HRMRoutes: Sendable {
                                   ("source", .string(effective.configID == nil ? "preset" : "stored"))]))
         }
         router.get("/api/hrm/config/presets", docs: OpenAPIOperation(summary: "Presets with usage statistics from the tasks run under them", tags: tags)) { _, _ in
-            .json(try s.store.presets())
+            .json(.array(try s.store.presets()))
         }
         router.post("/api/hrm/config/presets", docs: OpenAPIOperation(summary: "Create a custom preset (400 on a duplicate name)", tags: tags,
             responses: [201: OpenAPIResponse("Created")])) { request, _ in
@@ -89,7 +89,7 @@ struct HRMRoutes: Sendable {
             let limit = v.queryInt(request, "limit", range: 1...100) ?? 20
             try v.check()
             guard try s.store.hrmConfigExists(id) else { throw OrchestrationServices.notFound("Config") }
-            return .json(try s.store.hrmHistory(configID: id, limit: limit))
+            return .json(.array(try s.store.hrmHistory(configID: id, limit: limit)))
         }
     }
 

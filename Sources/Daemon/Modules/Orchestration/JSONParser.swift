@@ -171,7 +171,7 @@ extension JSONValue {
         if case .object(let members) = self { return members }
         return nil
     }
-    var stringValue: String? { if case .string(let s) = self { return s }; return nil }
+    // `stringValue` comes from Auth/JSONValue+Decoding.swift.
     var isNull: Bool { if case .null = self { return true }; return false }
 
     /// Replaces or appends member `key` of an object.

@@ -49,7 +49,7 @@ public final class OrchestrationModule: DaemonModule {
         OrchestrationRoutes(services: services).addRoutes(to: api)
         ProjectRoutes(services: services).addRoutes(to: api)
         TaskRoutes(services: services).addRoutes(to: api)
-        MetricsRoutes(services: services).addRoutes(to: api)
+        OrchestrationMetricsRoutes(services: services).addRoutes(to: api)
         AgentRoutes(services: services).addRoutes(to: api)
         HRMRoutes(services: services).addRoutes(to: api)
         LiveRoutes(services: services).addRoutes(to: api)

@@ -74,7 +74,7 @@ struct OrchestrationRoutes: Sendable {
         let effective = try s.store.effectiveHRMConfig(projectID: projectID, taskID: nil)
         let knobs = HRMConfigSchema.Knobs(effective.config)
         let firstLine = prompt.split(separator: "\n").first.map(String.init) ?? prompt
-        let id = try s.store.insertTask(NewTask(
+        let id = try s.store.insertTask(NewOrchestrationTask(
             projectID: projectID, title: title ?? (firstLine.count > 120 ? String(firstLine.prefix(117)) + "..." : firstLine),
             prompt: prompt, taskType: taskType, labels: labels ?? ([taskType] + (requiresSecurity ? ["security"] : [])), files: files,
             workspace: workspace, requiresSecurity: requiresSecurity, requestedAgent: agent, issueNumber: issueNumber,

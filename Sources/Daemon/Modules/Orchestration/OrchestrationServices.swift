@@ -22,7 +22,3 @@ struct OrchestrationServices: Sendable {
 
     static func notFound(_ what: String) -> HTTPError { HTTPError(.notFound, "\(what) not found") }
 }
-
-extension Response {
-    static func json(_ items: [JSONValue]) -> Response { .json(.array(items)) }
-}

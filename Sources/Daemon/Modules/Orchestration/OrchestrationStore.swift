@@ -39,8 +39,7 @@ final class OrchestrationStore: Sendable {
 }
 
 extension SQLiteStatement {
-    func optionalString(_ index: Int32) -> JSONValue { isNull(index) ? .null : .string(string(index) ?? "") }
-    func optionalDouble(_ index: Int32) -> Double? { isNull(index) ? nil : double(index) }
+    // `optionalString` and `optionalDouble` come from Autopack/AutopackJSON.swift.
     func optionalInt(_ index: Int32) -> JSONValue { isNull(index) ? .null : .int(Int(int64(index))) }
 }
 

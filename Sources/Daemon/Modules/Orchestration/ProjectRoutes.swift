@@ -17,7 +17,7 @@ struct ProjectRoutes: Sendable {
         let s = services
         let tags = ["projects"]
         router.get("/api/projects", docs: OpenAPIOperation(summary: "All projects with task statistics", tags: tags)) { _, _ in
-            .json(try s.store.projects())
+            .json(.array(try s.store.projects()))
         }
         router.get("/api/projects/{project_id}", docs: OpenAPIOperation(summary: "One project", tags: tags)) { _, context in
             guard let project = try s.store.project(try context.parameters.require("project_id")) else { throw OrchestrationServices.notFound("Project") }

@@ -17,7 +17,7 @@ struct TaskRecord: Sendable {
 }
 
 /// What a new task is created with (`POST /api/orchestration/execute`).
-struct NewTask: Sendable {
+struct NewOrchestrationTask: Sendable {
     var projectID: String?
     var title: String
     var prompt: String
@@ -88,7 +88,7 @@ extension OrchestrationStore {
         }
     }
 
-    func insertTask(_ t: NewTask) throws -> String {
+    func insertTask(_ t: NewOrchestrationTask) throws -> String {
         let id = Self.newID()
         let now = now()
         try db.writeTransaction { c in

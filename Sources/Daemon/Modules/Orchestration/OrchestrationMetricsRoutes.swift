@@ -1,7 +1,7 @@
 import HTTPServer
 
 /// `/api/metrics/*` (spec §4), all computed from stored tasks and per-call events.
-struct MetricsRoutes: Sendable {
+struct OrchestrationMetricsRoutes: Sendable {
     static let periods = ["7d": 7.0, "30d": 30.0, "90d": 90.0]
     let services: OrchestrationServices
 
@@ -28,7 +28,7 @@ struct MetricsRoutes: Sendable {
             let start = v.queryDate(request, "start_date") ?? end - 30 * 86_400
             if v.issues.isEmpty && start > end { v.fail(["query", "start_date"], "start_date must not be after end_date", "value_error.range") }
             try v.check()
-            return .json(try s.store.qualityTrend(projectID: projectID, start: start, end: end))
+            return .json(.array(try s.store.qualityTrend(projectID: projectID, start: start, end: end)))
         }
         router.get("/api/metrics/cost", docs: OpenAPIOperation(summary: "Cost over a period (7d, 30d, 90d; default 30d)", tags: tags,
             queryParameters: [projectParameter, periodParameter])) { request, _ in
@@ -45,7 +45,7 @@ struct MetricsRoutes: Sendable {
             let projectID = project(&v, request)
             let (_, start) = since(&v, request, default: nil)
             try v.check()
-            return .json(try s.store.agentPerformance(projectID: projectID, since: start))
+            return .json(.array(try s.store.agentPerformance(projectID: projectID, since: start)))
         }
         router.get("/api/metrics/performance", docs: OpenAPIOperation(summary: "Averages over finished tasks", tags: tags,
             queryParameters: [projectParameter])) { request, _ in

@@ -1,0 +1,149 @@
+import Foundation
+import Synchronization
+import TFTCore
+import Training
+
+/// Per-server, per-target online calibration (``BandCalibration``: median shrinkage toward the last value
+/// and band widths) for the inference engine, kept in memory and persisted in its own SQLite file
+/// (`calibration.sqlite` in the data directory).
+///
+/// The engine calls ``calibrate(_:windows:spec:builder:)`` on its queue every tick, between the forward
+/// pass and risk scoring: each server's newest observation scores its own earlier forecasts, and the new
+/// forecast's quantiles are rescaled around its P50 by that server's factors. The factors and counters
+/// are written every ``persistEveryTicks`` ticks (off the engine's queue) and at ``close()``; pending
+/// forecasts are not persisted, so a restart only delays the next scores by up to the horizon.
+public final class BandCalibrationStore: Sendable {
+    public static let fileName = "calibration.sqlite"
+    public let persistEveryTicks: Int
+    /// Shrink each server's medians toward its last value by its own recent errors (else widths only).
+    public let shrinkMedian: Bool
+    let database: SQLiteDatabase?
+    private let states = Mutex<[String: [String: BandCalibration]]>([:])
+    private let ticks = Mutex(0)
+    private let writes = DispatchQueue(label: "argus.calibration.persist", qos: .utility)
+
+    static let migrations = [Migration(version: 1, name: "band calibration", sql: """
+        CREATE TABLE band_calibration (
+            server TEXT NOT NULL, target TEXT NOT NULL, log_factors TEXT NOT NULL, shrink_errors TEXT NOT NULL,
+            scored INTEGER NOT NULL, inside_raw INTEGER NOT NULL, inside_served INTEGER NOT NULL,
+            PRIMARY KEY (server, target)) WITHOUT ROWID;
+        """)]
+
+    /// Opens (or creates) the store in `dataDirectory` and loads its factors; nil directory = memory only.
+    public init(dataDirectory: URL?, persistEveryTicks: Int = 12, shrinkMedian: Bool = true) throws {
+        self.persistEveryTicks = max(1, persistEveryTicks)
+        self.shrinkMedian = shrinkMedian
+        guard let dataDirectory else { database = nil; return }
+        try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
+        let db = try SQLiteDatabase(path: dataDirectory.appendingPathComponent(Self.fileName).path, migrations: Self.migrations)
+        database = db
+        let rows = try db.read { c in
+            try c.query("SELECT server, target, log_factors, shrink_errors, scored, inside_raw, inside_served FROM band_calibration") { s in
+                (s.string(0) ?? "", s.string(1) ?? "", s.string(2) ?? "", s.string(3) ?? "", Int(s.int64(4)), Int(s.int64(5)), Int(s.int64(6)))
+            }
+        }
+        var loaded: [String: [String: BandCalibration]] = [:]
+        for (server, target, factors, errors, scored, raw, served) in rows {
+            var c = BandCalibration()
+            let values = factors.split(separator: ",").compactMap { Float($0) }
+            if values.count == c.logFactors.count {
+                c.logFactors = values.map { min(max($0, BandCalibration.logFactorRange.lowerBound), BandCalibration.logFactorRange.upperBound) }
+            }
+            let rowsOfErrors = errors.split(separator: ";").map { $0.split(separator: ",").compactMap { Float($0) } }
+            if rowsOfErrors.count == c.shrinkErrors.count, rowsOfErrors.allSatisfy({ $0.count == BandCalibration.shrinkCandidates.count }) {
+                c.shrinkErrors = rowsOfErrors
+            }
+            c.scored = scored; c.insideRaw = raw; c.insideServed = served
+            loaded[server, default: [:]][target] = c
+        }
+        states.withLock { $0 = loaded }
+    }
+
+    /// Scores each server's due forecasts against its newest value, records the new raw forecasts and
+    /// rescales them (then clamps to each metric's range). `windows[i]` is the window `forecasts[i]` came from.
+    public func calibrate(_ forecasts: inout [ServerForecast], windows: [ServerWindow], spec: FeatureSpec, builder: FeatureBuilder) {
+        let targets = spec.targets
+        let ranges = targets.indices.map { t in builder.clamp(-.greatestFiniteMagnitude, target: t)...builder.clamp(.greatestFiniteMagnitude, target: t) }
+        states.withLock { all in
+            for i in forecasts.indices {
+                let window = windows[i]
+                let lastStep = window.lastEpoch / Int64(window.stepSeconds)
+                let quantiles = forecasts[i].quantiles
+                for (t, target) in targets.enumerated() where forecasts[i].values[target] != nil {
+                    let actual = spec.lastValue(of: target, in: window) ?? .nan
+                    // In place through the default subscripts and the forecast's own arrays: no copies.
+                    all[window.serverName, default: [:]][target, default: BandCalibration()]
+                        .update(lastStep: lastStep, actual: actual, forecast: &forecasts[i].values[target]!, quantiles: quantiles,
+                                shrinkMedian: shrinkMedian, range: ranges[t])
+                }
+            }
+        }
+        let due = ticks.withLock { n -> Bool in n += 1; return n % persistEveryTicks == 0 }
+        if due { writes.async { [self] in try? persist() } }
+    }
+
+    /// Writes every server's factors and counters in one transaction.
+    public func persist() throws {
+        guard let database else { return }
+        let rows = states.withLock { all in
+            all.flatMap { server, targets in targets.map { (server, $0.key, $0.value) } }
+        }
+        try database.writeTransaction { c in
+            let insert = try c.cached("""
+                INSERT OR REPLACE INTO band_calibration (server, target, log_factors, shrink_errors, scored, inside_raw, inside_served)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """)
+            for (server, target, cal) in rows {
+                try insert.execute([.text(server), .text(target), .text(cal.logFactors.map { "\($0)" }.joined(separator: ",")),
+                                    .text(cal.shrinkErrors.map { $0.map { "\($0)" }.joined(separator: ",") }.joined(separator: ";")),
+                                    .integer(Int64(cal.scored)), .integer(Int64(cal.insideRaw)), .integer(Int64(cal.insideServed))])
+            }
+        }
+    }
+
+    /// Persists and closes the database (waits for a write in flight).
+    public func close() {
+        writes.sync {}
+        try? persist()
+        database?.close()
+    }
+
+    /// One server's calibration per target (nil if the server was never calibrated).
+    public func calibration(server: String) -> [String: BandCalibration]? { states.withLock { $0[server] } }
+
+    /// Fleet figures per target: servers, forecasts scored, share inside the raw and the served P10–P90
+    /// band, and the median width factor per horizon.
+    public struct TargetSummary: Sendable {
+        public var target: String
+        public var servers = 0
+        public var scored = 0
+        public var insideRaw = 0
+        public var insideServed = 0
+        public var medianFactors: [Float] = []
+        /// Median over servers of the chosen shrinkage α per horizon (1 = the model's median as is).
+        public var medianAlphas: [Float] = []
+    }
+
+    public func summary() -> [TargetSummary] {
+        states.withLock { all in
+            var byTarget: [String: (TargetSummary, [[Float]], [[Float]])] = [:]
+            for (_, targets) in all {
+                for (target, c) in targets {
+                    var entry = byTarget[target] ?? (TargetSummary(target: target), BandCalibration.horizons.map { _ in [] },
+                                                     BandCalibration.horizons.map { _ in [] })
+                    entry.0.servers += 1; entry.0.scored += c.scored
+                    entry.0.insideRaw += c.insideRaw; entry.0.insideServed += c.insideServed
+                    for (h, f) in c.factors.enumerated() { entry.1[h].append(f) }
+                    for (h, a) in c.shrinkAlphas.enumerated() { entry.2[h].append(a) }
+                    byTarget[target] = entry
+                }
+            }
+            return byTarget.keys.sorted().map { key in
+                var (s, factors, alphas) = byTarget[key]!
+                s.medianFactors = factors.map { $0.isEmpty ? 1 : $0.sorted()[$0.count / 2] }
+                s.medianAlphas = alphas.map { $0.isEmpty ? 1 : $0.sorted()[$0.count / 2] }
+                return s
+            }
+        }
+    }
+}

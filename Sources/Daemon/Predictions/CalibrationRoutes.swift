@@ -1,0 +1,80 @@
+import Foundation
+import HTTPServer
+import Training
+
+/// `GET /predictions/calibration`: the per-server band calibration (``BandCalibrationStore``), fleet
+/// summary per target, or one server's factors with `?server=`.
+struct CalibrationRoutes: Sendable {
+    let daemon: ArgusDaemon
+
+    func addRoutes(to group: RouterGroup<BasicRequestContext>) {
+        group.get("calibration", execution: .eventLoop, docs: OpenAPIOperation(
+            summary: "Online calibration: per target, forecasts scored against what happened, share inside the raw and the served P10–P90 band, width factors and median shrinkage toward the last value per horizon",
+            tags: ["predictions"],
+            queryParameters: [OpenAPIParameter(query: "server", description: "One server's own calibration")])
+        ) { [daemon] request, _ in
+            guard let store = daemon.calibration else {
+                return .json(bytes: Array(#"{"enabled":false}"#.utf8))
+            }
+            guard let name = request.query["server"] else {
+                var w = JSONWriter(capacity: 512)
+                daemon.writeCalibrationSummary(&w)
+                return .json(bytes: w.bytes)
+            }
+            guard let targets = store.calibration(server: name) else {
+                throw HTTPError(.notFound, "No calibration for server \(name) (unknown, or not forecast yet)")
+            }
+            var w = JSONWriter(capacity: 512)
+            w.raw("{\"server\":"); w.string(name)
+            w.raw(",\"horizons\":"); Self.writeInts(&w, BandCalibration.horizons)
+            w.raw(",\"targets\":{")
+            for (i, target) in targets.keys.sorted().enumerated() {
+                let c = targets[target]!
+                if i > 0 { w.raw(",") }
+                w.string(target)
+                w.raw(":"); Self.writeCounts(&w, scored: c.scored, raw: c.insideRaw, served: c.insideServed)
+                w.raw(",\"factors\":"); Self.writeFactors(&w, c.factors)
+                w.raw(",\"shrink_alphas\":"); Self.writeFactors(&w, c.shrinkAlphas)
+                w.raw("}")
+            }
+            w.raw("}}")
+            return .json(bytes: w.bytes)
+        }
+    }
+
+    static func writeInts(_ w: inout JSONWriter, _ values: [Int]) {
+        w.raw("["); for (i, v) in values.enumerated() { if i > 0 { w.raw(",") }; w.int(v) }; w.raw("]")
+    }
+
+    static func writeFactors(_ w: inout JSONWriter, _ values: [Float]) {
+        w.raw("["); for (i, v) in values.enumerated() { if i > 0 { w.raw(",") }; w.number(Double(v), decimals: 3) }; w.raw("]")
+    }
+
+    /// Opens an object with the counts and coverages (the caller closes it).
+    static func writeCounts(_ w: inout JSONWriter, scored: Int, raw: Int, served: Int) {
+        w.raw("{\"scored\":"); w.int(scored)
+        w.raw(",\"coverage_raw\":"); if scored > 0 { w.number(Double(raw) / Double(scored), decimals: 3) } else { w.null() }
+        w.raw(",\"coverage_served\":"); if scored > 0 { w.number(Double(served) / Double(scored), decimals: 3) } else { w.null() }
+    }
+}
+
+extension ArgusDaemon {
+    /// The fleet's calibration per target (`/status` → `band_calibration`, `/predictions/calibration`).
+    func writeCalibrationSummary(_ w: inout JSONWriter) {
+        guard let calibration else { w.raw("{\"enabled\":false}"); return }
+        w.raw("{\"enabled\":true,\"median_shrinkage\":"); w.bool(calibration.shrinkMedian)
+        w.raw(",\"nominal_coverage\":"); w.number(Double(BandCalibration.targetCoverage), decimals: 2)
+        w.raw(",\"horizons\":"); CalibrationRoutes.writeInts(&w, BandCalibration.horizons)
+        w.raw(",\"last_tick_ms\":"); if let s = engine.latest { w.number(s.timings.calibration, decimals: 2) } else { w.null() }
+        w.raw(",\"targets\":{")
+        for (i, t) in calibration.summary().enumerated() {
+            if i > 0 { w.raw(",") }
+            w.string(t.target); w.raw(":")
+            CalibrationRoutes.writeCounts(&w, scored: t.scored, raw: t.insideRaw, served: t.insideServed)
+            w.raw(",\"servers\":"); w.int(t.servers)
+            w.raw(",\"median_factors\":"); CalibrationRoutes.writeFactors(&w, t.medianFactors)
+            w.raw("}")
+        }
+        w.raw("}}")
+    }
+}

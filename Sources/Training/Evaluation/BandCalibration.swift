@@ -1,0 +1,224 @@
+import Foundation
+
+/// Online calibration of one series' forecasts from its own recent errors: the median's shrinkage toward
+/// the last value and the bands' width (adaptive conformal inference, Gibbs & Candès 2021), one of each
+/// per scored horizon.
+///
+/// **Median shrinkage**: for each scored horizon, the recent mean absolute error (EWMA, weight
+/// ``shrinkDecay``) of `last + α · (P50 − last)` for α in ``shrinkCandidates``; the forecast's quantiles
+/// are all shifted so its P50 becomes `last + α · (P50 − last)` with the best α of that horizon
+/// (interpolated between horizons like the factors). α = 1 is the model as it is (the choice until scores
+/// say otherwise), α = 0 is the last value: a series where the model's departures from persistence do not
+/// pay gets persistence, one where they pay keeps them.
+///
+/// Every tick: ``observe(step:actual:)`` scores the forecasts issued `h` steps earlier for the step that
+/// just closed (P10/P50/P90 kept for horizons 1, 6, 24 and 96), then the new forecast is shifted by the
+/// shrinkage, kept for scoring later, and its quantiles are widened or narrowed around its P50 by the
+/// factors — ``update(lastStep:actual:forecast:quantiles:shrinkMedian:range:)``, one pass. A forecast's score is how far the actual value fell from
+/// the P50 in units of the raw half band on its side (`r ≤ 1` = inside the raw P10–P90); a miss is
+/// `r >` the factor the served forecast used. Each score moves `ln factor` by `rate · (miss − 0.2)`: the long-run miss rate of the
+/// served band goes to 0.2 (coverage 0.8) whatever the model's noise assumption was. Cost per series per
+/// tick: four comparisons and a multiply-add per served value; memory: 127 pending forecasts.
+public struct BandCalibration: Codable, Sendable, Equatable {
+    public static let horizons = [1, 6, 24, 96]
+    public static let targetCoverage: Float = 0.8
+    public static let rate: Float = 0.05
+    public static let logFactorRange: ClosedRange<Float> = log(0.25)...log(32)
+
+    /// `ln` of the width factor per horizon in ``horizons``.
+    public var logFactors: [Float]
+    public static let shrinkCandidates: [Float] = [0, 0.25, 0.5, 0.75, 1]
+    public static let shrinkDecay: Float = 0.05
+    /// Per horizon, per candidate α: recent mean absolute error of the shrunk median.
+    public var shrinkErrors: [[Float]]
+    /// Forecasts scored, inside the raw band, inside the served (calibrated) band.
+    public var scored = 0
+    public var insideRaw = 0
+    public var insideServed = 0
+
+    /// A forecast kept for scoring: the shifted band, and the raw median and last value for the shrinkage.
+    struct Pending: Sendable, Equatable {
+        var due: Int64 = .min
+        var low: Float = 0, mid: Float = 0, high: Float = 0
+        var rawMid: Float = 0, last: Float = 0
+        /// The width factor the served forecast used at this step (ACI scores misses against it).
+        var factor: Float = 1
+    }
+    /// Per horizon `h`, a ring of `h` slots indexed by `due mod h` (not persisted: a restart only delays scoring).
+    var pending: [[Pending]]
+
+    enum CodingKeys: String, CodingKey {
+        case logFactors = "log_factors", shrinkErrors = "shrink_errors", scored, insideRaw = "inside_raw", insideServed = "inside_served"
+    }
+
+    public init() {
+        logFactors = [Float](repeating: 0, count: Self.horizons.count)
+        shrinkErrors = Self.horizons.map { _ in [Float](repeating: 0, count: Self.shrinkCandidates.count) }
+        pending = Self.horizons.map { [Pending](repeating: Pending(), count: $0) }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let factors = try c.decode([Float].self, forKey: .logFactors)
+        if factors.count == Self.horizons.count { logFactors = factors.map { min(max($0, Self.logFactorRange.lowerBound), Self.logFactorRange.upperBound) } }
+        if let errors = try c.decodeIfPresent([[Float]].self, forKey: .shrinkErrors), errors.count == Self.horizons.count,
+           errors.allSatisfy({ $0.count == Self.shrinkCandidates.count }) { shrinkErrors = errors }
+        scored = try c.decode(Int.self, forKey: .scored)
+        insideRaw = try c.decode(Int.self, forKey: .insideRaw)
+        insideServed = try c.decode(Int.self, forKey: .insideServed)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(logFactors, forKey: .logFactors)
+        try c.encode(shrinkErrors, forKey: .shrinkErrors)
+        try c.encode(scored, forKey: .scored)
+        try c.encode(insideRaw, forKey: .insideRaw)
+        try c.encode(insideServed, forKey: .insideServed)
+    }
+
+    /// Width factor per horizon in ``horizons``.
+    public var factors: [Float] { logFactors.map { exp($0) } }
+
+    /// Width factor for forecast step `k` (1-based): linear in `ln k` between the scored horizons.
+    public func factor(step k: Int) -> Float { exp(Self.interpolate(logFactors, step: k)) }
+
+    /// The chosen shrinkage α per scored horizon (lowest recent error; ties keep the larger α).
+    public var shrinkAlphas: [Float] {
+        shrinkErrors.map { errors in
+            var best = errors.count - 1
+            for j in errors.indices.reversed() where errors[j] < errors[best] { best = j }
+            return Self.shrinkCandidates[best]
+        }
+    }
+
+    /// `values` (one per scored horizon) at forecast step `k`: linear in `ln k` between the horizons.
+    static func interpolate(_ values: [Float], step k: Int) -> Float {
+        let hs = horizons
+        if k <= hs[0] { return values[0] }
+        for i in 1..<hs.count where k <= hs[i] {
+            let w = (log(Float(k)) - log(Float(hs[i - 1]))) / (log(Float(hs[i])) - log(Float(hs[i - 1])))
+            return values[i - 1] + w * (values[i] - values[i - 1])
+        }
+        return values[hs.count - 1]
+    }
+
+    /// Scores the forecasts that were due at `step` (absolute step number: epoch / step seconds).
+    public mutating func observe(step: Int64, actual: Float) {
+        guard actual.isFinite else { return }
+        for (i, h) in Self.horizons.enumerated() {
+            let slot = Int(step % Int64(h))
+            let p = pending[i][slot]
+            guard p.due == step else { continue }
+            pending[i][slot].due = .min
+            let r: Float
+            if actual >= p.mid { r = p.high > p.mid ? (actual - p.mid) / (p.high - p.mid) : (actual == p.mid ? 0 : .infinity) }
+            else { r = p.mid > p.low ? (p.mid - actual) / (p.mid - p.low) : .infinity }
+            for (j, alpha) in Self.shrinkCandidates.enumerated() {
+                let e = abs(actual - (p.last + alpha * (p.rawMid - p.last)))
+                shrinkErrors[i][j] += Self.shrinkDecay * (e - shrinkErrors[i][j])
+            }
+            let miss = r > p.factor
+            scored += 1
+            if r <= 1 { insideRaw += 1 }
+            if !miss { insideServed += 1 }
+            let next = logFactors[i] + Self.rate * ((miss ? 1 : 0) - (1 - Self.targetCoverage))
+            logFactors[i] = min(max(next, Self.logFactorRange.lowerBound), Self.logFactorRange.upperBound)
+        }
+    }
+
+    /// Keeps the (shifted, unscaled) band of a forecast issued after `lastStep` (`low/mid/high[k]` = step
+    /// `lastStep + k + 1`), its raw median and the last value it was issued from.
+    public mutating func record(lastStep: Int64, low: [Float], mid: [Float], high: [Float], rawMid: [Float]? = nil, last: Float = 0) {
+        for (i, h) in Self.horizons.enumerated() where h <= mid.count {
+            let due = lastStep + Int64(h)
+            pending[i][Int(due % Int64(h))] = Pending(due: due, low: low[h - 1], mid: mid[h - 1], high: high[h - 1],
+                                                      rawMid: (rawMid ?? mid)[h - 1], last: last, factor: exp(logFactors[i]))
+        }
+    }
+
+    /// Index of the quantile nearest `level`.
+    public static func row(_ level: Float, in quantiles: [Float]) -> Int {
+        quantiles.indices.min { abs(quantiles[$0] - level) < abs(quantiles[$1] - level) } ?? 0
+    }
+
+    /// The whole tick for one series: scores what was due at `lastStep` against `actual` (the value
+    /// observed there), shrinks the new forecast's median toward `actual` (when `shrinkMedian`), keeps it
+    /// for scoring, and returns it with calibrated widths (before clamping to the metric's range).
+    public mutating func update(lastStep: Int64, actual: Float, forecast values: [[Float]], quantiles: [Float],
+                                shrinkMedian: Bool = true) -> [[Float]] {
+        var out = values
+        update(lastStep: lastStep, actual: actual, forecast: &out, quantiles: quantiles, shrinkMedian: shrinkMedian,
+               range: -Float.greatestFiniteMagnitude...Float.greatestFiniteMagnitude)
+        return out
+    }
+
+    /// The tick in place, in one pass over the forecast (the daemon's path): `values[quantile][step]`
+    /// becomes the shifted, rescaled forecast clamped to `range`.
+    public mutating func update(lastStep: Int64, actual: Float, forecast values: inout [[Float]], quantiles: [Float],
+                                shrinkMedian: Bool, range: ClosedRange<Float>) {
+        observe(step: lastStep, actual: actual)
+        let lo = Self.row(0.1, in: quantiles), m = Self.row(0.5, in: quantiles), hi = Self.row(0.9, in: quantiles)
+        // The pairing below needs a ladder symmetric around the median (the models' 7 quantiles are).
+        guard m < values.count, m == values.count / 2, values.count % 2 == 1 else { return }
+        let last = actual.isFinite ? actual : values[m][0]
+        let alphas = shrinkMedian && actual.isFinite ? shrinkAlphas : nil
+        let shrinks = alphas?.contains { $0 != 1 } ?? false
+        let steps = values[m].count, table = Self.stepTable
+        var nextScored = 0
+        for k in 0..<steps {
+            let (i, w) = table[min(k, table.count - 1)]
+            let j = min(i + 1, Self.horizons.count - 1)
+            let rawMid = values[m][k]
+            let shift = shrinks ? (alphas![i] + w * (alphas![j] - alphas![i]) - 1) * (rawMid - last) : 0
+            let mid = rawMid + shift
+            // Distance of quantile q from the median; a side that the range clamp collapsed (a median at
+            // 100 % shifted down to the last value) borrows the mirrored quantile's distance.
+            func offset(_ q: Int) -> Float {
+                let own = values[q][k] - rawMid, mirror = rawMid - values[values.count - 1 - q][k]
+                return abs(own) < 0.1 * abs(mirror) ? mirror : own
+            }
+            if nextScored < Self.horizons.count, k + 1 == Self.horizons[nextScored] {
+                let due = lastStep + Int64(k + 1), h = Self.horizons[nextScored]
+                pending[nextScored][Int(due % Int64(h))] = Pending(
+                    due: due, low: mid + offset(lo), mid: mid, high: mid + offset(hi),
+                    rawMid: rawMid, last: last, factor: exp(logFactors[nextScored]))
+                nextScored += 1
+            }
+            let factor = exp(logFactors[i] + w * (logFactors[j] - logFactors[i]))
+            // Quantile pairs (q, its mirror) are read before either is written.
+            for q in 0..<(values.count / 2) {
+                let p = values.count - 1 - q
+                let below = offset(q), above = offset(p)
+                values[q][k] = min(max(mid + factor * below, range.lowerBound), range.upperBound)
+                values[p][k] = min(max(mid + factor * above, range.lowerBound), range.upperBound)
+            }
+            values[m][k] = min(max(mid, range.lowerBound), range.upperBound)
+        }
+    }
+
+    /// Per forecast step `k` (0-based): the scored horizon at or below it and the weight (linear in
+    /// `ln(k + 1)`) of the next one — the interpolation of ``factor(step:)``, computed once.
+    static let stepTable: [(Int, Float)] = (1...1_024).map { k in
+        let hs = horizons
+        if k <= hs[0] { return (0, 0) }
+        for i in 1..<hs.count where k <= hs[i] {
+            return (i - 1, (log(Float(k)) - log(Float(hs[i - 1]))) / (log(Float(hs[i])) - log(Float(hs[i - 1]))))
+        }
+        return (hs.count - 1, 0)
+    }
+}
+
+extension FeatureSpec {
+    /// The newest observed value of model metric `name` in `window` (feed units, the metric's transform
+    /// applied; the last finite value, as the forward fill sees it), or nil if none is observed.
+    public func lastValue(of name: String, in window: ServerWindow) -> Float? {
+        guard let m = metrics.firstIndex(where: { $0.name == name }) else { return nil }
+        let src = metricSources[m], base = src.feed * window.count
+        for i in stride(from: window.count - 1, through: 0, by: -1) where window.feedValues[base + i].isFinite {
+            return src.complement ? 100 - window.feedValues[base + i] : window.feedValues[base + i]
+        }
+        return nil
+    }
+}

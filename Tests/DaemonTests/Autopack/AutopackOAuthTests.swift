@@ -1,0 +1,49 @@
+import Foundation
+import Testing
+@testable import Daemon
+
+/// §9 OAuth credential health: bearer required, refresh/reset admin-only, the offline refresher's failures
+/// drive the real lifecycle (retries, failure count, pause, reset).
+@Suite struct AutopackOAuthTests {
+    static func token(_ s: AutopackServer, _ user: String, _ password: String) throws -> [String: String] {
+        let reply = try s.post("/api/auth/login", ["username": user, "password": password])
+        return ["Authorization": "Bearer \(reply.object["access_token"] as? String ?? "")"]
+    }
+
+    @Test func credentialLifecycle_OverSockets() throws {
+        let s = try AutopackServer(settings: AutopackServer.settings { $0.oauthRetryDelaySeconds = 0; $0.oauthAdminPerMinute = 1000 })
+        defer { s.stopAndClean() }
+        let admin = try Self.token(s, "admin", AutopackServer.adminPassword)
+        _ = try s.post("/api/auth/register", ["username": "viewer", "email": "v@example.com", "password": "password-1"])
+        let user = try Self.token(s, "viewer", "password-1")
+        #expect(try s.get("/api/auth/oauth/health").status == 401)
+        let expiry = s.clock.now().timeIntervalSince1970 + 3600
+        #expect(try s.request("PUT", "/api/auth/oauth/credentials/github", json: ["expires_at": expiry], headers: user).status == 403)
+        let registered = try s.request("PUT", "/api/auth/oauth/credentials/github", json: ["expires_at": expiry, "scopes": ["repo"]], headers: admin)
+        #expect(registered.object["status"] as? String == "valid")
+        let report = try s.get("/api/auth/oauth/health", headers: user).object
+        #expect((report["summary"] as? [String: Any])?["overall_healthy"] as? Bool == true)
+        #expect(try s.get("/api/auth/oauth/health/gitlab", headers: user).status == 404)
+        #expect(try s.post("/api/auth/oauth/refresh/github", headers: user).status == 403)
+        #expect(try s.post("/api/auth/oauth/reset/github", headers: user).status == 403)
+        #expect(try s.post("/api/auth/oauth/refresh/gitlab", headers: admin).status == 404)
+        for round in 1...3 {
+            let queued = try s.post("/api/auth/oauth/refresh/github", headers: admin)
+            #expect(queued.object["status"] as? String == "queued")
+            #expect(autopackEventually {
+                (try? s.get("/api/auth/oauth/health/github", headers: user).object["consecutive_failures"] as? Int) == round
+            })
+        }
+        let failed = try s.get("/api/auth/oauth/health/github", headers: user).object
+        #expect(failed["status"] as? String == "refresh_failed")
+        #expect(failed["paused"] as? Bool == true)
+        let events = try s.get("/api/auth/oauth/events?provider=github&limit=100", headers: user).array
+        #expect(events.filter { $0["event_type"] as? String == "refresh_attempt_failed" }.count == 9)   // 3 rounds × 3 retries
+        #expect(try s.post("/api/auth/oauth/reset/github", headers: admin).object["status"] as? String == "reset")
+        #expect(try s.get("/api/auth/oauth/health/github", headers: user).object["status"] as? String == "valid")
+        s.clock.advance(by: 3600 - 100)
+        #expect(try s.get("/api/auth/oauth/health/github", headers: user).object["status"] as? String == "refresh_pending")
+        s.clock.advance(by: 100)
+        #expect(try s.get("/api/auth/oauth/health/github", headers: user).object["status"] as? String == "expired")
+    }
+}

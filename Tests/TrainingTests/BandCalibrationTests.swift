@@ -1,0 +1,134 @@
+import Foundation
+import Testing
+@testable import Training
+
+/// Online band calibration (``BandCalibration``) on synthetic series whose noise the forecast misjudges.
+@Suite struct BandCalibrationTests {
+    /// Deterministic standard normal draws (Box–Muller on a 64-bit LCG).
+    struct Normal {
+        var state: UInt64
+        mutating func uniform() -> Double {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return (Double(state >> 11) + 0.5) / Double(1 << 53)
+        }
+        mutating func next() -> Float { Float((-2 * log(uniform())).squareRoot() * cos(2 * .pi * uniform())) }
+    }
+
+    static let quantiles: [Float] = [0.02, 0.1, 0.25, 0.5, 0.75, 0.9, 0.98]
+
+    /// A forecaster that believes the noise is N(0, 1) (P10/P90 = ∓1.2816) around a known level 50,
+    /// while the real noise has standard deviation `sigma`. Returns the coverage of the raw and of the
+    /// served band over the last `scoredSteps` forecasts at horizon 6.
+    static func run(sigma: Float, steps: Int = 3000, scoredSteps: Int = 1500) -> (raw: Double, served: Double, factor: Float) {
+        var rng = Normal(state: 7)
+        var c = BandCalibration()
+        let z: [Float] = [-2.054, -1.2816, -0.6745, 0, 0.6745, 1.2816, 2.054]
+        let horizon = 96
+        let raw = z.map { q in [Float](repeating: 50 + q, count: horizon) }
+        var served: [Int64: (Float, Float)] = [:]   // due step → served P10/P90 at step 6
+        var insideRaw = 0, insideServed = 0, n = 0
+        for t in 0..<Int64(steps) {
+            let y = 50 + sigma * rng.next()
+            if let band = served.removeValue(forKey: t), t >= Int64(steps - scoredSteps) {
+                n += 1
+                if y >= 50 - 1.2816 && y <= 50 + 1.2816 { insideRaw += 1 }
+                if y >= band.0 && y <= band.1 { insideServed += 1 }
+            }
+            let out = c.update(lastStep: t, actual: y, forecast: raw, quantiles: quantiles, shrinkMedian: false)
+            served[t + 6] = (out[1][5], out[5][5])
+            // Widths only: the median is never moved and the quantiles stay ordered.
+            precondition(out[3] == raw[3] && zip(out[1], out[5]).allSatisfy { $0 <= $1 })
+        }
+        return (Double(insideRaw) / Double(n), Double(insideServed) / Double(n), c.factors[1])
+    }
+
+    @Test func tooNarrowBands_AreWidenedToNominalCoverage() {
+        let r = Self.run(sigma: 3)
+        #expect(r.raw < 0.4)                        // the model's own band covers about a third
+        #expect(r.served > 0.74 && r.served < 0.86) // calibrated: near 0.8
+        #expect(r.factor > 2)
+    }
+
+    @Test func tooWideBands_AreNarrowedToNominalCoverage() {
+        let r = Self.run(sigma: 0.3)
+        #expect(r.raw > 0.99)
+        #expect(r.served > 0.74 && r.served < 0.86)
+        #expect(r.factor < 0.5)
+    }
+
+    @Test func rightBands_StayNearOne() {
+        let r = Self.run(sigma: 1)
+        #expect(r.served > 0.74 && r.served < 0.86)
+        #expect(r.factor > 0.7 && r.factor < 1.4)
+    }
+
+    /// A random walk (the last value is the best forecast) and a forecaster whose median departs from the
+    /// last value by noise of its own: the shrinkage moves the served median to the last value. With the
+    /// median right (a constant level plus noise, forecast at that level) it keeps the model's median.
+    static func shrinkRun(randomWalk: Bool, steps: Int = 2000) -> (alpha6: Float, servedMAE: Double, lastMAE: Double, modelMAE: Double) {
+        var rng = Normal(state: 11)
+        var c = BandCalibration()
+        var y: Float = 50
+        var served: [Int64: Float] = [:], model: [Int64: Float] = [:], last: [Int64: Float] = [:]
+        var eServed = 0.0, eModel = 0.0, eLast = 0.0
+        for t in 0..<Int64(steps) {
+            y = randomWalk ? y + rng.next() : 50 + 3 * rng.next()
+            if let s = served.removeValue(forKey: t), let m = model.removeValue(forKey: t), let l = last.removeValue(forKey: t), t > Int64(steps / 2) {
+                eServed += Double(abs(y - s)); eModel += Double(abs(y - m)); eLast += Double(abs(y - l))
+            }
+            let mid = randomWalk ? y + 3 * rng.next() : 50
+            let raw = z.map { q in [Float](repeating: mid + q, count: 96) }
+            let out = c.update(lastStep: t, actual: y, forecast: raw, quantiles: quantiles)
+            served[t + 6] = out[3][5]; model[t + 6] = mid; last[t + 6] = y
+        }
+        return (c.shrinkAlphas[1], eServed, eLast, eModel)
+    }
+
+    static let z: [Float] = [-2.054, -1.2816, -0.6745, 0, 0.6745, 1.2816, 2.054]
+
+    @Test func medianThatDoesNotPay_IsShrunkToTheLastValue() {
+        let r = Self.shrinkRun(randomWalk: true)
+        #expect(r.alpha6 <= 0.25)
+        #expect(r.modelMAE > 1.2 * r.lastMAE)
+        #expect(r.servedMAE < 1.05 * r.lastMAE)
+    }
+
+    @Test func medianThatPays_IsKept() {
+        let r = Self.shrinkRun(randomWalk: false)
+        #expect(r.alpha6 >= 0.75)
+        #expect(r.servedMAE < 0.9 * r.lastMAE)
+    }
+
+    @Test func sideCollapsedByTheClamp_BorrowsTheMirroredWidth() {
+        var c = BandCalibration()
+        // Recent errors favour the last value (α = 0) at every horizon.
+        c.shrinkErrors = BandCalibration.horizons.map { _ in [1, 2, 3, 4, 5] }
+        // A median clamped at 100 with its upper quantiles collapsed onto it; the last value is 40.
+        let raw: [[Float]] = [80, 90, 95, 100, 100, 100, 100].map { [Float](repeating: $0, count: 96) }
+        var out = raw
+        c.update(lastStep: 0, actual: 40, forecast: &out, quantiles: Self.quantiles, shrinkMedian: true, range: 0...100)
+        #expect(out[3][5] == 40)                        // the median moved to the last value
+        #expect(out[1][5] == 30 && out[5][5] == 50)     // P90 borrows P10's distance (10) instead of 0
+        #expect(out[0][5] == 20 && out[6][5] == 60)
+    }
+
+    @Test func factorOfAStep_InterpolatesBetweenScoredHorizons() {
+        var c = BandCalibration()
+        c.logFactors = [0, log(2), log(2), log(4)]
+        #expect(abs(c.factor(step: 1) - 1) < 1e-5)
+        #expect(abs(c.factor(step: 6) - 2) < 1e-5)
+        #expect(abs(c.factor(step: 12) - 2) < 1e-5)
+        #expect(c.factor(step: 48) > 2 && c.factor(step: 48) < 4)
+        #expect(abs(c.factor(step: 96) - 4) < 1e-4)
+    }
+
+    @Test func persistedFields_RoundTripWithoutPendingForecasts() throws {
+        var c = BandCalibration()
+        c.logFactors = [0.1, 0.2, -0.3, 0.4]
+        c.scored = 10; c.insideRaw = 4; c.insideServed = 8
+        c.record(lastStep: 5, low: [Float](repeating: 0, count: 96), mid: [Float](repeating: 1, count: 96), high: [Float](repeating: 2, count: 96))
+        let back = try JSONDecoder().decode(BandCalibration.self, from: JSONEncoder().encode(c))
+        #expect(back.logFactors == c.logFactors && back.scored == 10 && back.insideRaw == 4 && back.insideServed == 8)
+        #expect(back.pending == BandCalibration().pending)
+    }
+}

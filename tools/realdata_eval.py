@@ -1,0 +1,282 @@
+#!/usr/bin/env python3
+"""Rolling-origin benchmark on real server series (models/README.md, "Real data benchmark").
+
+    tools/realdata_eval.sh [ARGUSD] [MODEL] [extra options]     # makes .venv-realdata, then runs this
+    .venv-realdata/bin/python tools/realdata_eval.py --argusd .build/release/argusd --model models/
+
+Series: the nine NAB series in ../shared/data/real-metrics/ (5-minute steps, gaps forward-filled on a
+300 s grid) and the CPU, memory and load of the two /proc recordings in tools/realdata/ (time-compressed
+4 s → 300 s, see models/README.md). Split per series: origins every hour (12 steps) over the last 30 %
+of the series, horizon 96 steps; every method sees only the steps before the origin. Scores at 30 min
+(step 6) and 8 h (step 96): sMAE = MAE / mean |one-step change| of the series' first 70 % (scale-free,
+so series in bytes and in percent average fairly); sPL = pinball loss of P10, P50, P90 over all 96 steps
+divided by the same scale; coverage of P10–P90 over all 96 steps (nominal 0.80).
+
+Methods: last value and seasonal naive (1 day = 288 steps), with statsforecast's own residual bands;
+AutoARIMA and AutoETS from statsforecast (non-seasonal: a 288-step season is out of reach for both; fitted
+on the last --fit-window steps before the origin); Argus through `argusd evaluate --origins` (the daemon's
+tick code in process). Argus sees the series in a feed field: percent series (CPU) as `cpu_idle_pct` =
+100 − value and scored on `cpu_pct`; other units rescaled by 2 / (mean of the first 70 %) into
+`load_average` (an affine map: sMAE, sPL and coverage are unchanged by it); the other feed fields hold a
+quiet server's constants. The /proc series are fed with all their recorded fields.
+"""
+import argparse
+import csv
+import datetime as dt
+import gzip
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+STEP = 300
+HORIZON = 96
+EVAL_SHARE = 0.3
+ORIGIN_EVERY = 12
+SEASON = 288
+SCORED_STEPS = (6, 96)
+QUANTILES = (0.1, 0.5, 0.9)
+FEED_FIELDS = ["cpu_user_pct", "cpu_sys_pct", "cpu_iowait_pct", "cpu_idle_pct", "java_cpu_pct", "mem_used_pct",
+               "swap_used_pct", "disk_usage_pct", "net_in_mb_s", "net_out_mb_s", "back_close_wait",
+               "front_close_wait", "load_average", "uptime_days"]
+QUIET_SERVER = {"cpu_user_pct": 15.0, "cpu_sys_pct": 4.0, "cpu_iowait_pct": 0.5, "cpu_idle_pct": 80.0,
+                "java_cpu_pct": 0.0, "mem_used_pct": 40.0, "swap_used_pct": 0.0, "disk_usage_pct": 50.0,
+                "net_in_mb_s": 1.0, "net_out_mb_s": 1.0, "back_close_wait": 0.0, "front_close_wait": 0.0,
+                "load_average": 1.0, "uptime_days": 10.0}
+PERCENT_SERIES = ("cpu_utilization",)
+PROC_TARGETS = {"cpu_pct": lambda r: 100 - r["cpu_idle_pct"], "mem_used_pct": lambda r: r["mem_used_pct"],
+                "load_average": lambda r: r["load_average"]}
+
+
+def epoch(ts):
+    return int(dt.datetime.fromisoformat(ts.replace(" ", "T")).replace(tzinfo=dt.timezone.utc).timestamp())
+
+
+def regular_grid(points):
+    """(epoch, value) sorted → values on a 300 s grid from the first point, gaps forward-filled."""
+    first = points[0][0]
+    n = (points[-1][0] - first) // STEP + 1
+    out = [None] * n
+    for t, v in points:
+        out[min(n - 1, (t - first + STEP // 2) // STEP)] = v
+    last = out[0]
+    for i in range(n):
+        last = out[i] = out[i] if out[i] is not None else last
+    return first, np.array(out, dtype=float)
+
+
+def origins_for(n, every=ORIGIN_EVERY):
+    start = math.ceil(n * (1 - EVAL_SHARE))
+    return list(range(start, n - HORIZON + 1, every))
+
+
+def load_nab(folder):
+    series = []
+    for name in sorted(os.listdir(folder)):
+        if not name.endswith(".csv"):
+            continue
+        with open(os.path.join(folder, name)) as f:
+            rows = list(csv.reader(f))[1:]
+        first, y = regular_grid(sorted((epoch(t), float(v)) for t, v in rows))
+        n = len(y)
+        split = math.ceil(n * (1 - EVAL_SHARE))
+        feed = {k: [v] * n for k, v in QUIET_SERVER.items()}
+        if name.startswith(PERCENT_SERIES):
+            target, factor = "cpu_pct", 1.0
+            feed["cpu_idle_pct"] = list(100 - y)
+        else:
+            target, factor = "load_average", 2.0 / max(1e-12, float(np.mean(y[:split])))
+            feed["load_average"] = list(y * factor)
+        series.append(dict(name=name[:-4], y=y, first=first, target=target, factor=factor, feed=feed, source="NAB"))
+    return series
+
+
+def load_proc(path):
+    with gzip.open(path, "rt") as f:
+        records = [json.loads(line) for line in f if line.strip()]
+    records.sort(key=lambda r: r["timestamp"])
+    first = epoch(records[0]["timestamp"])
+    idx = [(epoch(r["timestamp"]) - first) // STEP for r in records]
+    n = idx[-1] + 1
+    if n != len(records):
+        raise SystemExit(f"{path}: not a gap-free 300 s grid")
+    base = os.path.basename(path).split("_as_")[0]
+    out = []
+    for target, read in PROC_TARGETS.items():
+        y = np.array([float(read(r)) for r in records])
+        feed = {k: [float(r.get(k, QUIET_SERVER[k])) for r in records] for k in FEED_FIELDS}
+        out.append(dict(name=f"{base}:{target}", y=y, first=first, target=target, factor=1.0, feed=feed, source="/proc"))
+    return out
+
+
+def argus_forecasts(series, argusd, model, workdir, calibrate=None, widths_only=False):
+    """Runs `argusd evaluate --origins`; returns {(name, origin): (P10, P50, P90) arrays in series units}.
+    calibrate=STEPS: with the daemon's online band calibration, ticking every step from STEPS before the first origin."""
+    spec = [dict(name=s["name"], target=s["target"], profile="generic", first_epoch=s["first"], step_seconds=STEP,
+                 feed=s["feed"], origins=s["origins"]) for s in series]
+    inp, out = os.path.join(workdir, "origins.json"), os.path.join(workdir, "argus_forecasts.jsonl")
+    with open(inp, "w") as f:
+        json.dump(spec, f)
+    subprocess.run([argusd, "evaluate", "--model", model, "--origins", inp, "--forecasts-out", out, "--threads", "1", "--quiet"]
+                   + ([] if calibrate is None else ["--calibrate", str(calibrate)]) + (["--widths-only"] if widths_only else []), check=True)
+    factors = {s["name"]: s["factor"] for s in series}
+    result = {}
+    with open(out) as f:
+        for line in f:
+            r = json.loads(line)
+            q = r["quantiles"]
+            pick = [min(range(len(q)), key=lambda i: abs(q[i] - level)) for level in QUANTILES]
+            values = np.array([r["values"][i] for i in pick], dtype=float) / factors[r["series"]]
+            result[(r["series"], r["origin"])] = values
+    return result
+
+
+def statsforecast_models(fit_window):
+    from statsforecast.models import AutoARIMA, AutoETS, Naive, SeasonalNaive
+    return {
+        "last value": (lambda: Naive(), None),
+        "seasonal naive (1 day)": (lambda: SeasonalNaive(season_length=SEASON), None),
+        "AutoARIMA": (lambda: AutoARIMA(season_length=1), fit_window),
+        "AutoETS": (lambda: AutoETS(season_length=1), fit_window),
+    }
+
+
+def peer_forecast(make, window, history):
+    y = history if window is None else history[-window:]
+    try:
+        f = make().forecast(y=y.astype(float), h=HORIZON, level=[80])
+        p50 = np.asarray(f["mean"], dtype=float)
+        lo, hi = np.asarray(f["lo-80"], dtype=float), np.asarray(f["hi-80"], dtype=float)
+    except Exception:  # a failed fit falls back to the last value with no band (counted, reported)
+        p50 = np.full(HORIZON, y[-1]); lo = hi = p50
+        peer_forecast.failures += 1
+    bad = ~np.isfinite(p50)
+    if bad.any():
+        p50 = np.where(bad, y[-1], p50); peer_forecast.failures += 1
+    lo = np.where(np.isfinite(lo), lo, p50); hi = np.where(np.isfinite(hi), hi, p50)
+    return np.stack([lo, p50, hi])
+
+
+peer_forecast.failures = 0
+
+
+def scores(y, scale, forecasts):
+    """forecasts: {origin: (3, H) array} → sMAE per scored step, sPL, coverage."""
+    abs_err = {h: [] for h in SCORED_STEPS}
+    pinball, inside, n = 0.0, 0, 0
+    for o, f in forecasts.items():
+        truth = y[o:o + HORIZON]
+        for h in SCORED_STEPS:
+            abs_err[h].append(abs(truth[h - 1] - f[1][h - 1]))
+        for qi, q in enumerate(QUANTILES):
+            e = truth - f[qi]
+            pinball += float(np.sum(np.maximum(q * e, (q - 1) * e)))
+        inside += int(np.sum((truth >= f[0]) & (truth <= f[2])))
+        n += HORIZON
+    out = {f"smae_{h}": float(np.mean(abs_err[h])) / scale for h in SCORED_STEPS}
+    out["spl"] = pinball / (n * len(QUANTILES)) / scale
+    out["coverage"] = inside / n
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--argusd", help="argusd binary (omit to score the baselines only)")
+    ap.add_argument("--model", action="append", default=[], help="model folder (repeatable; label=PATH to name it)")
+    ap.add_argument("--nab", default=os.path.join(HERE, "..", "..", "shared", "data", "real-metrics"))
+    ap.add_argument("--proc", nargs="*", default=[os.path.join(HERE, "realdata", f) for f in
+                                                   ("procfeed_20261123_4s_as_300s.jsonl.gz", "procfeed_20261123b_4s_as_300s.jsonl.gz")])
+    ap.add_argument("--fit-window", type=int, default=1008, help="steps AutoARIMA/AutoETS are fitted on (default 3.5 days)")
+    ap.add_argument("--only", help="comma-separated substrings: keep matching series only")
+    ap.add_argument("--origin-every", type=int, default=ORIGIN_EVERY,
+                    help="steps between origins (default 12 = hourly; larger = fewer statsforecast fits, same origins for every method)")
+    ap.add_argument("--no-peers", action="store_true", help="skip AutoARIMA/AutoETS (fast)")
+    ap.add_argument("--json", help="write every score as JSON")
+    ap.add_argument("--skip-widths-only", action="store_true", help="skip the 'width calibration only' Argus variant")
+    ap.add_argument("--calibration-warmup", type=int, default=576,
+                    help="also score Argus with the daemon's online band calibration, ticking every step from this many "
+                         "steps before the first origin (default 2 days; -1: skip)")
+    args = ap.parse_args()
+
+    series = load_nab(args.nab) + [s for p in args.proc for s in load_proc(p)]
+    if args.only:
+        keep = args.only.split(",")
+        series = [s for s in series if any(k in s["name"] for k in keep)]
+    for s in series:
+        n = len(s["y"])
+        s["origins"] = origins_for(n, args.origin_every)
+        s["scale"] = float(np.mean(np.abs(np.diff(s["y"][:math.ceil(n * (1 - EVAL_SHARE))])))) or 1.0
+
+    methods = {}
+    for label, (make, window) in statsforecast_models(args.fit_window).items():
+        if args.no_peers and label in ("AutoARIMA", "AutoETS"):
+            continue
+        t0 = time.time()
+        methods[label] = {s["name"]: {o: peer_forecast(make, window, s["y"][:o]) for o in s["origins"]} for s in series}
+        print(f"# {label}: {time.time() - t0:.0f} s", file=sys.stderr)
+    if args.argusd:
+        with tempfile.TemporaryDirectory() as work:
+            for m in args.model or [os.path.join(HERE, "..", "models")]:
+                label, _, path = m.rpartition("=")
+                path = path if os.path.exists(os.path.join(path, "manifest.json")) else newest_model(path)
+                label = label or f"Argus ({os.path.basename(path)})"
+                variants = [(label, None, False)] + ([] if args.calibration_warmup < 0 else [
+                    (label + " + width calibration", args.calibration_warmup, True),
+                    (label + " + shrinkage + width calibration", args.calibration_warmup, False)])
+                variants = [v for v in variants if not (args.skip_widths_only and v[2])]
+                for name, warmup, widths_only in variants:
+                    t0 = time.time()
+                    fc = argus_forecasts(series, args.argusd, path, work, warmup, widths_only)
+                    methods[name] = {s["name"]: {o: fc[(s["name"], o)] for o in s["origins"]} for s in series}
+                    print(f"# {name}: {time.time() - t0:.0f} s", file=sys.stderr)
+
+    report = {"split": f"per series: origins every {args.origin_every} steps over the last {EVAL_SHARE:.0%}, horizon {HORIZON}, "
+                       f"AutoARIMA/AutoETS fitted on the last {args.fit_window} steps",
+              "series": {}, "overall": {}}
+    for s in series:
+        report["series"][s["name"]] = {"origins": len(s["origins"]), "steps": len(s["y"]), "source": s["source"],
+                                       "methods": {m: scores(s["y"], s["scale"], per[s["name"]]) for m, per in methods.items()}}
+    for m in methods:
+        rows = [report["series"][s["name"]]["methods"][m] for s in series]
+        report["overall"][m] = {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
+    if peer_forecast.failures:
+        report["peer_fit_failures"] = peer_forecast.failures
+    print_tables(report, series)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(report, f, indent=1, sort_keys=True)
+
+
+def newest_model(folder):
+    names = sorted(n for n in os.listdir(folder) if n.startswith("tft_model_"))
+    if not names:
+        raise SystemExit(f"no tft_model_* folder in {folder}")
+    return os.path.join(folder, names[-1])
+
+
+def print_tables(report, series):
+    print(f"Split: {report['split']}; {sum(len(s['origins']) for s in series)} origins over {len(series)} series.\n")
+    print("Overall (mean over series; sMAE and sPL scaled by the mean |one-step change| of each series' first 70 %):\n")
+    print("| method | sMAE 30 min | sMAE 8 h | sPL (P10/50/90) | coverage P10–P90 |")
+    print("|---|---|---|---|---|")
+    for m, r in report["overall"].items():
+        print(f"| {m} | {r['smae_6']:.3f} | {r['smae_96']:.3f} | {r['spl']:.3f} | {r['coverage']:.2f} |")
+    print("\nPer series (sMAE 30 min / 8 h, coverage):\n")
+    methods = list(report["overall"])
+    print("| series | origins | " + " | ".join(methods) + " |")
+    print("|---|---|" + "---|" * len(methods))
+    for name, s in report["series"].items():
+        cells = [f"{r['smae_6']:.2f} / {r['smae_96']:.2f}, {r['coverage']:.2f}" for r in (s["methods"][m] for m in methods)]
+        print(f"| {name} | {s['origins']} | " + " | ".join(cells) + " |")
+    if report.get("peer_fit_failures"):
+        print(f"\n{report['peer_fit_failures']} statsforecast fits failed and fell back to the last value")
+
+
+if __name__ == "__main__":
+    main()
