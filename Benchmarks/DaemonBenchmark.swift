@@ -66,6 +66,7 @@ enum DaemonBenchmark {
         c.feedRateLimit = 100_000_000
         c.predictionsRateLimit = 100_000_000
         c.adminRateLimit = 100_000_000
+        c.orchestrationPort = nil             // the benchmark measures the Argus API alone
         return c
     }
 

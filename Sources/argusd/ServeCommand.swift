@@ -28,6 +28,7 @@ enum ServeCommand: Command {
         OptionSpec("metrics-top-servers", value: "N", default: "20", "Riskiest servers given per-server series on /metrics (env ARGUS_METRICS_TOP_SERVERS)."),
         OptionSpec("band-calibration", value: "on|off", default: "on", "Per-server online calibration of the forecast bands (env ARGUS_BAND_CALIBRATION)."),
         OptionSpec("median-shrinkage", value: "on|off", default: "off", "With band calibration: shrink each server's medians toward its last value by its own recent errors (env ARGUS_MEDIAN_SHRINKAGE)."),
+        OptionSpec("orchestration-port", value: "N|off", default: "1336", "Orchestration API listener on --host; 0 = any free port (env ARGUS_ORCHESTRATION_PORT)."),
     ]
     static let discussion = """
     Configuration: flags over environment variables over defaults. Logs are JSON lines on stderr.

@@ -65,6 +65,7 @@ final class TestDaemon {
         // The auth core's first admin, with cheap hashing (600,000 PBKDF2 rounds would slow every daemon start).
         c.auth.passwordIterations = 1_000
         c.auth.bootstrapAdminPassword = adminPassword
+        c.orchestrationPort = 0     // parallel test daemons must not race for :1336
         return c
     }
 

@@ -102,6 +102,7 @@ public enum AlertEvaluation {
         c.workerThreads = 2
         c.bandCalibration = s.bandCalibration
         c.medianShrinkage = s.medianShrinkage
+        c.orchestrationPort = nil   // an evaluation daemon serves the Argus API only
         let daemon = try ArgusDaemon(configuration: c)
         try daemon.start()
         defer { daemon.shutdown() }

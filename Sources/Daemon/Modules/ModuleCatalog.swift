@@ -7,6 +7,7 @@ enum ModuleCatalog {
             try SupervisorModule(host: host),
             try AutopackModule(host: host, settings: AutopackSettings(environment: ProcessInfo.processInfo.environment)),
             try TelemetryModule(host: host),
+            try OrchestrationModule(host: host),
         ]
     }
 }

@@ -20,6 +20,23 @@ public protocol ModuleHost: Sendable {
     func openDatabase(module: String, migrations: [Migration]) throws -> SQLiteDatabase
     /// A read-only picture of the daemon's subsystems, computed on call.
     func vitals() -> DaemonVitals
+    /// The address the main listener binds; a module with its own listener binds the same one.
+    var bindHost: String { get }
+    /// The port the operator gave a module's own listener (`--orchestration-port`); 0 = ephemeral, nil = off.
+    func listenerPort(module: String) -> Int?
+    /// A listener on ``bindHost``:`port` with the daemon's HTTP settings (logger, body limit) and its own
+    /// worker pool of `workerThreads`, so a busy module never starves the Argus API's workers.
+    func makeServer(port: Int, responder: some HTTPResponder, workerThreads: Int) throws -> HTTPServer
+}
+
+/// Defaults for hosts without listeners of their own (test hosts): loopback, no module listener.
+extension ModuleHost {
+    public var bindHost: String { "127.0.0.1" }
+    public func listenerPort(module: String) -> Int? { nil }
+    public func makeServer(port: Int, responder: some HTTPResponder, workerThreads: Int) throws -> HTTPServer {
+        try HTTPServer(configuration: HTTPServer.Configuration(host: bindHost, port: port), responder: responder,
+                       workerPool: WorkerPool(threadCount: workerThreads))
+    }
 }
 
 /// The daemon's subsystems as numbers, for modules that report on the daemon (telemetry console).
@@ -47,9 +64,16 @@ struct DaemonModuleHost: ModuleHost {
     let auth: AuthService
     let makeLogger: @Sendable (String) -> Logger
     let vitalsSource: VitalsSource
+    let bindHost: String
+    let listenerPorts: [String: Int]
+    let maxBodyBytes: Int
 
     init(dataDirectory: URL, clock: any DaemonClock, events: DaemonEvents, apiKeyAuth: APIKeyMiddleware<BasicRequestContext>,
-         auth: AuthService, makeLogger: @escaping @Sendable (String) -> Logger, vitals: VitalsSource) {
+         auth: AuthService, makeLogger: @escaping @Sendable (String) -> Logger, vitals: VitalsSource,
+         bindHost: String = "127.0.0.1", listenerPorts: [String: Int] = [:], maxBodyBytes: Int = 2 * 1024 * 1024) {
+        self.bindHost = bindHost
+        self.listenerPorts = listenerPorts
+        self.maxBodyBytes = maxBodyBytes
         self.dataDirectory = dataDirectory
         self.clock = clock
         self.events = events
@@ -61,6 +85,14 @@ struct DaemonModuleHost: ModuleHost {
 
     func logger(_ label: String) -> Logger { makeLogger(label) }
     func vitals() -> DaemonVitals { vitalsSource.read() }
+    func listenerPort(module: String) -> Int? { listenerPorts[module] }
+
+    func makeServer(port: Int, responder: some HTTPResponder, workerThreads: Int) throws -> HTTPServer {
+        var configuration = HTTPServer.Configuration(host: bindHost, port: port)
+        configuration.logger = makeLogger("http")
+        configuration.parserLimits.maxBodyBytes = maxBodyBytes
+        return try HTTPServer(configuration: configuration, responder: responder, workerPool: WorkerPool(threadCount: workerThreads))
+    }
 
     func openDatabase(module: String, migrations: [Migration]) throws -> SQLiteDatabase {
         let folder = dataDirectory.appendingPathComponent("modules", isDirectory: true)

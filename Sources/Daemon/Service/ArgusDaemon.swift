@@ -103,7 +103,10 @@ public final class ArgusDaemon: Sendable {
         auth = try AuthService(directory: configuration.dataDirectory.appendingPathComponent("auth", isDirectory: true),
                                clock: clock, settings: configuration.auth, events: events, logger: logger("auth"))
         let host = DaemonModuleHost(dataDirectory: configuration.dataDirectory, clock: clock, events: events,
-                                    apiKeyAuth: apiKeyAuth, auth: auth, makeLogger: { logger($0) }, vitals: vitals)
+                                    apiKeyAuth: apiKeyAuth, auth: auth, makeLogger: { logger($0) }, vitals: vitals,
+                                    bindHost: configuration.host,
+                                    listenerPorts: configuration.orchestrationPort.map { ["orchestration": $0] } ?? [:],
+                                    maxBodyBytes: configuration.maxBodyBytes)
         modules = try ModuleCatalog.make(host: host)
         vitals.attach(self)
         addRoutes(accessLogger: logger("access"), auth: apiKeyAuth)

@@ -51,6 +51,8 @@ public struct DaemonConfiguration: Sendable {
     /// JWT issuer/audience, token lifetimes, PBKDF2 iterations and the first-run admin password
     /// (`ARGUS_ADMIN_PASSWORD`) of the shared auth core (docs/auth.md).
     public var auth = AuthService.Settings()
+    /// The orchestration API's own listener (its documented port 1336, on `host`); 0 = ephemeral, nil = off.
+    public var orchestrationPort: Int? = 1336
 
     public init() {}
 
@@ -79,6 +81,7 @@ public struct DaemonConfiguration: Sendable {
         public static let inferenceBatch = "ARGUS_INFERENCE_BATCH"
         public static let metricsTopServers = "ARGUS_METRICS_TOP_SERVERS"
         public static let adminPassword = "ARGUS_ADMIN_PASSWORD"
+        public static let orchestrationPort = "ARGUS_ORCHESTRATION_PORT"
     }
 
     /// A configuration error names the source (flag or variable) and the bad value.
@@ -91,7 +94,8 @@ public struct DaemonConfiguration: Sendable {
 
     /// Defaults, then `environment`, then `flags` (keys are the long flag names without `--`:
     /// `host`, `port`, `data-dir`, `model`, `models-dir`, `step`, `rolling-window`, `warmup-steps`,
-    /// `rate-feed`, `rate-predictions`, `rate-admin`, `debounce-ms`, `api-key-file`, `cors`, `log-level`).
+    /// `rate-feed`, `rate-predictions`, `rate-admin`, `debounce-ms`, `api-key-file`, `cors`, `log-level`,
+    /// `orchestration-port`).
     public static func resolve(flags: [String: String], environment: [String: String]) throws -> DaemonConfiguration {
         var c = DaemonConfiguration()
         func pick(_ flag: String, _ env: String) -> (String, String)? {
@@ -125,6 +129,11 @@ public struct DaemonConfiguration: Sendable {
         if let v = try int("debounce-ms", Env.debounce, 0...60_000) { c.tickDebounceMilliseconds = v }
         if let v = try int("workers", Env.workers, 1...256) { c.workerThreads = v }
         if let v = try int("inference-batch", Env.inferenceBatch, 1...100_000) { c.inferenceBatchSize = v }
+        if let (text, source) = pick("orchestration-port", Env.orchestrationPort) {
+            if text == "off" { c.orchestrationPort = nil }
+            else if let v = Int(text), (0...65_535).contains(v) { c.orchestrationPort = v }
+            else { throw Problem(source: source, value: text, expected: "a port in 0…65535, or 'off'") }
+        }
         if let v = try int("metrics-top-servers", Env.metricsTopServers, 0...10_000) { c.metricsTopServers = v }
         if let (text, source) = pick("band-calibration", Env.bandCalibration) {
             guard text == "on" || text == "off" else { throw Problem(source: source, value: text, expected: "on or off") }
