@@ -35,7 +35,7 @@ import Testing
         let retried = try d.call("POST", "/api/v1/tasks/\(id)/retry")
         // The worker may pick it up before the answer is written: any state of a re-run is right; the second
         // session below proves it ran again.
-        #expect(retried.status == 200 && ["pending", "in_progress", "completed"].contains(retried["status"]?.stringValue ?? ""), "\(retried.text)")
+        #expect(retried.status == 200 && retried["status"] != "failed" && retried["id"] == .int(id), "\(retried.text)")
         #expect(try waitUntil { try d.call("GET", "/api/v1/tasks/\(id)/sessions").json.arrayValue?.count == 2 })
         #expect(try d.call("POST", "/api/v1/tasks/999/retry").status == 404)
         let audit = try d.call("GET", "/api/v1/audit-logs?event_type=TASK_CREATED")
