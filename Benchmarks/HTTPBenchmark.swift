@@ -2,8 +2,8 @@ import Foundation
 import Glibc
 import HTTPServer
 
-/// `Benchmarks http`: GET /health under wrk next to a bare epoll responder and under hostile clients, the memory cost of
-/// 10,000 idle keep-alive connections, and a 1 KiB WebSocket broadcast to 1,000 clients.
+/// `Benchmarks http`: GET /health under wrk next to a bare epoll responder and under hostile clients,
+/// the memory cost of 10,000 idle keep-alive connections, and a 1 KiB WebSocket broadcast to 1,000 clients.
 enum HTTPBenchmark {
     static func run(_ arguments: [String]) throws {
         if arguments.first == "idle-clients", arguments.count == 3, let port = Int(arguments[1]), let count = Int(arguments[2]) {
