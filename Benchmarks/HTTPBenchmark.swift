@@ -2,8 +2,8 @@ import Foundation
 import Glibc
 import HTTPServer
 
-/// `Benchmarks http`: GET /health under wrk next to a bare epoll responder, the memory cost of
-/// 10,000 idle keep-alive connections, and a 1 KiB WebSocket broadcast to 1,000 clients.
+/// `Benchmarks http`: GET /health under wrk next to a bare epoll responder and under hostile clients,
+/// the memory cost of 10,000 idle keep-alive connections, and a 1 KiB WebSocket broadcast to 1,000 clients.
 enum HTTPBenchmark {
     static func run(_ arguments: [String]) throws {
         if arguments.first == "idle-clients", arguments.count == 3, let port = Int(arguments[1]), let count = Int(arguments[2]) {
@@ -31,6 +31,7 @@ enum HTTPBenchmark {
         print(String(format: "  ratio argus/bare   %10.2f", ours.requestsPerSecond / bare.requestsPerSecond))
         print("  target: >= 60,000 req/s and p99 < 5 ms -> \(ours.requestsPerSecond >= 60_000 && ours.p99Milliseconds < 5 ? "met" : "NOT met")")
 
+        try underAttack(port: port, seconds: duration)
         try idleConnections(server: server, port: port, count: 10_000)
         try WebSocketFanOut.run(hub: hub, port: port, clients: 1_000, rounds: 20)
         server.shutdown(gracePeriod: .seconds(2))
@@ -45,6 +46,28 @@ enum HTTPBenchmark {
         configuration.logger = Logger(minimumLevel: .warning)
         configuration.maxConnections = 12_000
         return try HTTPServer(configuration: configuration, responder: router)
+    }
+
+    /// GET /health latency with no attacker, then while hostile clients run next to wrk, in one run.
+    static func underAttack(port: Int, seconds: Int) throws {
+        let url = "http://127.0.0.1:\(port)/health"
+        print("")
+        print("GET /health under hostile clients, wrk -t2 -c64 -d\(seconds)s each")
+        func report(_ label: String, _ result: Wrk.Result, _ attacker: Attacker?) {
+            let opened = attacker.map { "  (\($0.opened.load(ordering: .relaxed)) attacker connections)" } ?? ""
+            print("  " + label.padding(toLength: 26, withPad: " ", startingAt: 0)
+                  + String(format: " %9.0f req/s   p50 %6.2f ms   p99 %7.2f ms", result.requestsPerSecond,
+                           result.p50Milliseconds, result.p99Milliseconds) + opened)
+        }
+        report("no attacker", try Wrk.run(url: url, seconds: seconds), nil)
+        let slowloris = Attacker.start(.slowloris(count: 200), port: port)
+        let held = try Wrk.run(url: url, seconds: seconds)
+        slowloris.stop()
+        report("200 slowloris held open", held, slowloris)
+        let churn = Attacker.start(.churn, port: port)
+        let churned = try Wrk.run(url: url, seconds: seconds)
+        churn.stop()
+        report("open/drop loop", churned, churn)
     }
 
     static func idleConnections(server: HTTPServer, port: Int, count: Int) throws {

@@ -7,6 +7,7 @@ import HTTPServer
 enum Wrk {
     struct Result {
         var requestsPerSecond: Double
+        var p50Milliseconds: Double = .nan
         var p99Milliseconds: Double
     }
 
@@ -23,6 +24,7 @@ enum Wrk {
         for line in text.split(separator: "\n") {
             let fields = line.split(separator: " ")
             if fields.first == "Requests/sec:", fields.count > 1 { result.requestsPerSecond = Double(fields[1]) ?? 0 }
+            if fields.first == "50%", fields.count > 1 { result.p50Milliseconds = milliseconds(String(fields[1])) }
             if fields.first == "99%", fields.count > 1 { result.p99Milliseconds = milliseconds(String(fields[1])) }
             if line.contains("Socket errors") || line.contains("Non-2xx") { print("  wrk: \(line)") }
         }
