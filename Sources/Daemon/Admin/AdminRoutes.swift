@@ -180,7 +180,8 @@ struct AdminRoutes: Sendable {
         }
 
         group.post("cancel-training", docs: OpenAPIOperation(
-            summary: "Cancel the running training job (stops within one step, leaves no model folder)", tags: ["admin"])
+            summary: "Cancel the running training job (stops within one step, leaves no model folder)", tags: ["admin"],
+            responses: [409: .init("No training job is running")])
         ) { [daemon] _, _ in
             guard let stopped = daemon.training.cancel(wait: 30) else {
                 throw HTTPError(.conflict, "No training job is running", extra: [("success", false), ("message", "No training job is running")])

@@ -11,7 +11,8 @@ struct CalibrationRoutes: Sendable {
         group.get("calibration", execution: .eventLoop, docs: OpenAPIOperation(
             summary: "Online calibration: per target, forecasts scored against what happened, share inside the raw and the served P10–P90 band, width factors and median shrinkage toward the last value per horizon",
             tags: ["predictions"],
-            queryParameters: [OpenAPIParameter(query: "server", description: "One server's own calibration")])
+            queryParameters: [OpenAPIParameter(query: "server", description: "One server's own calibration")],
+            responses: [404: .init("Unknown server")])
         ) { [daemon] request, _ in
             guard let store = daemon.calibration else {
                 return .json(bytes: Array(#"{"enabled":false}"#.utf8))

@@ -52,7 +52,8 @@ struct PredictionRoutes: Sendable {
                 OpenAPIParameter(query: "server", description: "Only these servers (comma-separated or repeated)"),
                 OpenAPIParameter(query: "compact", schema: JSONSchema.boolean, description: "Leave out forecast arrays"),
                 OpenAPIParameter(query: "bands", schema: JSONSchema.boolean, description: "Add p10/p90 forecast bands"),
-            ])
+            ],
+            responses: [404: .init("Unknown server or not warmed up yet"), 503: .init("Model not loaded")])
         ) { [self] request, _ in
             guard let snapshot = engine.latest, models.current != nil else { return try notReady() }
             let query = request.query

@@ -76,6 +76,10 @@ public enum OpenAPIDocument {
         if (!parameters.isEmpty || operation.requestBody != nil) && responses[422] == nil {
             responses[422] = OpenAPIResponse("Validation error", schema: JSONSchema.validationError)
         }
+        // A plain GET (no Upgrade header) on a WebSocket route is answered 426; say so.
+        if route.isWebSocket && responses[426] == nil {
+            responses[426] = OpenAPIResponse("Upgrade Required: the request was not a WebSocket upgrade")
+        }
         members.append(("responses", .object(responses.sorted { $0.key < $1.key }.map { status, response in
             var member: [(String, JSONValue)] = [("description", .string(response.description))]
             if response.schema != nil || response.example != nil {

@@ -50,8 +50,8 @@ struct ArtifactRoutes {
         ctx.group(router, ctx.key).put("/runs/{run_id}/artifacts/file", docs: Docs.docs(
             "Store an artifact for a run (raw body, content-addressed)", "operator surface",
             query: [OpenAPIParameter(query: "path", required: true)],
-            responses: [400: "Path traversal or malformed path", 404: "Run not found", 413: "Larger than AUTOPACK_ARTIFACT_MAX_BYTES"])
-        ) { request, context in
+            responses: [400: "Path traversal or malformed path", 404: "Run not found", 413: "Larger than AUTOPACK_ARTIFACT_MAX_BYTES"]
+        ).answering(201, "Stored")) { request, context in
             let runID = try context.parameters.require("run_id")
             let path = try Self.path(request)
             guard request.body.count <= settings.artifactMaxBytes else {

@@ -89,3 +89,12 @@ struct SupervisorRoutes: Sendable {
     }
 }
 
+
+extension OpenAPIOperation {
+    /// This operation with its success documented as `status` (e.g. 201) instead of the default 200.
+    func answering(_ status: Int, _ description: String) -> OpenAPIOperation {
+        var operation = self
+        operation.responses[status] = OpenAPIResponse(description)
+        return operation
+    }
+}

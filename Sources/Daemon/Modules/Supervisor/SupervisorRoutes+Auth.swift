@@ -34,7 +34,7 @@ extension SupervisorRoutes {
         }
         open.post("/register", docs: doc("Register a new user (role `user`)", "auth",
                                          body: ["username": "ana", "email": "ana@example.com", "password": "at-least-8", "full_name": "Ana"],
-                                         errors: [409: "Username or email already registered"])) { request, _ in
+                                         errors: [409: "Username or email already registered"]).answering(201, "The new user")) { request, _ in
             var body = try BodyReader(request)
             let fields = Self.readUserFields(&body, creating: true)
             try body.finish()

@@ -49,7 +49,8 @@ struct TelemetryOperationsRoutes: Sendable {
 
         group.get("kernels/{id}/logs", docs: OpenAPIOperation(
             summary: "A kernel's recent log lines", tags: ["telemetry"],
-            queryParameters: [OpenAPIParameter(query: "lines", schema: JSONSchema.integer, description: "1..1000, default 100")])) { request, context in
+            queryParameters: [OpenAPIParameter(query: "lines", schema: JSONSchema.integer, description: "1..1000, default 100")],
+            responses: [404: .init("Kernel not found")])) { request, context in
             let id = try context.parameters.require("id")
             var query = TelemetryQuery(request)
             let lines = query.int("lines", default: 100, in: 1...1000)
