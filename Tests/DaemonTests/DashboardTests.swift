@@ -9,26 +9,9 @@ import Testing
 @Suite struct DashboardTests {
     let servers = ["ppdb001", "ppml0001", "ppweb001"]
 
-    static func waitUntil(seconds: Double = 30, _ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if condition() { return true }
-            usleep(20_000)
-        }
-        return condition()
-    }
-
     static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [executable] + arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let (status, output, errors) = try runTool(executable, arguments, requires: "\(executable) (curl from apt; Python clients from bash tools/test.sh)")
+        return (status, output + errors)
     }
 
     @Test func pageAndAssets_ServedPubliclyWithTheirContentTypes() throws {
@@ -105,7 +88,7 @@ import Testing
             pushed critical critical
 
             """)
-        #expect(Self.waitUntil { d.daemon.dashboard.subscriberCount == 0 })
+        #expect(waitUntil { d.daemon.dashboard.subscriberCount == 0 })
     }
 
     @Test func webSocket_ClosesASocketThatNeverAuthenticates() throws {
@@ -144,7 +127,7 @@ import Testing
         defer { subscription.cancel() }
         #expect(try d.post("/admin/trigger-training?epochs=2&incremental=true").status == 200)
         d.daemon.training.waitUntilIdle()
-        #expect(Self.waitUntil { seen.withLock { $0.last?.state } == "completed" })
+        #expect(waitUntil { seen.withLock { $0.last?.state } == "completed" })
         let statuses = seen.withLock { $0 }
         var states: [String] = []
         for s in statuses where states.last != s.state { states.append(s.state) }

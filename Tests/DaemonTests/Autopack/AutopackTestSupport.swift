@@ -204,10 +204,5 @@ struct HTTPReply {
 
 /// Polls `condition` for up to `seconds` (waiting on a background refresh, never asserting a duration).
 func autopackEventually(seconds: Double = 10, _ condition: () -> Bool) -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if condition() { return true }
-        usleep(20_000)
-    }
-    return condition()
+    eventually(seconds: seconds, condition)
 }

@@ -95,27 +95,12 @@ enum Orch {
 
     /// Polls `condition` for up to `seconds` (work on other threads; no timing assertions).
     static func eventually(seconds: Double = 20, _ condition: () throws -> Bool) rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try condition() { return true }
-            usleep(10_000)
-        }
-        return try condition()
+        try waitUntil(seconds: seconds, condition)
     }
 
     /// Runs `python3 -c script args…` (the test venv's interpreter when run through tools/test.sh).
     static func python(_ script: String, _ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script] + arguments
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
+        try runTool("python3", ["-c", script] + arguments, requires: "the Python clients of tools/requirements-test.txt (bash tools/test.sh installs them)")
     }
 
     /// A port nothing listens on (bound then closed), for unreachable agent endpoints.
