@@ -23,6 +23,7 @@ enum EvaluateCommand: Command {
         OptionSpec("forecasts-out", value: "FILE", "With --origins: where to write the forecasts (JSON lines)."),
         OptionSpec("widths-only", "With --calibrate: calibrate band widths only, no median shrinkage."),
         OptionSpec("calibrate", value: "STEPS", "With --origins: apply the daemon's online band calibration, ticking every step from STEPS before the first origin."),
+        OptionSpec("raw-out", value: "DIR", "With --calibrate: also write every tick's raw forecast of the target (float32, quantile-major) to DIR, for tools/calibration_lab.py."),
     ]
     static let discussion = """
     Per target: P50 MAE and quantile loss at 30 min (step 6) and 8 h (step 96), coverage of the 10–90 %
@@ -52,7 +53,7 @@ enum EvaluateCommand: Command {
         if let origins = o.string("origins") {
             let warmup = o.string("calibrate") == nil ? nil : try o.int("calibrate", default: 0, in: 0...1_000_000)
             return try forecastOrigins(path: origins, out: try o.required("forecasts-out"), loaded: loaded, calibrationWarmup: warmup,
-                                       shrinkMedian: !o.flag("widths-only"), quiet: quiet)
+                                       shrinkMedian: !o.flag("widths-only"), rawOut: o.string("raw-out"), quiet: quiet)
         }
         var data = try TrainingData.load(o, command: name, spec: loaded.spec, defaultSeed: 2, quiet: quiet)
         if let truthPath = o.string("truth") {
@@ -75,7 +76,8 @@ enum EvaluateCommand: Command {
     }
 
     /// `--origins`: forecasts every origin of every series and writes them as JSON lines.
-    static func forecastOrigins(path: String, out: String, loaded: LoadedModel, calibrationWarmup: Int?, shrinkMedian: Bool, quiet: Bool) throws -> Int32 {
+    static func forecastOrigins(path: String, out: String, loaded: LoadedModel, calibrationWarmup: Int?, shrinkMedian: Bool,
+                                rawOut: String? = nil, quiet: Bool) throws -> Int32 {
         let series: [OriginSeries]
         do {
             series = try JSONDecoder().decode([OriginSeries].self, from: Data(contentsOf: URL(fileURLWithPath: path)))
@@ -84,8 +86,21 @@ enum EvaluateCommand: Command {
         let encoder = JSONEncoder()
         var lines = Data()
         let t0 = Date()
-        for s in series {
-            let forecasts = try calibrationWarmup.map { try forecaster.calibratedForecasts(s, warmup: $0, shrinkMedian: shrinkMedian) } ?? forecaster.forecasts(s)
+        var rawIndex: [[String: String]] = []
+        for (n, s) in series.enumerated() {
+            // Raw ticks of this series: one record per tick, its origin step then quantiles × horizon floats.
+            var raw = Data()
+            let forecasts = try calibrationWarmup.map {
+                try forecaster.calibratedForecasts(s, warmup: $0, shrinkMedian: shrinkMedian, raw: rawOut == nil ? nil : { step, values in
+                    var record = [Float(step)] + values.flatMap { $0 }
+                    raw.append(Data(bytes: &record, count: record.count * MemoryLayout<Float>.size))
+                })
+            } ?? forecaster.forecasts(s)
+            if let dir = rawOut {
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+                try raw.write(to: URL(fileURLWithPath: dir).appendingPathComponent("\(n).f32"))
+                rawIndex.append(["series": s.name, "file": "\(n).f32"])
+            }
             for f in forecasts {
                 lines.append(try encoder.encode(f))
                 lines.append(0x0A)
@@ -93,6 +108,9 @@ enum EvaluateCommand: Command {
             if !quiet { Console.error(String(format: "%@: %d origins (%.1f s)", s.name, s.origins.count, Date().timeIntervalSince(t0))) }
         }
         try lines.write(to: URL(fileURLWithPath: out), options: .atomic)
+        if let dir = rawOut {
+            try JSONEncoder().encode(rawIndex).write(to: URL(fileURLWithPath: dir).appendingPathComponent("index.json"))
+        }
         return 0
     }
 }

@@ -25,6 +25,9 @@ import Training
         let factors = try #require(mem["factors"] as? [Double])
         #expect(factors.count == BandCalibration.horizons.count)
         #expect(factors[0] != 1)   // horizon 1 was scored at every tick since the second one
+        let anchors = try #require(mem["median_anchors"] as? [String])
+        #expect(anchors.count == BandCalibration.horizons.count)
+        #expect(anchors.allSatisfy { name in BandCalibration.MedianAnchor.allCases.contains { $0.name == name } })
 
         let status = try d!.get("/status", key: nil).object
         let summary = try #require(status["band_calibration"] as? [String: Any])
@@ -45,6 +48,7 @@ import Training
             #expect(after[target]?.scored ?? -1 >= c.scored)
             if after[target]?.scored == c.scored {
                 #expect(after[target]?.logFactors == c.logFactors && after[target]?.shrinkErrors == c.shrinkErrors)
+                #expect(after[target]?.levels == c.levels && after[target]?.spread == c.spread)
             }
         }
     }

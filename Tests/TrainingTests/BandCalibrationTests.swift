@@ -95,14 +95,15 @@ import Testing
 
     @Test func medianThatPays_IsKept() {
         let r = Self.shrinkRun(randomWalk: false)
-        #expect(r.alpha6 >= 0.75)
+        // The model's median (the level itself) or a candidate as good as it (a level at the same value).
+        #expect(r.servedMAE < 1.05 * r.modelMAE)
         #expect(r.servedMAE < 0.9 * r.lastMAE)
     }
 
     @Test func sideCollapsedByTheClamp_BorrowsTheMirroredWidth() {
         var c = BandCalibration()
-        // Recent errors favour the last value (α = 0) at every horizon.
-        c.shrinkErrors = BandCalibration.horizons.map { _ in [1, 2, 3, 4, 5] }
+        // Recent errors favour the last value (anchor last value, α = 0) at every horizon.
+        c.shrinkErrors = BandCalibration.horizons.map { _ in [1] + [Float](repeating: 2, count: BandCalibration.candidateCount - 1) }
         // A median clamped at 100 with its upper quantiles collapsed onto it; the last value is 40.
         let raw: [[Float]] = [80, 90, 95, 100, 100, 100, 100].map { [Float](repeating: $0, count: 96) }
         var out = raw

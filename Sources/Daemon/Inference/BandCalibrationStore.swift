@@ -3,8 +3,8 @@ import Synchronization
 import TFTCore
 import Training
 
-/// Per-server, per-target online calibration (``BandCalibration``: median shrinkage toward the last value
-/// and band widths) for the inference engine, kept in memory and persisted in its own SQLite file
+/// Per-server, per-target online calibration (``BandCalibration``: which median to serve — the model's,
+/// shrunk toward the last value, or around a smoothed level — and band widths) for the inference engine, kept in memory and persisted in its own SQLite file
 /// (`calibration.sqlite` in the data directory).
 ///
 /// The engine calls ``calibrate(_:windows:spec:builder:)`` on its queue every tick, between the forward
@@ -27,6 +27,11 @@ public final class BandCalibrationStore: Sendable {
             server TEXT NOT NULL, target TEXT NOT NULL, log_factors TEXT NOT NULL, shrink_errors TEXT NOT NULL,
             scored INTEGER NOT NULL, inside_raw INTEGER NOT NULL, inside_served INTEGER NOT NULL,
             PRIMARY KEY (server, target)) WITHOUT ROWID;
+        """),
+        // The median selection's state: levels (fast, medium, slow, running median) and the step spread.
+        Migration(version: 2, name: "median selection levels", sql: """
+        ALTER TABLE band_calibration ADD COLUMN levels TEXT NOT NULL DEFAULT '';
+        ALTER TABLE band_calibration ADD COLUMN spread REAL NOT NULL DEFAULT 0;
         """)]
 
     /// Opens (or creates) the store in `dataDirectory` and loads its factors; nil directory = memory only.
@@ -38,21 +43,21 @@ public final class BandCalibrationStore: Sendable {
         let db = try SQLiteDatabase(path: dataDirectory.appendingPathComponent(Self.fileName).path, migrations: Self.migrations)
         database = db
         let rows = try db.read { c in
-            try c.query("SELECT server, target, log_factors, shrink_errors, scored, inside_raw, inside_served FROM band_calibration") { s in
-                (s.string(0) ?? "", s.string(1) ?? "", s.string(2) ?? "", s.string(3) ?? "", Int(s.int64(4)), Int(s.int64(5)), Int(s.int64(6)))
+            try c.query("SELECT server, target, log_factors, shrink_errors, scored, inside_raw, inside_served, levels, spread FROM band_calibration") { s in
+                (s.string(0) ?? "", s.string(1) ?? "", s.string(2) ?? "", s.string(3) ?? "", Int(s.int64(4)), Int(s.int64(5)), Int(s.int64(6)),
+                 s.string(7) ?? "", Float(s.double(8)))
             }
         }
         var loaded: [String: [String: BandCalibration]] = [:]
-        for (server, target, factors, errors, scored, raw, served) in rows {
+        for (server, target, factors, errors, scored, raw, served, levels, spread) in rows {
             var c = BandCalibration()
             let values = factors.split(separator: ",").compactMap { Float($0) }
             if values.count == c.logFactors.count {
                 c.logFactors = values.map { min(max($0, BandCalibration.logFactorRange.lowerBound), BandCalibration.logFactorRange.upperBound) }
             }
-            let rowsOfErrors = errors.split(separator: ";").map { $0.split(separator: ",").compactMap { Float($0) } }
-            if rowsOfErrors.count == c.shrinkErrors.count, rowsOfErrors.allSatisfy({ $0.count == BandCalibration.shrinkCandidates.count }) {
-                c.shrinkErrors = rowsOfErrors
-            }
+            c.restoreErrors(errors.split(separator: ";").map { $0.split(separator: ",").compactMap { Float($0) } })
+            c.restoreLevels(levels.split(separator: ",").compactMap { Float($0) })
+            c.spread = spread.isFinite ? spread : 0
             c.scored = scored; c.insideRaw = raw; c.insideServed = served
             loaded[server, default: [:]][target] = c
         }
@@ -90,13 +95,14 @@ public final class BandCalibrationStore: Sendable {
         }
         try database.writeTransaction { c in
             let insert = try c.cached("""
-                INSERT OR REPLACE INTO band_calibration (server, target, log_factors, shrink_errors, scored, inside_raw, inside_served)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT OR REPLACE INTO band_calibration (server, target, log_factors, shrink_errors, scored, inside_raw, inside_served, levels, spread)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for (server, target, cal) in rows {
                 try insert.execute([.text(server), .text(target), .text(cal.logFactors.map { "\($0)" }.joined(separator: ",")),
                                     .text(cal.shrinkErrors.map { $0.map { "\($0)" }.joined(separator: ",") }.joined(separator: ";")),
-                                    .integer(Int64(cal.scored)), .integer(Int64(cal.insideRaw)), .integer(Int64(cal.insideServed))])
+                                    .integer(Int64(cal.scored)), .integer(Int64(cal.insideRaw)), .integer(Int64(cal.insideServed)),
+                                    .text((0..<4).map { "\(cal.levels[$0])" }.joined(separator: ",")), .real(Double(cal.spread))])
             }
         }
     }

@@ -9,7 +9,7 @@ struct CalibrationRoutes: Sendable {
 
     func addRoutes(to group: RouterGroup<BasicRequestContext>) {
         group.get("calibration", execution: .eventLoop, docs: OpenAPIOperation(
-            summary: "Online calibration: per target, forecasts scored against what happened, share inside the raw and the served P10–P90 band, width factors and median shrinkage toward the last value per horizon",
+            summary: "Online calibration: per target, forecasts scored against what happened, share inside the raw and the served P10–P90 band, width factors, and per horizon the served median's anchor (last_value, fast_level, level, slow_level, running_median) and the share α of the model's departure from the last value it keeps",
             tags: ["predictions"],
             queryParameters: [OpenAPIParameter(query: "server", description: "One server's own calibration")],
             responses: [404: .init("Unknown server")])
@@ -36,6 +36,9 @@ struct CalibrationRoutes: Sendable {
                 w.raw(":"); Self.writeCounts(&w, scored: c.scored, raw: c.insideRaw, served: c.insideServed)
                 w.raw(",\"factors\":"); Self.writeFactors(&w, c.factors)
                 w.raw(",\"shrink_alphas\":"); Self.writeFactors(&w, c.shrinkAlphas)
+                w.raw(",\"median_anchors\":[")
+                for (h, anchor) in c.medianAnchors.enumerated() { if h > 0 { w.raw(",") }; w.string(anchor.name) }
+                w.raw("]")
                 w.raw("}")
             }
             w.raw("}}")

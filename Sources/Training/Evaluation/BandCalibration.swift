@@ -1,46 +1,86 @@
 import Foundation
 
-/// Online calibration of one series' forecasts from its own recent errors: the median's shrinkage toward
-/// the last value and the bands' width (adaptive conformal inference, Gibbs & Candès 2021), one of each
-/// per scored horizon.
+/// Online calibration of one series' forecasts from its own recent errors: which median to serve and the
+/// bands' width (adaptive conformal inference, Gibbs & Candès 2021), one choice of each per scored horizon.
 ///
-/// **Median shrinkage**: for each scored horizon, the recent mean absolute error (EWMA, weight
-/// ``shrinkDecay``) of `last + α · (P50 − last)` for α in ``shrinkCandidates``; the forecast's quantiles
-/// are all shifted so its P50 becomes `last + α · (P50 − last)` with the best α of that horizon
-/// (interpolated between horizons like the factors). α = 1 is the model as it is (the choice until scores
-/// say otherwise), α = 0 is the last value: a series where the model's departures from persistence do not
-/// pay gets persistence, one where they pay keeps them.
+/// **Median selection** (an online choice among simple forecasters built around the model): a candidate
+/// median is `anchor + α · (P50 − last)` — the model's departure from the last value, kept by α ∈
+/// ``shrinkCandidates``, added to one of the ``MedianAnchor``s: the last value, three exponentially smoothed
+/// levels (fast, medium, slow) or a running median. `(last, α = 1)` is the model as it is (the choice until
+/// scores say otherwise), `(last, α = 0)` is persistence, `(slow level, α = 0)` is simple exponential
+/// smoothing, `(running median, 0)` the robust level of a bursty series. For each scored horizon the recent
+/// mean absolute error (EWMA, weight ``shrinkDecays``: longer memory for longer horizons, whose errors are
+/// strongly correlated from one step to the next) of every candidate is kept, and the lowest wins; the
+/// forecast's quantiles are all shifted so its P50 becomes the winner (interpolated between horizons like
+/// the factors). A series where the model's departures do not pay gets persistence or a level, one where
+/// they pay keeps them; the real-data benchmark (models/README.md) measures the choice.
 ///
-/// Every tick: ``observe(step:actual:)`` scores the forecasts issued `h` steps earlier for the step that
-/// just closed (P10/P50/P90 kept for horizons 1, 6, 24 and 96), then the new forecast is shifted by the
-/// shrinkage, kept for scoring later, and its quantiles are widened or narrowed around its P50 by the
-/// factors — ``update(lastStep:actual:forecast:quantiles:shrinkMedian:range:)``, one pass. A forecast's score is how far the actual value fell from
-/// the P50 in units of the raw half band on its side (`r ≤ 1` = inside the raw P10–P90); a miss is
-/// `r >` the factor the served forecast used. Each score moves `ln factor` by `rate · (miss − 0.2)`: the long-run miss rate of the
-/// served band goes to 0.2 (coverage 0.8) whatever the model's noise assumption was. Cost per series per
-/// tick: four comparisons and a multiply-add per served value; memory: 127 pending forecasts.
+/// Every tick: ``observe(step:actual:)`` moves the levels and scores the forecasts issued `h` steps earlier
+/// for the step that just closed (P10/P50/P90 kept for horizons 1, 6, 24 and 96), then the new forecast is
+/// shifted to the chosen median, kept for scoring later, and its quantiles are widened or narrowed around
+/// its P50 by the factors — ``update(lastStep:actual:forecast:quantiles:shrinkMedian:range:)``, one pass.
+/// A forecast's score is how far the actual value fell from the P50 in units of the raw half band on its
+/// side (`r ≤ 1` = inside the raw P10–P90); a miss is `r >` the factor the served forecast used. Each score
+/// moves `ln factor` by `rate · (miss − 0.2)`: the long-run miss rate of the served band goes to 0.2
+/// (coverage 0.8) whatever the model's noise assumption was. Cost per series per tick: 25 error updates per
+/// scored horizon and a multiply-add per served value; memory: 127 pending forecasts.
 public struct BandCalibration: Codable, Sendable, Equatable {
     public static let horizons = [1, 6, 24, 96]
     public static let targetCoverage: Float = 0.8
     public static let rate: Float = 0.05
     public static let logFactorRange: ClosedRange<Float> = log(0.25)...log(32)
 
+    /// What a candidate median adds the model's (shrunk) departure to.
+    public enum MedianAnchor: Int, CaseIterable, Sendable {
+        case last, fastLevel, level, slowLevel, runningMedian
+
+        public var name: String {
+            switch self {
+            case .last: "last_value"
+            case .fastLevel: "fast_level"
+            case .level: "level"
+            case .slowLevel: "slow_level"
+            case .runningMedian: "running_median"
+            }
+        }
+    }
+    /// Smoothing weights of the fast, medium and slow levels (per step).
+    public static let levelRates: SIMD3<Float> = [0.5, 0.2, 0.05]
+    /// The running median moves by this share of the recent mean |one-step change| toward each value.
+    public static let medianRate: Float = 0.3
+    /// Weight of the recent mean |one-step change| (the running median's step size).
+    public static let spreadRate: Float = 0.05
+
     /// `ln` of the width factor per horizon in ``horizons``.
     public var logFactors: [Float]
     public static let shrinkCandidates: [Float] = [0, 0.25, 0.5, 0.75, 1]
-    public static let shrinkDecay: Float = 0.05
-    /// Per horizon, per candidate α: recent mean absolute error of the shrunk median.
+    /// Candidate medians per horizon: every anchor × every α, anchor-major.
+    public static let candidateCount = MedianAnchor.allCases.count * shrinkCandidates.count
+    /// The model as it is (anchor last value, α = 1): the choice while no candidate has scored better.
+    public static let modelCandidate = MedianAnchor.last.rawValue * shrinkCandidates.count + shrinkCandidates.count - 1
+    /// EWMA weight of the candidates' errors per horizon in ``horizons``.
+    public static let shrinkDecays: [Float] = [0.02, 0.02, 0.005, 0.001]
+    /// Per horizon, per candidate (``candidateCount``): recent mean absolute error of that median.
     public var shrinkErrors: [[Float]]
+    /// Fast, medium and slow smoothed levels and the running median of the observed values (NaN before the first).
+    public var levels = SIMD4<Float>(repeating: .nan)
+    /// Recent mean absolute one-step change of the observed values.
+    public var spread: Float = 0
+    /// The newest step whose value moved the levels (a tick without a new step must not move them twice).
+    var levelStep: Int64 = .min
+    var previous: Float = .nan
     /// Forecasts scored, inside the raw band, inside the served (calibrated) band.
     public var scored = 0
     public var insideRaw = 0
     public var insideServed = 0
 
-    /// A forecast kept for scoring: the shifted band, and the raw median and last value for the shrinkage.
+    /// A forecast kept for scoring: the shifted band, and what every candidate median is made of.
     struct Pending: Sendable, Equatable {
         var due: Int64 = .min
         var low: Float = 0, mid: Float = 0, high: Float = 0
         var rawMid: Float = 0, last: Float = 0
+        /// The levels when the forecast was issued (the anchors other than the last value).
+        var levels = SIMD4<Float>(repeating: 0)
         /// The width factor the served forecast used at this step (ACI scores misses against it).
         var factor: Float = 1
     }
@@ -49,11 +89,12 @@ public struct BandCalibration: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case logFactors = "log_factors", shrinkErrors = "shrink_errors", scored, insideRaw = "inside_raw", insideServed = "inside_served"
+        case levels, spread
     }
 
     public init() {
         logFactors = [Float](repeating: 0, count: Self.horizons.count)
-        shrinkErrors = Self.horizons.map { _ in [Float](repeating: 0, count: Self.shrinkCandidates.count) }
+        shrinkErrors = Self.horizons.map { _ in [Float](repeating: 0, count: Self.candidateCount) }
         pending = Self.horizons.map { [Pending](repeating: Pending(), count: $0) }
     }
 
@@ -62,8 +103,9 @@ public struct BandCalibration: Codable, Sendable, Equatable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let factors = try c.decode([Float].self, forKey: .logFactors)
         if factors.count == Self.horizons.count { logFactors = factors.map { min(max($0, Self.logFactorRange.lowerBound), Self.logFactorRange.upperBound) } }
-        if let errors = try c.decodeIfPresent([[Float]].self, forKey: .shrinkErrors), errors.count == Self.horizons.count,
-           errors.allSatisfy({ $0.count == Self.shrinkCandidates.count }) { shrinkErrors = errors }
+        if let errors = try c.decodeIfPresent([[Float]].self, forKey: .shrinkErrors) { restoreErrors(errors) }
+        if let values = try c.decodeIfPresent([Float].self, forKey: .levels) { restoreLevels(values) }
+        spread = try c.decodeIfPresent(Float.self, forKey: .spread) ?? 0
         scored = try c.decode(Int.self, forKey: .scored)
         insideRaw = try c.decode(Int.self, forKey: .insideRaw)
         insideServed = try c.decode(Int.self, forKey: .insideServed)
@@ -73,9 +115,24 @@ public struct BandCalibration: Codable, Sendable, Equatable {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(logFactors, forKey: .logFactors)
         try c.encode(shrinkErrors, forKey: .shrinkErrors)
+        // NaN (nothing observed yet) has no JSON form: the levels are left out until there is a value.
+        if !levels[3].isNaN { try c.encode((0..<4).map { levels[$0] }, forKey: .levels) }
+        try c.encode(spread, forKey: .spread)
         try c.encode(scored, forKey: .scored)
         try c.encode(insideRaw, forKey: .insideRaw)
         try c.encode(insideServed, forKey: .insideServed)
+    }
+
+    /// Takes persisted candidate errors if they have today's shape (an older candidate set starts afresh).
+    public mutating func restoreErrors(_ errors: [[Float]]) {
+        if errors.count == Self.horizons.count, errors.allSatisfy({ $0.count == Self.candidateCount }) { shrinkErrors = errors }
+    }
+
+    /// Takes persisted levels (four values, NaN = not yet observed); the next observed step continues from them.
+    public mutating func restoreLevels(_ values: [Float]) {
+        guard values.count == 4 else { return }
+        levels = SIMD4(values)
+        previous = levels[0]
     }
 
     /// Width factor per horizon in ``horizons``.
@@ -84,14 +141,20 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     /// Width factor for forecast step `k` (1-based): linear in `ln k` between the scored horizons.
     public func factor(step k: Int) -> Float { exp(Self.interpolate(logFactors, step: k)) }
 
-    /// The chosen shrinkage α per scored horizon (lowest recent error; ties keep the larger α).
-    public var shrinkAlphas: [Float] {
+    /// The chosen candidate per scored horizon (lowest recent error; ties keep the model as it is).
+    public var chosenCandidates: [Int] {
         shrinkErrors.map { errors in
-            var best = errors.count - 1
-            for j in errors.indices.reversed() where errors[j] < errors[best] { best = j }
-            return Self.shrinkCandidates[best]
+            var best = Self.modelCandidate
+            for j in errors.indices where errors[j] < errors[best] { best = j }
+            return best
         }
     }
+
+    /// The chosen α per scored horizon (1 with the last value as anchor = the model's median as is).
+    public var shrinkAlphas: [Float] { chosenCandidates.map { Self.shrinkCandidates[$0 % Self.shrinkCandidates.count] } }
+
+    /// The chosen anchor per scored horizon.
+    public var medianAnchors: [MedianAnchor] { chosenCandidates.map { MedianAnchor(rawValue: $0 / Self.shrinkCandidates.count)! } }
 
     /// `values` (one per scored horizon) at forecast step `k`: linear in `ln k` between the horizons.
     static func interpolate(_ values: [Float], step k: Int) -> Float {
@@ -104,9 +167,35 @@ public struct BandCalibration: Codable, Sendable, Equatable {
         return values[hs.count - 1]
     }
 
+    /// Candidate `c`'s median for a forecast issued from `last` with the given levels and raw median.
+    @inline(__always)
+    static func candidate(_ c: Int, last: Float, levels: SIMD4<Float>, rawMid: Float) -> Float {
+        let a = c / shrinkCandidates.count, alpha = shrinkCandidates[c % shrinkCandidates.count]
+        return (a == 0 ? last : levels[a - 1]) + alpha * (rawMid - last)
+    }
+
+    /// Moves the levels with the value observed at `step` (once per step).
+    mutating func moveLevels(step: Int64, actual: Float) {
+        guard step > levelStep else { return }
+        levelStep = step
+        if levels[0].isNaN || levels[3].isNaN || previous.isNaN {
+            levels = SIMD4(repeating: actual)
+        } else {
+            spread += Self.spreadRate * (abs(actual - previous) - spread)
+            let r = Self.levelRates
+            levels[0] += r[0] * (actual - levels[0])
+            levels[1] += r[1] * (actual - levels[1])
+            levels[2] += r[2] * (actual - levels[2])
+            let towards: Float = actual > levels[3] ? 1 : (actual < levels[3] ? -1 : 0)
+            levels[3] += Self.medianRate * max(spread, 1e-6) * towards
+        }
+        previous = actual
+    }
+
     /// Scores the forecasts that were due at `step` (absolute step number: epoch / step seconds).
     public mutating func observe(step: Int64, actual: Float) {
         guard actual.isFinite else { return }
+        moveLevels(step: step, actual: actual)
         for (i, h) in Self.horizons.enumerated() {
             let slot = Int(step % Int64(h))
             let p = pending[i][slot]
@@ -115,9 +204,12 @@ public struct BandCalibration: Codable, Sendable, Equatable {
             let r: Float
             if actual >= p.mid { r = p.high > p.mid ? (actual - p.mid) / (p.high - p.mid) : (actual == p.mid ? 0 : .infinity) }
             else { r = p.mid > p.low ? (p.mid - actual) / (p.mid - p.low) : .infinity }
-            for (j, alpha) in Self.shrinkCandidates.enumerated() {
-                let e = abs(actual - (p.last + alpha * (p.rawMid - p.last)))
-                shrinkErrors[i][j] += Self.shrinkDecay * (e - shrinkErrors[i][j])
+            let decay = Self.shrinkDecays[i]
+            shrinkErrors[i].withUnsafeMutableBufferPointer { errors in
+                for c in 0..<Self.candidateCount {
+                    let e = abs(actual - Self.candidate(c, last: p.last, levels: p.levels, rawMid: p.rawMid))
+                    errors[c] += decay * (e - errors[c])
+                }
             }
             let miss = r > p.factor
             scored += 1
@@ -134,7 +226,8 @@ public struct BandCalibration: Codable, Sendable, Equatable {
         for (i, h) in Self.horizons.enumerated() where h <= mid.count {
             let due = lastStep + Int64(h)
             pending[i][Int(due % Int64(h))] = Pending(due: due, low: low[h - 1], mid: mid[h - 1], high: high[h - 1],
-                                                      rawMid: (rawMid ?? mid)[h - 1], last: last, factor: exp(logFactors[i]))
+                                                      rawMid: (rawMid ?? mid)[h - 1], last: last, levels: SIMD4(repeating: last),
+                                                      factor: exp(logFactors[i]))
         }
     }
 
@@ -144,8 +237,8 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     }
 
     /// The whole tick for one series: scores what was due at `lastStep` against `actual` (the value
-    /// observed there), shrinks the new forecast's median toward `actual` (when `shrinkMedian`), keeps it
-    /// for scoring, and returns it with calibrated widths (before clamping to the metric's range).
+    /// observed there), moves the new forecast's median to the chosen candidate (when `shrinkMedian`), keeps
+    /// it for scoring, and returns it with calibrated widths (before clamping to the metric's range).
     public mutating func update(lastStep: Int64, actual: Float, forecast values: [[Float]], quantiles: [Float],
                                 shrinkMedian: Bool = true) -> [[Float]] {
         var out = values
@@ -162,17 +255,23 @@ public struct BandCalibration: Codable, Sendable, Equatable {
         let lo = Self.row(0.1, in: quantiles), m = Self.row(0.5, in: quantiles), hi = Self.row(0.9, in: quantiles)
         // The pairing below needs a ladder symmetric around the median (the models' 7 quantiles are).
         guard m < values.count, m == values.count / 2, values.count % 2 == 1 else { return }
+        let observed = actual.isFinite && !levels[3].isNaN
         let last = actual.isFinite ? actual : values[m][0]
-        let alphas = shrinkMedian && actual.isFinite ? shrinkAlphas : nil
-        let shrinks = alphas?.contains { $0 != 1 } ?? false
+        let anchors = observed ? levels : SIMD4(repeating: last)
+        let chosen = shrinkMedian && observed ? chosenCandidates : nil
+        let moves = chosen?.contains { $0 != Self.modelCandidate } ?? false
         let steps = values[m].count, table = Self.stepTable
         var nextScored = 0
         for k in 0..<steps {
             let (i, w) = table[min(k, table.count - 1)]
             let j = min(i + 1, Self.horizons.count - 1)
             let rawMid = values[m][k]
-            let shift = shrinks ? (alphas![i] + w * (alphas![j] - alphas![i]) - 1) * (rawMid - last) : 0
-            let mid = rawMid + shift
+            var mid = rawMid
+            if moves {
+                let a = Self.candidate(chosen![i], last: last, levels: anchors, rawMid: rawMid)
+                let b = Self.candidate(chosen![j], last: last, levels: anchors, rawMid: rawMid)
+                mid = a + w * (b - a)
+            }
             // Distance of quantile q from the median; a side that the range clamp collapsed (a median at
             // 100 % shifted down to the last value) borrows the mirrored quantile's distance.
             func offset(_ q: Int) -> Float {
@@ -183,7 +282,7 @@ public struct BandCalibration: Codable, Sendable, Equatable {
                 let due = lastStep + Int64(k + 1), h = Self.horizons[nextScored]
                 pending[nextScored][Int(due % Int64(h))] = Pending(
                     due: due, low: mid + offset(lo), mid: mid, high: mid + offset(hi),
-                    rawMid: rawMid, last: last, factor: exp(logFactors[nextScored]))
+                    rawMid: rawMid, last: last, levels: anchors, factor: exp(logFactors[nextScored]))
                 nextScored += 1
             }
             let factor = exp(logFactors[i] + w * (logFactors[j] - logFactors[i]))

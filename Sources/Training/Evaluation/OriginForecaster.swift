@@ -95,7 +95,10 @@ public struct OriginForecaster {
     /// step from `warmup` steps before its first origin (as a daemon ticking every step would), each
     /// step's ``BandCalibration/update(lastStep:actual:forecast:quantiles:)`` sees only values up to
     /// that step, and the calibrated forecasts of the origins are returned.
-    public func calibratedForecasts(_ series: OriginSeries, warmup: Int, shrinkMedian: Bool = true) throws -> [OriginForecast] {
+    /// `raw`, when given, sees every tick's uncalibrated forecast of the target (`step` = the tick's origin:
+    /// the history is steps `0..<step`) — for replaying calibration variants offline (tools/calibration_lab.py).
+    public func calibratedForecasts(_ series: OriginSeries, warmup: Int, shrinkMedian: Bool = true,
+                                    raw: ((_ step: Int, _ values: [[Float]]) -> Void)? = nil) throws -> [OriginForecast] {
         guard let first = series.origins.min(), let last = series.origins.max() else { return [] }
         let encoder = model.config.maxEncoderLength, spec = builder.spec
         let wanted = Set(series.origins)
@@ -109,9 +112,10 @@ public struct OriginForecaster {
             let output = try model.forward(input.batch, include: [])
             for (j, f) in builder.forecasts(output, for: input).enumerated() {
                 let lastStep = (windows[j].lastEpoch) / Int64(series.stepSeconds)
-                guard let raw = f.values[series.target], let actual = spec.lastValue(of: series.target, in: windows[j]) else { continue }
+                guard let raw0 = f.values[series.target], let actual = spec.lastValue(of: series.target, in: windows[j]) else { continue }
                 let target = spec.targets.firstIndex(of: series.target)!
-                let calibrated = calibration.update(lastStep: lastStep, actual: actual, forecast: raw, quantiles: f.quantiles, shrinkMedian: shrinkMedian)
+                raw?(steps[j], raw0)
+                let calibrated = calibration.update(lastStep: lastStep, actual: actual, forecast: raw0, quantiles: f.quantiles, shrinkMedian: shrinkMedian)
                     .map { $0.map { builder.clamp($0, target: target) } }
                 if wanted.contains(steps[j]) {
                     out.append(OriginForecast(series: series.name, origin: steps[j], quantiles: f.quantiles, values: calibrated))

@@ -1,0 +1,72 @@
+import Foundation
+import Testing
+@testable import Training
+
+/// ``BandCalibration``'s median selection: on series where neither the model nor the last value is the
+/// right median, a smoothed level or the running median is chosen, and it is what gets served.
+@Suite struct MedianSelectionTests {
+    /// Runs `steps` ticks of `series(t)` with a model whose median is `model(t, last)`; scores the served
+    /// median, the last value and the model at horizon 6 over the second half.
+    static func run(steps: Int = 4000, series: (Int64, inout BandCalibrationTests.Normal) -> Float,
+                    model: (Int64, Float) -> Float) -> (served: Double, last: Double, model: Double, anchor: BandCalibration.MedianAnchor) {
+        var rng = BandCalibrationTests.Normal(state: 5)
+        var c = BandCalibration()
+        var served: [Int64: (Float, Float, Float)] = [:]
+        var eServed = 0.0, eLast = 0.0, eModel = 0.0
+        for t in 0..<Int64(steps) {
+            let y = series(t, &rng)
+            if let (s, l, m) = served.removeValue(forKey: t), t > Int64(steps / 2) {
+                eServed += Double(abs(y - s)); eLast += Double(abs(y - l)); eModel += Double(abs(y - m))
+            }
+            let mid = model(t, y)
+            let raw = BandCalibrationTests.z.map { q in [Float](repeating: mid + q, count: 96) }
+            let out = c.update(lastStep: t, actual: y, forecast: raw, quantiles: BandCalibrationTests.quantiles)
+            served[t + 6] = (out[3][5], y, mid)
+        }
+        return (eServed, eLast, eModel, c.medianAnchors[1])
+    }
+
+    @Test func noisyLevel_IsServedAroundASmoothedLevel() {
+        // White noise around a level; the model only repeats the last value (no information of its own).
+        let r = Self.run(series: { _, rng in 50 + 4 * rng.next() }, model: { $1 })
+        #expect(r.anchor == .slowLevel || r.anchor == .level || r.anchor == .runningMedian)
+        #expect(r.served < 0.8 * r.last)     // E|noise| around the level vs around a noisy last value: ~1/√2
+    }
+
+    @Test func burstySeries_IsServedAroundItsRunningMedian() {
+        // Idle at 5 % with one-step bursts to 95 % on 15 % of the steps (a batch job's CPU): the last value
+        // and the mean are both pulled up by bursts; the median stays at the idle level.
+        let r = Self.run(series: { _, rng in rng.uniform() < 0.15 ? 95 : 5 + 0.5 * rng.next() }, model: { $1 * 0.5 + 25 })
+        #expect(r.anchor == .runningMedian)
+        #expect(r.served < 0.75 * r.last && r.served < 0.75 * r.model)   // median MAE ≈ 0.59 × the last value's here
+    }
+
+    @Test func modelThatKnowsTheSeries_IsKept() {
+        // A daily-like sine the model forecasts exactly 6 steps ahead (its median is flat over the horizon,
+        // right at step 6); the levels and the last value lag the sine.
+        func sine(_ t: Int64) -> Float { 50 + 30 * sin(Float(t) * 2 * .pi / 288) }
+        let r = Self.run(series: { t, _ in sine(t) }, model: { t, _ in sine(t + 6) })
+        #expect(r.anchor == .last)
+        #expect(r.model < 1e-3 * r.last && r.served <= r.model + 1e-3 * r.last)
+    }
+
+    @Test func levelsMoveOncePerStep_AndSurviveEncoding() throws {
+        var c = BandCalibration()
+        c.observe(step: 10, actual: 20)
+        c.observe(step: 11, actual: 40)
+        let once = c.levels
+        c.observe(step: 11, actual: 40)               // a second tick on the same step
+        #expect(c.levels == once)
+        #expect(once[0] == 30 && once[3] > 20 && once[3] < 40)
+        let back = try JSONDecoder().decode(BandCalibration.self, from: JSONEncoder().encode(c))
+        #expect(back.levels == c.levels && back.spread == c.spread)
+        #expect(back.shrinkErrors == c.shrinkErrors)
+    }
+
+    @Test func errorsOfAnOlderCandidateSet_StartAfresh() {
+        var c = BandCalibration()
+        c.restoreErrors(BandCalibration.horizons.map { _ in [1, 2, 3, 4, 5] })   // the five-α set of before
+        #expect(c.shrinkErrors == BandCalibration().shrinkErrors)
+        #expect(c.chosenCandidates == [Int](repeating: BandCalibration.modelCandidate, count: BandCalibration.horizons.count))
+    }
+}

@@ -1,0 +1,264 @@
+#!/usr/bin/env python3
+"""Replays online calibration policies over the model's raw real-data forecasts (issue 11 research tool).
+
+    .venv-realdata/bin/python tools/calibration_lab.py --argusd .build/release/argusd [--policy NAME ...]
+
+The model's forward pass is the expensive part of the real-data benchmark; the calibration that turns raw
+forecasts into served ones is cheap. This runs `argusd evaluate --origins --calibrate 576 --raw-out DIR` once
+(cached in --cache), which writes every tick's raw forecast (7 quantiles × 96 steps of the scored target),
+then replays calibration policies tick by tick in numpy and scores them with tools/realdata_eval.py's
+scores (same series, split and origins). Policy "served" must reproduce the daemon's own calibration
+(the "Argus as served" row of realdata_eval.py): that check keeps the replay honest. A policy that wins
+here is then written in Swift (Sources/Training/Evaluation/BandCalibration.swift) and measured again
+through the real path with tools/realdata_eval.sh.
+"""
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import realdata_eval as rd  # noqa: E402
+
+HORIZONS = (1, 6, 24, 96)
+LOW, MID, HIGH = 1, 3, 5          # rows of P10, P50, P90 in the 7-quantile ladder
+RATE, TARGET_COVERAGE = 0.05, 0.8
+LOG_RANGE = (math.log(0.25), math.log(32))
+
+
+def step_table(steps=rd.HORIZON):
+    """Per 0-based step k: (horizon index at or below k + 1, log-linear weight of the next one)."""
+    out = []
+    for k in range(1, steps + 1):
+        if k <= HORIZONS[0]:
+            out.append((0, 0.0)); continue
+        for i in range(1, len(HORIZONS)):
+            if k <= HORIZONS[i]:
+                w = (math.log(k) - math.log(HORIZONS[i - 1])) / (math.log(HORIZONS[i]) - math.log(HORIZONS[i - 1]))
+                out.append((i - 1, w)); break
+    return out
+
+
+TABLE = step_table()
+
+
+def interpolate(per_horizon, k):
+    i, w = TABLE[k]
+    j = min(i + 1, len(HORIZONS) - 1)
+    return per_horizon[i] + w * (per_horizon[j] - per_horizon[i])
+
+
+class Policy:
+    """Chooses each tick's served median per horizon from candidates scored on matured errors.
+
+    candidates(last, levels, raw_mid) -> array of candidate medians (one per candidate) for one step.
+    """
+
+    def __init__(self, name, alphas=(0, .25, .5, .75, 1), anchors=("last",), decay=0.05, shrink=True, hedge=None,
+                 level_rates=(0.5, 0.2, 0.05), prior=None, median_rate=0.1, margin=0.0):
+        self.name, self.alphas, self.anchors, self.decay, self.shrink, self.hedge = name, alphas, anchors, decay, shrink, hedge
+        self.level_rates, self.prior, self.median_rate, self.margin = level_rates, prior, median_rate, margin
+
+    def anchor_values(self, last, levels):
+        out = []
+        for a in self.anchors:
+            out.append(last if a == "last" else levels[-1] if a == "med" else levels[int(a[3:])])
+        return np.array(out)
+
+    def candidates(self, last, levels, raw_mid):
+        anchors = self.anchor_values(last, levels)
+        # anchor + α · (model − last): the model's departure from persistence, kept by α, from a level.
+        return (anchors[:, None] + np.array(self.alphas)[None, :] * (raw_mid - last)).ravel()
+
+    def n(self):
+        return len(self.anchors) * len(self.alphas)
+
+    def default_index(self):
+        return self.anchors.index("last") * len(self.alphas) + self.alphas.index(1) if "last" in self.anchors else 0
+
+    def pick(self, errors):
+        """errors: (n,) recent errors → weights (n,) summing to 1."""
+        w = np.zeros(len(errors))
+        if self.margin and "last" in self.anchors and errors.max() > 0:
+            # Departing from persistence (anchor last, α = 0) must win by `margin` (relative).
+            keep = self.anchors.index("last") * len(self.alphas) + self.alphas.index(0)
+            errors = errors * (1 + self.margin)
+            errors[keep] /= 1 + self.margin
+        if self.hedge is None:
+            best = self.default_index() if self.prior is None else self.prior
+            for j in range(len(errors)):
+                if errors[j] < errors[best] - 1e-12:
+                    best = j
+            w[best] = 1
+        else:
+            scale = max(float(np.min(errors)), 1e-9)
+            w = np.exp(-self.hedge * (errors - np.min(errors)) / scale)
+            w /= w.sum()
+        return w
+
+
+def replay(series, raw, policy, bands=True):
+    """raw: (ticks, 1 + 7 * 96) float32 rows of one series. Returns {origin: (3, 96) array in series units}."""
+    y = series["y"] * series["factor"]
+    upper = 100.0 if series["target"] != "load_average" else np.inf
+    origins = set(series["origins"])
+    log_factors = np.zeros(len(HORIZONS))
+    n = policy.n()
+    errors = np.zeros((len(HORIZONS), n))
+    pending = [dict() for _ in HORIZONS]          # due step → (low, mid, high, factor, candidate medians)
+    levels = None
+    spread, median, previous = 0.0, 0.0, None
+    out = {}
+    for row in raw:
+        t = int(row[0])
+        q = row[1:].reshape(7, rd.HORIZON).astype(float)
+        actual = y[t - 1]
+        if levels is None:
+            levels = np.full(len(policy.level_rates), actual)
+            median = actual
+        else:
+            levels = levels[:len(policy.level_rates)]
+            levels = levels + np.array(policy.level_rates) * (actual - levels)
+            spread += 0.05 * (abs(actual - previous) - spread)
+            median += policy.median_rate * max(spread, 1e-6) * np.sign(actual - median)
+        previous = actual
+        levels = np.append(levels[:len(policy.level_rates)], median)
+        # Score what was due at the step that just closed (t - 1).
+        for i, h in enumerate(HORIZONS):
+            p = pending[i].pop(t - 1, None)
+            if p is None:
+                continue
+            low, mid, high, factor, cands = p
+            if actual >= mid:
+                r = (actual - mid) / (high - mid) if high > mid else (0 if actual == mid else np.inf)
+            else:
+                r = (mid - actual) / (mid - low) if mid > low else np.inf
+            decay = policy.decay[i] if isinstance(policy.decay, tuple) else policy.decay
+            errors[i] += decay * (np.abs(actual - cands) - errors[i])
+            miss = r > factor
+            log_factors[i] = min(max(log_factors[i] + RATE * ((1 if miss else 0) - (1 - TARGET_COVERAGE)), LOG_RANGE[0]), LOG_RANGE[1])
+        weights = [policy.pick(errors[i]) if policy.shrink else None for i in range(len(HORIZONS))]
+        last = actual
+
+        def served_mid(k):
+            raw_mid = q[MID, k]
+            if not policy.shrink:
+                return raw_mid, None
+            cands = policy.candidates(last, levels, raw_mid)
+            per_h = np.array([float(weights[i] @ cands) for i in range(len(HORIZONS))])
+            return interpolate(per_h, k), cands
+
+        def offset(row_, k):
+            own, mirror = q[row_, k] - q[MID, k], q[MID, k] - q[6 - row_, k]
+            return mirror if abs(own) < 0.1 * abs(mirror) else own
+
+        for i, h in enumerate(HORIZONS):
+            mid, cands = served_mid(h - 1)
+            if cands is None:
+                cands = np.full(n, mid)
+            pending[i][t - 1 + h] = (mid + offset(LOW, h - 1), mid, mid + offset(HIGH, h - 1), math.exp(log_factors[i]), cands)
+        if t in origins:
+            f = np.zeros((3, rd.HORIZON))
+            for k in range(rd.HORIZON):
+                mid, _ = served_mid(k)
+                factor = math.exp(interpolate(log_factors, k)) if bands else 1.0
+                f[0, k] = mid + factor * offset(LOW, k)
+                f[1, k] = mid
+                f[2, k] = mid + factor * offset(HIGH, k)
+            out[t] = np.clip(f, 0, upper) / series["factor"]
+    return out
+
+
+POLICIES = {
+    "raw": Policy("raw", shrink=False),
+    "served": Policy("served"),
+    "levels": Policy("levels", anchors=("last", "lvl0", "lvl1", "lvl2")),
+    "levels-hedge": Policy("levels-hedge", anchors=("last", "lvl0", "lvl1", "lvl2"), hedge=4.0),
+    "served-hedge": Policy("served-hedge", hedge=4.0),
+    "served-slow": Policy("served-slow", decay=(0.05, 0.05, 0.02, 0.005)),
+    "levels-slow": Policy("levels-slow", anchors=("last", "lvl0", "lvl1", "lvl2"), decay=(0.05, 0.05, 0.02, 0.005)),
+    "served-slow-hedge": Policy("served-slow-hedge", decay=(0.05, 0.05, 0.02, 0.005), hedge=4.0),
+    "levels-slow2-hedge": Policy("levels-slow2-hedge", anchors=("last", "lvl0", "lvl1", "lvl2"), decay=(0.02, 0.02, 0.01, 0.003), hedge=4.0),
+    "levels-slow3": Policy("levels-slow3", anchors=("last", "lvl0", "lvl1", "lvl2"), decay=(0.02, 0.02, 0.005, 0.002)),
+    "levels-slow2-h8": Policy("levels-slow2-h8", anchors=("last", "lvl0", "lvl1", "lvl2"), decay=(0.02, 0.02, 0.01, 0.003), hedge=8.0),
+    "med-slow3": Policy("med-slow3", anchors=("last", "lvl0", "lvl1", "lvl2", "med"), decay=(0.02, 0.02, 0.005, 0.002)),
+    "med-slow3-r3": Policy("med-slow3-r3", anchors=("last", "lvl0", "lvl1", "lvl2", "med"), decay=(0.02, 0.02, 0.005, 0.002), median_rate=0.3),
+    "med-slow3-r03": Policy("med-slow3-r03", anchors=("last", "lvl0", "lvl1", "lvl2", "med"), decay=(0.02, 0.02, 0.005, 0.002), median_rate=0.03),
+    "med-r3-m05": Policy("med-r3-m05", anchors=("last", "lvl0", "lvl1", "lvl2", "med"), decay=(0.02, 0.02, 0.005, 0.002), median_rate=0.3, margin=0.05),
+    "med-r3-m10": Policy("med-r3-m10", anchors=("last", "lvl0", "lvl1", "lvl2", "med"), decay=(0.02, 0.02, 0.005, 0.002), median_rate=0.3, margin=0.10),
+    "med-r3-d1": Policy("med-r3-d1", anchors=("last", "lvl0", "lvl1", "lvl2", "med"), decay=(0.02, 0.02, 0.005, 0.001), median_rate=0.3),
+    "med-r3-h8": Policy("med-r3-h8", anchors=("last", "lvl0", "lvl1", "lvl2", "med"), decay=(0.02, 0.02, 0.005, 0.002), median_rate=0.3, hedge=8.0),
+    "med-r3-d1-f05": Policy("med-r3-d1-f05", anchors=("last", "lvl0", "lvl1", "lvl2", "med"), decay=(0.05, 0.05, 0.005, 0.001), median_rate=0.3),
+    "med-r3-d1-f01": Policy("med-r3-d1-f01", anchors=("last", "lvl0", "lvl1", "lvl2", "med"), decay=(0.01, 0.01, 0.005, 0.001), median_rate=0.3),
+    "med-r5-d1": Policy("med-r5-d1", anchors=("last", "lvl0", "lvl1", "lvl2", "med"), decay=(0.02, 0.02, 0.005, 0.001), median_rate=0.5),
+    "med-r2-d1": Policy("med-r2-d1", anchors=("last", "lvl0", "lvl1", "lvl2", "med"), decay=(0.02, 0.02, 0.005, 0.001), median_rate=0.2),
+    "levels-slow2": Policy("levels-slow2", anchors=("last", "lvl0", "lvl1", "lvl2"), decay=(0.02, 0.02, 0.01, 0.003)),
+}
+
+
+def load_raw(args, series):
+    cache = os.path.join(args.cache, "index.json")
+    if not os.path.exists(cache):
+        spec = [dict(name=s["name"], target=s["target"], profile="generic", first_epoch=s["first"], step_seconds=rd.STEP,
+                     feed=s["feed"], origins=s["origins"]) for s in series]
+        os.makedirs(args.cache, exist_ok=True)
+        inp = os.path.join(args.cache, "origins.json")
+        with open(inp, "w") as f:
+            json.dump(spec, f)
+        subprocess.run([args.argusd, "evaluate", "--model", args.model, "--origins", inp, "--forecasts-out",
+                        os.path.join(args.cache, "served.jsonl"), "--threads", "2", "--quiet",
+                        "--calibrate", str(args.warmup), "--raw-out", args.cache], check=True)
+    index = json.load(open(cache))
+    width = 1 + 7 * rd.HORIZON
+    return {e["series"]: np.fromfile(os.path.join(args.cache, e["file"]), dtype=np.float32).reshape(-1, width) for e in index}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--argusd", default=".build/release/argusd")
+    ap.add_argument("--model", default=rd.newest_model(os.path.join(rd.HERE, "..", "models")))
+    ap.add_argument("--cache", default="/tmp/argus-calibration-lab")
+    ap.add_argument("--warmup", type=int, default=576)
+    ap.add_argument("--policy", action="append", help=f"policies to replay (default all): {', '.join(POLICIES)}")
+    ap.add_argument("--only", help="comma-separated substrings: keep matching series only")
+    ap.add_argument("--origin-every", type=int, default=rd.ORIGIN_EVERY, help="score every Nth step's origin (the cache has every tick)")
+    ap.add_argument("--peers", help="realdata_eval.py --json report with the same --origin-every: its methods are shown too")
+    args = ap.parse_args()
+
+    series = rd.load_nab(os.path.join(rd.HERE, "..", "..", "shared", "data", "real-metrics"))
+    for p in (os.path.join(rd.HERE, "realdata", f) for f in ("procfeed_20261123_4s_as_300s.jsonl.gz", "procfeed_20261123b_4s_as_300s.jsonl.gz")):
+        series += rd.load_proc(p)
+    for s in series:
+        n = len(s["y"])
+        s["origins"] = rd.origins_for(n)
+        s["scale"] = float(np.mean(np.abs(np.diff(s["y"][:math.ceil(n * (1 - rd.EVAL_SHARE))])))) or 1.0
+    raw = load_raw(args, series)
+    if args.only:
+        series = [s for s in series if any(k in s["name"] for k in args.only.split(","))]
+    for s in series:
+        s["origins"] = rd.origins_for(len(s["y"]), args.origin_every)
+    methods = {"last value": {s["name"]: {o: np.stack([np.full(rd.HORIZON, s["y"][o - 1])] * 3) for o in s["origins"]} for s in series}}
+    for name in args.policy or POLICIES:
+        methods[name] = {s["name"]: replay(s, raw[s["name"]], POLICIES[name]) for s in series}
+    rows = {m: [rd.scores(s["y"], s["scale"], per[s["name"]]) for s in series] for m, per in methods.items()}
+    if args.peers:
+        report = json.load(open(args.peers))
+        for m in ("AutoARIMA", "AutoETS"):
+            if m in report["overall"]:
+                rows[m] = [report["series"][s["name"]]["methods"][m] for s in series]
+    print("| policy | sMAE 30 min | sMAE 8 h | sPL | coverage |")
+    print("|---|---|---|---|---|")
+    for m, r in rows.items():
+        mean = {k: float(np.mean([x[k] for x in r])) for k in r[0]}
+        print(f"| {m} | {mean['smae_6']:.3f} | {mean['smae_96']:.3f} | {mean['spl']:.3f} | {mean['coverage']:.2f} |")
+    print("\n| series | " + " | ".join(rows) + " |")
+    for i, s in enumerate(series):
+        print(f"| {s['name']} | " + " | ".join(f"{rows[m][i]['smae_6']:.2f}/{rows[m][i]['smae_96']:.2f} {rows[m][i]['coverage']:.2f}" for m in rows) + " |")
+
+
+if __name__ == "__main__":
+    main()
