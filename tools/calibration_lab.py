@@ -59,9 +59,9 @@ class Policy:
     """
 
     def __init__(self, name, alphas=(0, .25, .5, .75, 1), anchors=("last",), decay=0.05, shrink=True, hedge=None,
-                 level_rates=(0.5, 0.2, 0.05), prior=None, median_rate=0.1, margin=0.0):
+                 level_rates=(0.5, 0.2, 0.05), prior=None, median_rate=0.1, margin=0.0, form="departure"):
         self.name, self.alphas, self.anchors, self.decay, self.shrink, self.hedge = name, alphas, anchors, decay, shrink, hedge
-        self.level_rates, self.prior, self.median_rate, self.margin = level_rates, prior, median_rate, margin
+        self.level_rates, self.prior, self.median_rate, self.margin, self.form = level_rates, prior, median_rate, margin, form
 
     def anchor_values(self, last, levels):
         out = []
@@ -71,11 +71,15 @@ class Policy:
 
     def candidates(self, last, levels, raw_mid):
         anchors = self.anchor_values(last, levels)
+        if self.form == "blend":      # anchor + α · (model − anchor): a convex blend of the model and the anchor
+            return (anchors[:, None] + np.array(self.alphas)[None, :] * (raw_mid - anchors[:, None])).ravel()
+        if self.form == "pure":       # the last value shrunk as before, and the levels as they are (α = 0)
+            return np.concatenate([last + np.array(self.alphas) * (raw_mid - last), anchors[1:]])
         # anchor + α · (model − last): the model's departure from persistence, kept by α, from a level.
         return (anchors[:, None] + np.array(self.alphas)[None, :] * (raw_mid - last)).ravel()
 
     def n(self):
-        return len(self.anchors) * len(self.alphas)
+        return len(self.alphas) + len(self.anchors) - 1 if self.form == "pure" else len(self.anchors) * len(self.alphas)
 
     def default_index(self):
         return self.anchors.index("last") * len(self.alphas) + self.alphas.index(1) if "last" in self.anchors else 0
@@ -173,30 +177,23 @@ def replay(series, raw, policy, bands=True):
     return out
 
 
+MEDIAN_ANCHORS = ("last", "lvl0", "lvl1", "lvl2", "med")
+SERVED_DECAYS = (0.05, 0.05, 0.005, 0.001)
 POLICIES = {
+    # Width calibration only (the median as the model made it).
     "raw": Policy("raw", shrink=False),
-    "served": Policy("served"),
-    "levels": Policy("levels", anchors=("last", "lvl0", "lvl1", "lvl2")),
-    "levels-hedge": Policy("levels-hedge", anchors=("last", "lvl0", "lvl1", "lvl2"), hedge=4.0),
-    "served-hedge": Policy("served-hedge", hedge=4.0),
-    "served-slow": Policy("served-slow", decay=(0.05, 0.05, 0.02, 0.005)),
-    "levels-slow": Policy("levels-slow", anchors=("last", "lvl0", "lvl1", "lvl2"), decay=(0.05, 0.05, 0.02, 0.005)),
-    "served-slow-hedge": Policy("served-slow-hedge", decay=(0.05, 0.05, 0.02, 0.005), hedge=4.0),
-    "levels-slow2-hedge": Policy("levels-slow2-hedge", anchors=("last", "lvl0", "lvl1", "lvl2"), decay=(0.02, 0.02, 0.01, 0.003), hedge=4.0),
-    "levels-slow3": Policy("levels-slow3", anchors=("last", "lvl0", "lvl1", "lvl2"), decay=(0.02, 0.02, 0.005, 0.002)),
-    "levels-slow2-h8": Policy("levels-slow2-h8", anchors=("last", "lvl0", "lvl1", "lvl2"), decay=(0.02, 0.02, 0.01, 0.003), hedge=8.0),
-    "med-slow3": Policy("med-slow3", anchors=("last", "lvl0", "lvl1", "lvl2", "med"), decay=(0.02, 0.02, 0.005, 0.002)),
-    "med-slow3-r3": Policy("med-slow3-r3", anchors=("last", "lvl0", "lvl1", "lvl2", "med"), decay=(0.02, 0.02, 0.005, 0.002), median_rate=0.3),
-    "med-slow3-r03": Policy("med-slow3-r03", anchors=("last", "lvl0", "lvl1", "lvl2", "med"), decay=(0.02, 0.02, 0.005, 0.002), median_rate=0.03),
-    "med-r3-m05": Policy("med-r3-m05", anchors=("last", "lvl0", "lvl1", "lvl2", "med"), decay=(0.02, 0.02, 0.005, 0.002), median_rate=0.3, margin=0.05),
-    "med-r3-m10": Policy("med-r3-m10", anchors=("last", "lvl0", "lvl1", "lvl2", "med"), decay=(0.02, 0.02, 0.005, 0.002), median_rate=0.3, margin=0.10),
-    "med-r3-d1": Policy("med-r3-d1", anchors=("last", "lvl0", "lvl1", "lvl2", "med"), decay=(0.02, 0.02, 0.005, 0.001), median_rate=0.3),
-    "med-r3-h8": Policy("med-r3-h8", anchors=("last", "lvl0", "lvl1", "lvl2", "med"), decay=(0.02, 0.02, 0.005, 0.002), median_rate=0.3, hedge=8.0),
-    "med-r3-d1-f05": Policy("med-r3-d1-f05", anchors=("last", "lvl0", "lvl1", "lvl2", "med"), decay=(0.05, 0.05, 0.005, 0.001), median_rate=0.3),
-    "med-r3-d1-f01": Policy("med-r3-d1-f01", anchors=("last", "lvl0", "lvl1", "lvl2", "med"), decay=(0.01, 0.01, 0.005, 0.001), median_rate=0.3),
-    "med-r5-d1": Policy("med-r5-d1", anchors=("last", "lvl0", "lvl1", "lvl2", "med"), decay=(0.02, 0.02, 0.005, 0.001), median_rate=0.5),
-    "med-r2-d1": Policy("med-r2-d1", anchors=("last", "lvl0", "lvl1", "lvl2", "med"), decay=(0.02, 0.02, 0.005, 0.001), median_rate=0.2),
-    "levels-slow2": Policy("levels-slow2", anchors=("last", "lvl0", "lvl1", "lvl2"), decay=(0.02, 0.02, 0.01, 0.003)),
+    # The first median calibration (issue 11, 2026-12-04 morning): the model shrunk toward the last value, decay 0.05.
+    "before": Policy("before"),
+    # What the daemon serves (BandCalibration.swift): the shrunk model or a level as it is, longer memory at long horizons.
+    "served": Policy("served", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure"),
+    # Variants measured on the way (models/README.md lists their figures).
+    "same-decay": Policy("same-decay", anchors=MEDIAN_ANCHORS, decay=0.05, median_rate=0.3, form="pure"),
+    "short-decay-0.02": Policy("short-decay-0.02", anchors=MEDIAN_ANCHORS, decay=(0.02, 0.02, 0.005, 0.001), median_rate=0.3, form="pure"),
+    "no-running-median": Policy("no-running-median", anchors=MEDIAN_ANCHORS[:4], decay=SERVED_DECAYS, form="pure"),
+    "level-plus-departure": Policy("level-plus-departure", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3),
+    "blend": Policy("blend", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="blend"),
+    "hedge": Policy("hedge", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure", hedge=4.0),
+    "margin-5%": Policy("margin-5%", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure", margin=0.05),
 }
 
 

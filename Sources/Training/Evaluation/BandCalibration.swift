@@ -3,12 +3,12 @@ import Foundation
 /// Online calibration of one series' forecasts from its own recent errors: which median to serve and the
 /// bands' width (adaptive conformal inference, Gibbs & Candès 2021), one choice of each per scored horizon.
 ///
-/// **Median selection** (an online choice among simple forecasters built around the model): a candidate
-/// median is `anchor + α · (P50 − last)` — the model's departure from the last value, kept by α ∈
-/// ``shrinkCandidates``, added to one of the ``MedianAnchor``s: the last value, three exponentially smoothed
-/// levels (fast, medium, slow) or a running median. `(last, α = 1)` is the model as it is (the choice until
-/// scores say otherwise), `(last, α = 0)` is persistence, `(slow level, α = 0)` is simple exponential
-/// smoothing, `(running median, 0)` the robust level of a bursty series. For each scored horizon the recent
+/// **Median selection** (an online choice among simple forecasters next to the model): a candidate median
+/// is either the model's median shrunk toward the last value, `last + α · (P50 − last)` with α ∈
+/// ``shrinkCandidates`` (α = 1: the model as it is, the choice until scores say otherwise; α = 0:
+/// persistence), or one of the other ``MedianAnchor``s as it is: three exponentially smoothed levels (fast,
+/// medium, slow: simple exponential smoothing) or a running median (the robust level of a bursty series).
+/// For each scored horizon the recent
 /// mean absolute error (EWMA, weight ``shrinkDecays``: longer memory for longer horizons, whose errors are
 /// strongly correlated from one step to the next) of every candidate is kept, and the lowest wins; the
 /// forecast's quantiles are all shifted so its P50 becomes the winner (interpolated between horizons like
@@ -22,7 +22,7 @@ import Foundation
 /// A forecast's score is how far the actual value fell from the P50 in units of the raw half band on its
 /// side (`r ≤ 1` = inside the raw P10–P90); a miss is `r >` the factor the served forecast used. Each score
 /// moves `ln factor` by `rate · (miss − 0.2)`: the long-run miss rate of the served band goes to 0.2
-/// (coverage 0.8) whatever the model's noise assumption was. Cost per series per tick: 25 error updates per
+/// (coverage 0.8) whatever the model's noise assumption was. Cost per series per tick: 9 error updates per
 /// scored horizon and a multiply-add per served value; memory: 127 pending forecasts.
 public struct BandCalibration: Codable, Sendable, Equatable {
     public static let horizons = [1, 6, 24, 96]
@@ -30,7 +30,7 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     public static let rate: Float = 0.05
     public static let logFactorRange: ClosedRange<Float> = log(0.25)...log(32)
 
-    /// What a candidate median adds the model's (shrunk) departure to.
+    /// What a served median is built on: the last value (with the model's departure from it, shrunk) or a level.
     public enum MedianAnchor: Int, CaseIterable, Sendable {
         case last, fastLevel, level, slowLevel, runningMedian
 
@@ -54,12 +54,12 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     /// `ln` of the width factor per horizon in ``horizons``.
     public var logFactors: [Float]
     public static let shrinkCandidates: [Float] = [0, 0.25, 0.5, 0.75, 1]
-    /// Candidate medians per horizon: every anchor × every α, anchor-major.
-    public static let candidateCount = MedianAnchor.allCases.count * shrinkCandidates.count
-    /// The model as it is (anchor last value, α = 1): the choice while no candidate has scored better.
-    public static let modelCandidate = MedianAnchor.last.rawValue * shrinkCandidates.count + shrinkCandidates.count - 1
+    /// Candidate medians per horizon: the shrunk model per α (in ``shrinkCandidates`` order), then each level.
+    public static let candidateCount = shrinkCandidates.count + MedianAnchor.allCases.count - 1
+    /// The model as it is (α = 1): the choice while no candidate has scored better.
+    public static let modelCandidate = shrinkCandidates.count - 1
     /// EWMA weight of the candidates' errors per horizon in ``horizons``.
-    public static let shrinkDecays: [Float] = [0.02, 0.02, 0.005, 0.001]
+    public static let shrinkDecays: [Float] = [0.05, 0.05, 0.005, 0.001]
     /// Per horizon, per candidate (``candidateCount``): recent mean absolute error of that median.
     public var shrinkErrors: [[Float]]
     /// Fast, medium and slow smoothed levels and the running median of the observed values (NaN before the first).
@@ -150,11 +150,13 @@ public struct BandCalibration: Codable, Sendable, Equatable {
         }
     }
 
-    /// The chosen α per scored horizon (1 with the last value as anchor = the model's median as is).
-    public var shrinkAlphas: [Float] { chosenCandidates.map { Self.shrinkCandidates[$0 % Self.shrinkCandidates.count] } }
+    /// The chosen α per scored horizon (1 = the model's median as is; 0 for persistence and for a level).
+    public var shrinkAlphas: [Float] { chosenCandidates.map { $0 < Self.shrinkCandidates.count ? Self.shrinkCandidates[$0] : 0 } }
 
     /// The chosen anchor per scored horizon.
-    public var medianAnchors: [MedianAnchor] { chosenCandidates.map { MedianAnchor(rawValue: $0 / Self.shrinkCandidates.count)! } }
+    public var medianAnchors: [MedianAnchor] {
+        chosenCandidates.map { MedianAnchor(rawValue: max(0, $0 - Self.shrinkCandidates.count + 1))! }
+    }
 
     /// `values` (one per scored horizon) at forecast step `k`: linear in `ln k` between the horizons.
     static func interpolate(_ values: [Float], step k: Int) -> Float {
@@ -170,8 +172,7 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     /// Candidate `c`'s median for a forecast issued from `last` with the given levels and raw median.
     @inline(__always)
     static func candidate(_ c: Int, last: Float, levels: SIMD4<Float>, rawMid: Float) -> Float {
-        let a = c / shrinkCandidates.count, alpha = shrinkCandidates[c % shrinkCandidates.count]
-        return (a == 0 ? last : levels[a - 1]) + alpha * (rawMid - last)
+        c < shrinkCandidates.count ? last + shrinkCandidates[c] * (rawMid - last) : levels[c - shrinkCandidates.count]
     }
 
     /// Moves the levels with the value observed at `step` (once per step).
