@@ -7,7 +7,8 @@ public struct HistoryConfiguration: Sendable {
     public var deescalationHoldTicks = 2
     /// Alert events and environment snapshots older than this (before the newest tick) are pruned.
     public var retentionSeconds: Int64 = 90 * 86_400
-    /// Per-server risk samples (the largest table) are kept this long; at least the longest time range (1M).
+    /// Per-server risk samples (the largest table) are kept this long, at least a day; below 30 days the
+    /// `1w`/`1M` ranges of `/historical/server` show only what is kept.
     public var riskSampleRetentionSeconds: Int64 = 35 * 86_400
     /// Rows deleted per pruning transaction (an ingest or tick waits at most one such batch).
     public var retentionBatchSize = 2_000
