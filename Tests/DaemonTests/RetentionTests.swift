@@ -81,4 +81,19 @@ import Testing
         #expect(d!.daemon.calibration?.calibration(server: "ppdb002") == nil)
         #expect(d!.daemon.calibration?.calibration(server: "ppdb001") != nil)
     }
+
+    /// The history's per-server state machines: a quiet server that left the fleet is forgotten, one in an
+    /// open episode is kept (its episode must still be resolvable and is never pruned).
+    @Test func historyTrackers_OfQuietServersThatLeftAreDropped() throws {
+        let f = try HistoryFixture()
+        defer { f.directory.cleanup() }
+        let base: Int64 = 1_736_900_000
+        try f.store.record(.scores(base, ["a": 10, "b": 10, "c": 90]))
+        #expect(f.store.trackedServers == 3)
+        try f.store.record(.scores(base + 300, ["a": 10]))
+        #expect(f.store.trackedServers == 2)          // b (quiet) dropped, c (critical, open episode) kept
+        #expect(f.store.trackedLevel("c") == .critical)
+        try f.store.record(.scores(base + 600, ["a": 10, "b": 80]))
+        #expect(f.store.trackedLevel("b") != .healthy)   // a returning server starts a new episode as before
+    }
 }

@@ -70,6 +70,9 @@ public final class HistoryStore: @unchecked Sendable {
     /// The time ranges' end: the newest recorded tick, or the wall clock before the first tick.
     public var clock: Int64 { lastTick ?? Int64(wallClock()) }
 
+    /// Servers with an alert state machine in memory (quiet servers that left the fleet are dropped).
+    public var trackedServers: Int { database.write { _ in trackers.count } }
+
     /// Current effective level of a server's tracker (for tests and the admin view).
     public func trackedLevel(_ server: String) -> HistoryLevel {
         database.write { _ in trackers[server]?.level ?? .healthy }
@@ -134,6 +137,10 @@ public final class HistoryStore: @unchecked Sendable {
                 try c.run("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                           [.text(Self.lastTickKey), .integer(ts)])
             }
+            // A quiet tracker behaves like a new one: drop those of servers missing from this tick, so a fleet
+            // that replaces servers does not keep every name it ever saw (open episodes stay).
+            let present = Set(tick.servers.map(\.name))
+            updated = updated.filter { present.contains($0.key) || !$0.value.isQuiet }
             // Only after the commit: the in-memory state follows the database.
             trackers = updated
             lock.withLock { lastTickTimestamp = tick.timestamp }
