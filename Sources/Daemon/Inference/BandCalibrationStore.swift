@@ -29,7 +29,6 @@ public final class BandCalibrationStore: Sendable {
             PRIMARY KEY (server, target)) WITHOUT ROWID;
         """)]
 
-    /// Opens (or creates) the store in `dataDirectory` and loads its factors; nil directory = memory only.
     /// Steps after which a server no longer forecast is forgotten, in memory and in the file: a fleet
     /// that replaces servers must not keep the calibration of every name it ever saw.
     public let forgetAfterSteps: Int64
@@ -38,6 +37,7 @@ public final class BandCalibrationStore: Sendable {
     /// Forgotten servers whose rows the next ``persist()`` deletes.
     private let forgotten = Mutex<Set<String>>([])
 
+    /// Opens (or creates) the store in `dataDirectory` and loads its factors; nil directory = memory only.
     public init(dataDirectory: URL?, persistEveryTicks: Int = 12, shrinkMedian: Bool = true, forgetAfterSteps: Int = 2_880) throws {
         self.persistEveryTicks = max(1, persistEveryTicks)
         self.forgetAfterSteps = Int64(max(1, forgetAfterSteps))
