@@ -13,6 +13,7 @@ case "http": try HTTPBenchmark.run(rest)
 case "daemon": try DaemonBenchmark.run(rest)
 case "metrics": try MetricsBenchmark.run(rest)
 case "calibration": try CalibrationBenchmark.run(rest)
+case "soak": try SoakBenchmark.run(rest)
 default:
     print("""
     usage: swift run -c release Benchmarks <name> [options]
@@ -23,5 +24,7 @@ default:
       daemon    feed ingest, tick, GET /predictions/current and a 1,000-server fleet through a real daemon
       metrics   what /metrics' request counting adds to each request (2 threads, the daemon's route table)
       calibration  per-server band calibration's cost on a 1,000-server tick
+      soak      simulated days of a fleet through a real daemon: RSS, tick time and database size over time
+                ([--servers 1000] [--days 7] [--retention-days 2] [--window 576] [--csv FILE]; docs/soak.md)
     """)
 }

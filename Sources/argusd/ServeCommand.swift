@@ -29,6 +29,10 @@ enum ServeCommand: Command {
         OptionSpec("band-calibration", value: "on|off", default: "on", "Per-server online calibration of the forecast bands (env ARGUS_BAND_CALIBRATION)."),
         OptionSpec("median-shrinkage", value: "on|off", default: "off", "With band calibration: shrink each server's medians toward its last value by its own recent errors (env ARGUS_MEDIAN_SHRINKAGE)."),
         OptionSpec("orchestration-port", value: "N|off", default: "1336", "Orchestration API listener on --host; 0 = any free port (env ARGUS_ORCHESTRATION_PORT)."),
+        OptionSpec("retention-days", value: "N", default: "90", "Metrics rows kept, in fleet-clock days; never less than the rolling window (env ARGUS_RETENTION_DAYS)."),
+        OptionSpec("history-retention-days", value: "N", default: "90", "Alert events and environment snapshots kept (env ARGUS_HISTORY_RETENTION_DAYS)."),
+        OptionSpec("risk-retention-days", value: "N", default: "35", "Per-server risk samples kept (env ARGUS_RISK_RETENTION_DAYS)."),
+        OptionSpec("retention-interval", value: "SECONDS", default: "600", "Wall-clock seconds between pruning passes (env ARGUS_RETENTION_INTERVAL_SECONDS)."),
     ]
     static let discussion = """
     Configuration: flags over environment variables over defaults. Logs are JSON lines on stderr.

@@ -153,7 +153,7 @@ struct HistoryTests {
     func retention() throws {
         var configuration = HistoryConfiguration()
         configuration.retentionSeconds = 3_600
-        configuration.riskSampleRetentionSeconds = 0   // clamped to the 1M range
+        configuration.riskSampleRetentionSeconds = 0   // clamped to a day
         configuration.retentionBatchSize = 3
         let f = try HistoryFixture(configuration: configuration)
         defer { f.directory.cleanup() }
@@ -169,7 +169,7 @@ struct HistoryTests {
         guard case .array(let rows)? = try f.store.alerts(.month1)["alerts"] else { Issue.record("alerts is not an array"); return }
         // b's closed episode (ticks 0–1) is pruned; a's open escalation stays.
         #expect(rows.count == 1 && rows[0]["server_name"] == "a" && rows[0]["resolved_at"] == .null)
-        // Risk samples are kept for the 1M range.
+        // Risk samples are kept for at least a day (the 30 ticks span 2.5 h).
         #expect(try f.store.server("a", range: .month1)?["samples"] == 30)
     }
 

@@ -9,7 +9,7 @@ extension HistoryStore {
     public func pruneExpired() throws -> Int {
         guard let end = lastTick else { return 0 }
         let eventCutoff = end - configuration.retentionSeconds
-        let sampleCutoff = end - max(configuration.riskSampleRetentionSeconds, HistoryTimeRange.month1.seconds)
+        let sampleCutoff = end - max(configuration.riskSampleRetentionSeconds, HistoryTimeRange.day1.seconds)
         let batch = configuration.retentionBatchSize
         let statements = [
             ("DELETE FROM history_risk_samples WHERE (server_name, ts) IN (SELECT server_name, ts FROM history_risk_samples WHERE ts < ? LIMIT \(batch))", sampleCutoff),

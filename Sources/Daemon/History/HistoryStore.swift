@@ -7,7 +7,8 @@ public struct HistoryConfiguration: Sendable {
     public var deescalationHoldTicks = 2
     /// Alert events and environment snapshots older than this (before the newest tick) are pruned.
     public var retentionSeconds: Int64 = 90 * 86_400
-    /// Per-server risk samples (the largest table) are kept this long; at least the longest time range (1M).
+    /// Per-server risk samples (the largest table) are kept this long, at least a day; below 30 days the
+    /// `1w`/`1M` ranges of `/historical/server` show only what is kept.
     public var riskSampleRetentionSeconds: Int64 = 35 * 86_400
     /// Rows deleted per pruning transaction (an ingest or tick waits at most one such batch).
     public var retentionBatchSize = 2_000
@@ -68,6 +69,9 @@ public final class HistoryStore: @unchecked Sendable {
 
     /// The time ranges' end: the newest recorded tick, or the wall clock before the first tick.
     public var clock: Int64 { lastTick ?? Int64(wallClock()) }
+
+    /// Servers with an alert state machine in memory (quiet servers that left the fleet are dropped).
+    public var trackedServers: Int { database.write { _ in trackers.count } }
 
     /// Current effective level of a server's tracker (for tests and the admin view).
     public func trackedLevel(_ server: String) -> HistoryLevel {
@@ -133,6 +137,10 @@ public final class HistoryStore: @unchecked Sendable {
                 try c.run("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                           [.text(Self.lastTickKey), .integer(ts)])
             }
+            // A quiet tracker behaves like a new one: drop those of servers missing from this tick, so a fleet
+            // that replaces servers does not keep every name it ever saw (open episodes stay).
+            let present = Set(tick.servers.map(\.name))
+            updated = updated.filter { present.contains($0.key) || !$0.value.isQuiet }
             // Only after the commit: the in-memory state follows the database.
             trackers = updated
             lock.withLock { lastTickTimestamp = tick.timestamp }

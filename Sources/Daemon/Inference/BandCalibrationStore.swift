@@ -34,9 +34,18 @@ public final class BandCalibrationStore: Sendable {
         ALTER TABLE band_calibration ADD COLUMN spread REAL NOT NULL DEFAULT 0;
         """)]
 
+    /// Steps after which a server no longer forecast is forgotten, in memory and in the file: a fleet
+    /// that replaces servers must not keep the calibration of every name it ever saw.
+    public let forgetAfterSteps: Int64
+    /// Each calibrated server's newest step (fleet grid), to find the servers that left.
+    private let lastSeen = Mutex<[String: Int64]>([:])
+    /// Forgotten servers whose rows the next ``persist()`` deletes.
+    private let forgotten = Mutex<Set<String>>([])
+
     /// Opens (or creates) the store in `dataDirectory` and loads its factors; nil directory = memory only.
-    public init(dataDirectory: URL?, persistEveryTicks: Int = 12, shrinkMedian: Bool = true) throws {
+    public init(dataDirectory: URL?, persistEveryTicks: Int = 12, shrinkMedian: Bool = true, forgetAfterSteps: Int = 2_880) throws {
         self.persistEveryTicks = max(1, persistEveryTicks)
+        self.forgetAfterSteps = Int64(max(1, forgetAfterSteps))
         self.shrinkMedian = shrinkMedian
         guard let dataDirectory else { database = nil; return }
         try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
@@ -69,7 +78,7 @@ public final class BandCalibrationStore: Sendable {
     public func calibrate(_ forecasts: inout [ServerForecast], windows: [ServerWindow], spec: FeatureSpec, builder: FeatureBuilder) {
         let targets = spec.targets
         let ranges = targets.indices.map { t in builder.clamp(-.greatestFiniteMagnitude, target: t)...builder.clamp(.greatestFiniteMagnitude, target: t) }
-        states.withLock { all in
+        let departed = states.withLock { all -> [String] in
             for i in forecasts.indices {
                 let window = windows[i]
                 let lastStep = window.lastEpoch / Int64(window.stepSeconds)
@@ -82,7 +91,9 @@ public final class BandCalibrationStore: Sendable {
                                 shrinkMedian: shrinkMedian, range: ranges[t])
                 }
             }
+            return forgetDeparted(in: &all, seen: windows)
         }
+        if !departed.isEmpty { forgotten.withLock { $0.formUnion(departed) } }
         let due = ticks.withLock { n -> Bool in n += 1; return n % persistEveryTicks == 0 }
         if due { writes.async { [self] in try? persist() } }
     }
@@ -93,7 +104,12 @@ public final class BandCalibrationStore: Sendable {
         let rows = states.withLock { all in
             all.flatMap { server, targets in targets.map { (server, $0.key, $0.value) } }
         }
+        let forget = forgotten.withLock { names -> Set<String> in
+            defer { names.removeAll() }
+            return names
+        }
         try database.writeTransaction { c in
+            for server in forget { try c.run("DELETE FROM band_calibration WHERE server = ?", [.text(server)]) }
             let insert = try c.cached("""
                 INSERT OR REPLACE INTO band_calibration (server, target, log_factors, shrink_errors, scored, inside_raw, inside_served, levels, spread)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -104,6 +120,24 @@ public final class BandCalibrationStore: Sendable {
                                     .integer(Int64(cal.scored)), .integer(Int64(cal.insideRaw)), .integer(Int64(cal.insideServed)),
                                     .text((0..<4).map { "\(cal.levels[$0])" }.joined(separator: ",")), .real(Double(cal.spread))])
             }
+        }
+    }
+
+    /// Drops the servers whose newest step is more than `forgetAfterSteps` behind this tick's newest (a
+    /// server restored from the file but not forecast since gets its grace period from now). Called under
+    /// the `states` lock; returns the names dropped.
+    private func forgetDeparted(in all: inout [String: [String: BandCalibration]], seen windows: [ServerWindow]) -> [String] {
+        guard let newest = windows.map({ $0.lastEpoch / Int64($0.stepSeconds) }).max() else { return [] }
+        return lastSeen.withLock { last in
+            for window in windows { last[window.serverName] = window.lastEpoch / Int64(window.stepSeconds) }
+            var gone: [String] = []
+            for name in all.keys {
+                let step = last[name] ?? newest
+                last[name] = step
+                if newest - step > forgetAfterSteps { gone.append(name) }
+            }
+            for name in gone { all[name] = nil; last[name] = nil }
+            return gone
         }
     }
 

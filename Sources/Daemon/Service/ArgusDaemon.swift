@@ -66,7 +66,8 @@ public final class ArgusDaemon: Sendable {
         apiKey = key
         apiKeySource = source
         models = ModelRegistry(loader: loader, stepSeconds: configuration.stepSeconds)
-        calibration = configuration.bandCalibration ? try BandCalibrationStore(dataDirectory: configuration.dataDirectory, shrinkMedian: configuration.medianShrinkage) : nil
+        calibration = configuration.bandCalibration ? try BandCalibrationStore(dataDirectory: configuration.dataDirectory, shrinkMedian: configuration.medianShrinkage,
+                                                                                   forgetAfterSteps: configuration.rollingWindowSize) : nil
         engine = InferenceEngine(store: store, models: models, debounceMilliseconds: configuration.tickDebounceMilliseconds,
                                  maxBatch: configuration.inferenceBatchSize, calibration: calibration,
                                  logger: logger("inference"))
@@ -90,7 +91,7 @@ public final class ArgusDaemon: Sendable {
         server = try HTTPServer(configuration: serverConfiguration, responder: router,
                                 workerPool: WorkerPool(threadCount: configuration.workerThreads))
         store.setTickHandler { [engine] event in engine.tick(event) }
-        let history = try opening { try HistoryStore(database: store.database) }
+        let history = try opening { try HistoryStore(database: store.database, configuration: configuration.historyConfiguration) }
         self.history = history
         explain = ExplainService(store: store, models: models, engine: engine)
         engine.onSnapshot { [history] snapshot in _ = try? history.record(HistoryTick(snapshot: snapshot)) }

@@ -53,6 +53,13 @@ public struct DaemonConfiguration: Sendable {
     public var auth = AuthService.Settings()
     /// The orchestration API's own listener (its documented port 1336, on `host`); 0 = ephemeral, nil = off.
     public var orchestrationPort: Int? = 1336
+    /// Retention (docs/retention.md), each relative to the fleet clock: metrics rows (never less than a
+    /// window), alert events and environment snapshots, per-server risk samples (never less than a day).
+    public var metricsRetentionSeconds: Int64 = 90 * 86_400
+    public var historyRetentionSeconds: Int64 = 90 * 86_400
+    public var riskSampleRetentionSeconds: Int64 = 35 * 86_400
+    /// Wall-clock seconds between two background pruning passes (metrics and history).
+    public var retentionIntervalSeconds: Double = 600
 
     public init() {}
 
@@ -82,6 +89,10 @@ public struct DaemonConfiguration: Sendable {
         public static let metricsTopServers = "ARGUS_METRICS_TOP_SERVERS"
         public static let adminPassword = "ARGUS_ADMIN_PASSWORD"
         public static let orchestrationPort = "ARGUS_ORCHESTRATION_PORT"
+        public static let retentionDays = "ARGUS_RETENTION_DAYS"
+        public static let historyRetentionDays = "ARGUS_HISTORY_RETENTION_DAYS"
+        public static let riskRetentionDays = "ARGUS_RISK_RETENTION_DAYS"
+        public static let retentionInterval = "ARGUS_RETENTION_INTERVAL_SECONDS"
     }
 
     /// A configuration error names the source (flag or variable) and the bad value.
@@ -95,7 +106,7 @@ public struct DaemonConfiguration: Sendable {
     /// Defaults, then `environment`, then `flags` (keys are the long flag names without `--`:
     /// `host`, `port`, `data-dir`, `model`, `models-dir`, `step`, `rolling-window`, `warmup-steps`,
     /// `rate-feed`, `rate-predictions`, `rate-admin`, `debounce-ms`, `api-key-file`, `cors`, `log-level`,
-    /// `orchestration-port`).
+    /// `orchestration-port`, `retention-days`, `history-retention-days`, `risk-retention-days`, `retention-interval`).
     public static func resolve(flags: [String: String], environment: [String: String]) throws -> DaemonConfiguration {
         var c = DaemonConfiguration()
         func pick(_ flag: String, _ env: String) -> (String, String)? {
@@ -135,6 +146,10 @@ public struct DaemonConfiguration: Sendable {
             else { throw Problem(source: source, value: text, expected: "a port in 0…65535, or 'off'") }
         }
         if let v = try int("metrics-top-servers", Env.metricsTopServers, 0...10_000) { c.metricsTopServers = v }
+        if let v = try int("retention-days", Env.retentionDays, 1...36_500) { c.metricsRetentionSeconds = Int64(v) * 86_400 }
+        if let v = try int("history-retention-days", Env.historyRetentionDays, 1...36_500) { c.historyRetentionSeconds = Int64(v) * 86_400 }
+        if let v = try int("risk-retention-days", Env.riskRetentionDays, 1...36_500) { c.riskSampleRetentionSeconds = Int64(v) * 86_400 }
+        if let v = try int("retention-interval", Env.retentionInterval, 1...86_400) { c.retentionIntervalSeconds = Double(v) }
         if let (text, source) = pick("band-calibration", Env.bandCalibration) {
             guard text == "on" || text == "off" else { throw Problem(source: source, value: text, expected: "on or off") }
             c.bandCalibration = text == "on"
@@ -169,7 +184,18 @@ public struct DaemonConfiguration: Sendable {
         f.warmupSteps = warmupSteps
         f.maxForwardFillSteps = min(f.maxForwardFillSteps, rollingWindowSize - 1)
         f.validation.maxFutureSkewSeconds = maxFutureSkewSeconds
+        f.retentionSeconds = metricsRetentionSeconds
+        f.retentionIntervalSeconds = retentionIntervalSeconds
         return f
+    }
+
+    /// The history store's configuration derived from this one (its retention).
+    public var historyConfiguration: HistoryConfiguration {
+        var h = HistoryConfiguration()
+        h.retentionSeconds = historyRetentionSeconds
+        h.riskSampleRetentionSeconds = riskSampleRetentionSeconds
+        h.retentionIntervalSeconds = retentionIntervalSeconds
+        return h
     }
 
     /// Resolved key file location.
