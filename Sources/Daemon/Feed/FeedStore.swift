@@ -328,12 +328,12 @@ public final class FeedStore: @unchecked Sendable {
                 // each part replays only its own servers' `Replay`s; the dictionary is only read meanwhile.
                 let ordered = replays.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
                 let bounds = (0...parts).map { $0 == 0 || $0 == parts ? nil : ordered[ordered.count * $0 / parts] }
-                let shared = UncheckedBox(replays), database = self.database
+                let shared = UncheckedBox(replays), database = self.database, end = upTo + 1
                 let failures = Mutex<[any Error]>([])
                 DispatchQueue.concurrentPerform(iterations: parts) { part in
                     do {
                         try database.read { reader in
-                            try MetricsTable.forEachStep(from: from, to: upTo + 1, namesFrom: bounds[part], namesBefore: bounds[part + 1],
+                            try MetricsTable.forEachStep(from: from, to: end, namesFrom: bounds[part], namesBefore: bounds[part + 1],
                                                          on: reader) { name, stepTs, values, status in
                                 guard let replay = shared.value[name], stepTs >= replay.from else { return }
                                 _ = replay.window.apply(step: stepTs / step, values: values, status: status)
