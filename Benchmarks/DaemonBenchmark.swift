@@ -6,15 +6,16 @@ import Synchronization
 import TFTCore
 import Training
 
-/// `Benchmarks daemon [--quick] [--small-only [--no-wrk] | --large-only] [--model DIR] [--models-dir DIR]`: issue 6's performance figures, each next
+/// `Benchmarks daemon [--quick] [--small-only [--no-wrk] | --large-only] [--servers N] [--reuse-data DIR] [--model DIR] [--models-dir DIR]`:
+/// issue 6's (and for `--servers 10000` issue 15's) performance figures, each next
 /// to its target, on a real daemon (ephemeral loopback port, temporary data directory, the shipped model):
 ///
 /// 1. `POST /feed/data` with 45 records (one step of a 45-server fleet), p50/p99 over real HTTP, next to
 ///    the raw `fsync` time of the same disk (the floor: every batch is committed before the answer).
 /// 2. A tick for 45 servers end to end: POST sent → commit → inference run → snapshot published.
 /// 3. `GET /predictions/current` req/s on the 45-server snapshot, `wrk -t2 -c64 -d10s`.
-/// 4. 1,000 servers with full 2,880-step windows (in a child process, so its RSS is that fleet's alone):
-///    tick time and RSS.
+/// 4. N servers (`--servers`, default 1,000) with full 2,880-step windows (in a child process, so its RSS is
+///    that fleet's alone): start, tick time, compact GET under wrk, RSS, restart (DaemonBenchmarkFleet.swift).
 enum DaemonBenchmark {
     static let key = "daemon-benchmark-key-0123456789"
 
@@ -26,8 +27,10 @@ enum DaemonBenchmark {
         }
         let modelsDir = URL(fileURLWithPath: value("--models-dir") ?? "./models")
         let model = value("--model").map { URL(fileURLWithPath: $0) }
+        let servers = value("--servers").flatMap(Int.init) ?? 1_000
         if args.contains("--large-only") {
-            try large(quick: quick, modelsDir: modelsDir, model: model, reuse: value("--reuse-data").map { URL(fileURLWithPath: $0) })
+            try large(servers: servers, quick: quick, modelsDir: modelsDir, model: model,
+                      reuse: value("--reuse-data").map { URL(fileURLWithPath: $0) })
             return
         }
         print("Benchmarks daemon\(quick ? " --quick" : "") — \(ProcessInfo.processInfo.activeProcessorCount) cores, "
@@ -35,18 +38,18 @@ enum DaemonBenchmark {
         try small(quick: quick, modelsDir: modelsDir, model: model, noWrk: args.contains("--no-wrk"))
         if args.contains("--small-only") { return }
 
-        // The 1,000-server fleet in a child process (its RSS is not mixed with the 45-server daemon's).
+        // The N-server fleet in a child process (its RSS is not mixed with the 45-server daemon's).
         fflush(nil)   // every output stream: the parent's lines come before the child's
         let child = Process()
         // /proc/self/exe: this very binary, even if a rebuild has replaced the file meanwhile.
         child.executableURL = URL(fileURLWithPath: FileManager.default.fileExists(atPath: "/proc/self/exe")
                                   ? "/proc/self/exe" : CommandLine.arguments[0])
-        child.arguments = ["daemon", "--large-only", "--models-dir", modelsDir.path]
+        child.arguments = ["daemon", "--large-only", "--servers", String(servers), "--models-dir", modelsDir.path]
             + (model.map { ["--model", $0.path] } ?? []) + (quick ? ["--quick"] : [])
             + (value("--reuse-data").map { ["--reuse-data", $0] } ?? [])
         try child.run()
         child.waitUntilExit()
-        if child.terminationStatus != 0 { print("  (1,000-server part failed: exit \(child.terminationStatus))") }
+        if child.terminationStatus != 0 { print("  (\(grouped(servers))-server part failed: exit \(child.terminationStatus))") }
     }
 
     // MARK: - 45 servers
@@ -245,7 +248,7 @@ enum DaemonBenchmark {
         return times
     }
 
-    // MARK: - 1,000 servers
+    // MARK: - the large fleet's records (DaemonBenchmarkFleet.swift)
 
     static let prefixes = ["ppweb", "ppml", "ppdb", "ppetl", "pprisk", "ppgen", "ppcon"]
 
@@ -274,117 +277,6 @@ enum DaemonBenchmark {
     }
 
     static func name(_ i: Int) -> String { prefixes[i % prefixes.count] + String(format: "%04d", i) }
-
-    /// `reuse`: a directory that keeps a copy of the filled database between runs (the fill of 2.88 M records
-    /// takes over a minute); it is filled on the first run and copied into the temporary directory afterwards.
-    static func large(quick: Bool, modelsDir: URL, model: URL?, reuse: URL? = nil) throws {
-        let servers = 1_000, window = 2_880
-        let steps = quick ? 400 : window
-        let start: Int64 = 1_735_689_600
-        let dir = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let config = configuration(dir: dir, modelsDir: modelsDir, model: model)
-        print("")
-        print("1,000 servers, \(steps)-step windows\(quick ? " (--quick; the target is about full 2,880-step windows)" : "") — child process")
-
-        // Fill through the feed store's ingest (validated batches, SQLite commits), then start the daemon on
-        // the same directory: it restores the windows from SQLite like a restarted daemon.
-        let t0 = Date()
-        let fm = FileManager.default
-        let marker = reuse?.appendingPathComponent("filled-\(servers)x\(steps)")
-        var copied = false
-        if let reuse, let marker, fm.fileExists(atPath: marker.path) {
-            copied = true
-            for file in try fm.contentsOfDirectory(atPath: reuse.path) where file.hasPrefix("argus.sqlite") {
-                try fm.copyItem(at: reuse.appendingPathComponent(file), to: dir.appendingPathComponent(file))
-            }
-            print("  (database copied from \(reuse.path))")
-        } else {
-            let store = try FeedStore.open(dataDirectory: dir, configuration: config.feedStoreConfiguration)
-            for first in stride(from: 0, to: steps, by: 10) {
-                var records: [FeedRecord] = []
-                records.reserveCapacity(servers * 10)
-                for s in first..<min(first + 10, steps) {
-                    let epoch = start + Int64(s) * 300
-                    for i in 0..<servers {
-                        records.append(FeedRecord(serverName: name(i), timestamp: Double(epoch), status: .healthy,
-                                                  values: synthetic(server: i, step: s, epoch: epoch)))
-                    }
-                }
-                _ = try store.ingest(FeedBatch(records: records))
-            }
-            store.close()
-            if let reuse, let marker {
-                try? fm.removeItem(at: reuse)
-                try fm.createDirectory(at: reuse, withIntermediateDirectories: true)
-                for file in try fm.contentsOfDirectory(atPath: dir.path) where file.hasPrefix("argus.sqlite") {
-                    try fm.copyItem(at: dir.appendingPathComponent(file), to: reuse.appendingPathComponent(file))
-                }
-                _ = fm.createFile(atPath: marker.path, contents: Data())
-            }
-        }
-        let fill = Date().timeIntervalSince(t0)
-        row(copied ? "fill: database copied (--reuse-data)" : "fill: \(servers * steps) records via FeedStore.ingest", fill, "s",
-            target: "—", ok: nil)
-        let t1 = Date()
-        let daemon = try ArgusDaemon(configuration: config)
-        try daemon.start()
-        defer { daemon.shutdown() }
-        daemon.engine.drain()
-        row("daemon start: restore from SQLite + first run", Date().timeIntervalSince(t1), "s", target: "—", ok: nil)
-        guard daemon.models.current != nil, let port = daemon.port else { print("  no model: no tick figures"); return }
-        let publish = PublishTimes()
-        publish.observe(daemon.engine)
-
-        // Ticks over HTTP: one step of 1,000 records per POST.
-        var tickEnd: [Double] = [], run: [Double] = [], stages: [RunTimings] = [], observers: [Double] = []
-        for s in steps..<(steps + (quick ? 3 : 5)) {
-            let epoch = start + Int64(s) * 300
-            var json = "{\"records\":["
-            for i in 0..<servers {
-                let v = synthetic(server: i, step: s, epoch: epoch)
-                if i > 0 { json += "," }
-                json += "{\"timestamp\":\"\(ISO8601Timestamp.format(epoch))\",\"server_name\":\"\(name(i))\",\"status\":\"healthy\""
-                for f in MetricField.allCases {
-                    let x = v[f.index]
-                    json += ",\"\(f.rawValue)\":" + (f == .backCloseWait || f == .frontCloseWait || f == .uptimeDays
-                                                     ? String(Int(x)) : String(format: "%.2f", x))
-                }
-                json += "}"
-            }
-            json += "]}"
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            let (status, reply) = try LoopbackHTTPClient.send(port: port, method: "POST", path: "/feed/data",
-                                                              headers: ["Content-Type": "application/json", "X-API-Key": key],
-                                                              body: Array(json.utf8))
-            guard status == 200 else { throw BenchmarkError("POST /feed/data: \(status) \(String(decoding: reply.prefix(200), as: UTF8.self))") }
-            daemon.engine.drain()
-            if let published = publish.time(epoch) { tickEnd.append(Double(published - t0) / 1e6) }
-            if let snap = daemon.engine.latest, snap.dataEpoch == epoch {
-                run.append(snap.inferenceMilliseconds)
-                stages.append(snap.timings)
-                observers.append(daemon.engine.lastObserversMilliseconds)
-            }
-        }
-        let tracked = daemon.store.status().serversTracked
-        let predicted = daemon.engine.latest?.servers.count ?? 0
-        let window0 = daemon.store.window(server: name(0))?.count ?? 0
-        print("  servers tracked \(tracked), predicted \(predicted), steps in a window \(window0)")
-        let tick = p(tickEnd, 0.5) / 1_000
-        row("tick: POST of 1,000 records sent → snapshot published, p50", tick, "s", target: "≤ 1 s", ok: tick <= 1)
-        row("of which the run (features+forward+risk+JSON), p50", p(run, 0.5) / 1_000, "s", target: "—", ok: nil)
-        stageRows(stages, observers: observers)
-        // What a dashboard downloads for the whole fleet, per shape.
-        for (label, query) in [("full (p50 forecasts)", ""), ("?compact=true", "?compact=true"), ("?bands=true (p10/p90 too)", "?bands=true")] {
-            let (status, body) = try LoopbackHTTPClient.send(port: port, method: "GET", path: "/predictions/current" + query,
-                                                             headers: ["X-API-Key": key], body: [])
-            guard status == 200 else { throw BenchmarkError("GET /predictions/current\(query): \(status)") }
-            row("GET /predictions/current payload, \(label)", Double(body.count) / 1_048_576, "MiB", target: "—", ok: nil)
-        }
-        let rss = Double(residentKilobytes()) / 1024 / 1024, peak = Double(peakResidentKilobytes()) / 1024 / 1024
-        row("RSS after the ticks", rss, "GiB", target: "≤ 1 GiB", ok: rss <= 1)
-        row("peak RSS (VmHWM, includes the fill)", peak, "GiB", target: "—", ok: nil)
-    }
 
     // MARK: - helpers
 

@@ -174,6 +174,7 @@ import Training
             for server in ["a", "b", "c-stale", "d.new", "unknown"] {
                 let latest = try c.scalar("SELECT max(step_ts) FROM metrics WHERE server_name = ?", [.text(server)])?.int64
                 #expect(try MetricsTable.latestStep(server: server, on: c) == latest)
+                #expect(try MetricsTable.latestStep(server: server, stepSeconds: Self.config.stepSeconds, on: c) == latest)
                 for (from, to) in [(Int64.min, Int64.max), (Feed.base + 3_000, Feed.base + 7_500), (Feed.base + 7_200, Feed.base + 7_201),
                                    (Feed.base + 12_000, Int64.max), (Feed.base + 99_000, Int64.max)] {
                     let scanned = try c.query("SELECT \(columns) FROM metrics WHERE server_name = ? AND step_ts >= ? AND step_ts < ? ORDER BY step_ts",
@@ -188,6 +189,39 @@ import Training
                 #expect(restored.values == rebuilt.values && restored.status == rebuilt.status && restored.observed == rebuilt.observed)
             }
         }
+    }
+
+    @Test func restoreOfALargeFleet_SplitAcrossReaders_MatchesPerServerRebuilds() throws {
+        // From 2,000 servers on, restart splits its scan into ranges of server names on separate readers.
+        let dir = try TemporaryDirectory()
+        defer { dir.cleanup() }
+        let names = (0..<2_100).map { String(format: "s%04d", $0) }
+        do {
+            let store = try FeedStore.open(dataDirectory: dir.url, configuration: Self.config)
+            for i in 0..<40 {
+                var records: [[String: Any]] = []
+                for group in 0..<5 {
+                    // Distinct values per group; every 7th server misses steps 30–31 (forward-filled).
+                    let present = names.enumerated().filter { k, _ in k % 5 == group && !(k % 7 == 0 && (30...31).contains(i)) }.map(\.1)
+                    records += Feed.fleet(present, at: Feed.base + Int64(i) * 300, mem: Double(i + 10 * group))
+                }
+                _ = try store.ingest(body: Feed.body(records))
+            }
+            try Self.feedScenario(store)
+            store.close()
+        }
+        let store = try FeedStore.open(dataDirectory: dir.url, configuration: Self.config)
+        defer { store.close() }
+        #expect(store.serverNames.count == names.count + 3)   // + a, b, d.new (c-stale is out of the window)
+        try store.database.write { c throws in
+            for server in store.serverNames {
+                let restored = store.window(server: server)!, rebuilt = try store.loadWindow(server: server, on: c)
+                #expect(restored.headStep == rebuilt.headStep && restored.count == rebuilt.count)
+                #expect(restored.values == rebuilt.values && restored.status == rebuilt.status && restored.observed == rebuilt.observed)
+            }
+        }
+        #expect(store.window(server: "s0007")?.isObserved(Feed.base / 300 + 30) == false)
+        #expect(store.window(server: "s0003")?.value(.memUsedPct, at: Feed.base / 300 + 39) == 69)
     }
 
     @Test func trainingExport_GivesTheSameSeriesAsAServerOrderedRead() throws {

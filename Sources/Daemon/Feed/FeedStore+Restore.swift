@@ -18,8 +18,8 @@ extension FeedStore {
                 let rows = try connection.query("SELECT name, profile FROM servers WHERE last_seen >= ? ORDER BY name",
                                                 [.real(Double(oldestTs))]) { ($0.string(0) ?? "", $0.string(1)) }
                 let profiles = Dictionary(rows, uniquingKeysWith: { a, _ in a })
-                // One time-range scan of the time-clustered table for all windows (see `loadWindows`).
-                for (name, window) in try loadWindows(rows.map(\.0), trackedServers: 0, on: connection) where window.count > 0 {
+                // One time-range scan of the time-clustered table for all windows, split across the cores (see `loadWindows`).
+                for (name, window) in try loadWindows(rows.map(\.0), trackedServers: 0, parallel: true, on: connection) where window.count > 0 {
                     restored[name] = ServerState(name: name, profile: profiles[name] ?? nil, window: window)
                 }
             }

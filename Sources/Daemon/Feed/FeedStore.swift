@@ -282,7 +282,12 @@ public final class FeedStore: @unchecked Sendable {
     /// seek per step of the span, whatever the fleet size); from an eighth of the fleet on (`trackedServers`;
     /// restart passes 0), one time-range scan over all their spans is cheaper than that many skip-scans
     /// (a row visit costs roughly a tenth of a seek) and is used instead.
-    func loadWindows(_ names: [String], trackedServers: Int, on connection: SQLiteConnection) throws -> [String: MetricWindow] {
+    ///
+    /// `parallel` (restart): the time-range scan is split into one scan per core over disjoint ranges of
+    /// server names, each on its own read connection (rows are clustered by time, so each walks the whole
+    /// range but decodes only its servers' rows); the windows are the same.
+    func loadWindows(_ names: [String], trackedServers: Int, parallel: Bool = false,
+                     on connection: SQLiteConnection) throws -> [String: MetricWindow] {
         guard !names.isEmpty else { return [:] }
         let step = configuration.stepSeconds
         var result: [String: MetricWindow] = [:]
@@ -296,7 +301,7 @@ public final class FeedStore: @unchecked Sendable {
         let sharedScan = names.count >= 2 && names.count * 8 >= trackedServers
         for name in names {
             var window = emptyWindow()
-            guard let latest = try MetricsTable.latestStep(server: name, on: connection) else {
+            guard let latest = try MetricsTable.latestStep(server: name, stepSeconds: step, on: connection) else {
                 result[name] = window
                 continue
             }
@@ -312,9 +317,33 @@ public final class FeedStore: @unchecked Sendable {
             }
         }
         if let from = replays.values.map(\.from).min() {
-            try MetricsTable.forEachStep(from: from, to: upTo + 1, on: connection) { name, stepTs, values, status in
-                guard let replay = replays[name], stepTs >= replay.from else { return }
-                _ = replay.window.apply(step: stepTs / step, values: values, status: status)
+            let parts = parallel ? min(Parallel.threads, replays.count / 1_000) : 1
+            if parts <= 1 {
+                try MetricsTable.forEachStep(from: from, to: upTo + 1, on: connection) { name, stepTs, values, status in
+                    guard let replay = replays[name], stepTs >= replay.from else { return }
+                    _ = replay.window.apply(step: stepTs / step, values: values, status: status)
+                }
+            } else {
+                // Boundaries in SQLite's order (UTF-8 bytes), half-open: every row is in exactly one part, and
+                // each part replays only its own servers' `Replay`s; the dictionary is only read meanwhile.
+                let ordered = replays.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+                let bounds = (0...parts).map { $0 == 0 || $0 == parts ? nil : ordered[ordered.count * $0 / parts] }
+                let shared = UncheckedBox(replays), database = self.database, end = upTo + 1
+                let failures = Mutex<[any Error]>([])
+                DispatchQueue.concurrentPerform(iterations: parts) { part in
+                    do {
+                        try database.read { reader in
+                            try MetricsTable.forEachStep(from: from, to: end, namesFrom: bounds[part], namesBefore: bounds[part + 1],
+                                                         on: reader) { name, stepTs, values, status in
+                                guard let replay = shared.value[name], stepTs >= replay.from else { return }
+                                _ = replay.window.apply(step: stepTs / step, values: values, status: status)
+                            }
+                        }
+                    } catch {
+                        failures.withLock { $0.append(error) }
+                    }
+                }
+                if let failure = failures.withLock({ $0.first }) { throw failure }
             }
             for (name, replay) in replays { result[name] = replay.window }
         }

@@ -143,19 +143,23 @@ public final class InferenceEngine: Sendable {
         timings.feed = since(started)
         var forecasts: [ServerForecast] = []
         forecasts.reserveCapacity(windows.count)
-        var start = 0
-        while start < windows.count {
-            let chunk = Array(windows[start..<min(windows.count, start + maxBatch)])
+        // Feature building and reading the forecasts are single-threaded per chunk: as many chunks at a time
+        // as `Parallel` has threads, one each (~10 % of a 10,000-server tick otherwise); the forward between
+        // them uses the cores by itself. The same chunks in the same order: the results are unchanged.
+        let chunks = stride(from: 0, to: windows.count, by: maxBatch).map { Array(windows[$0..<min(windows.count, $0 + maxBatch)]) }
+        let builder = model.builder
+        for groupStart in stride(from: 0, to: chunks.count, by: Parallel.threads) {
+            let group = Array(chunks[groupStart..<min(chunks.count, groupStart + Parallel.threads)])
             var t0 = DispatchTime.now().uptimeNanoseconds
-            let input = try model.builder.inferenceBatch(for: chunk)
+            let inputs = try Parallel.map(group.count, grain: 1) { i in Result { try builder.inferenceBatch(for: group[i]) } }
+                .map { try $0.get() }
             timings.features += since(t0)
             t0 = DispatchTime.now().uptimeNanoseconds
-            let output = try model.model.forward(input.batch, include: [])
+            let outputs = try inputs.map { try model.model.forward($0.batch, include: []) }
             timings.forward += since(t0)
             t0 = DispatchTime.now().uptimeNanoseconds
-            forecasts += model.builder.forecasts(output, for: input)
+            forecasts += Parallel.map(group.count, grain: 1) { i in builder.forecasts(outputs[i], for: inputs[i]) }.joined()
             timings.features += since(t0)
-            start += maxBatch
         }
         if let calibration {
             let t0 = DispatchTime.now().uptimeNanoseconds
