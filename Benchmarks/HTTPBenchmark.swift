@@ -14,6 +14,15 @@ enum HTTPBenchmark {
             AttackerProcess.runChild(kind: arguments[1], port: port)
             return
         }
+        if arguments.first == "ws-study" {
+            let hub = WebSocketHub()
+            let server = try makeServer(hub: hub)
+            try server.start()
+            try underAttack(server: server, hub: hub, port: server.port!, seconds: arguments.dropFirst().first.flatMap(Int.init) ?? 10,
+                            only: .webSocket)
+            server.shutdown(gracePeriod: .seconds(2))
+            return
+        }
         if arguments.first == "churn-study" {
             try ChurnStudy.run(seconds: arguments.dropFirst().first.flatMap(Int.init) ?? 10)
             return
@@ -61,14 +70,16 @@ enum HTTPBenchmark {
 
     /// GET /health latency with no attacker, then while each kind of hostile client runs next to wrk,
     /// in one run, with what the server counted (``HTTPServer/rejections``) and its peak RSS.
-    static func underAttack(server: HTTPServer, hub: WebSocketHub, port: Int, seconds: Int) throws {
+    enum Rows { case all, webSocket }
+
+    static func underAttack(server: HTTPServer, hub: WebSocketHub, port: Int, seconds: Int, only rows: Rows = .all) throws {
         let url = "http://127.0.0.1:\(port)/health"
         print("")
         print("GET /health under hostile clients, wrk -t2 -c64 -d\(seconds)s each (attackers: a thread of this process)")
         func rejections() -> [String: UInt64] {
             Dictionary(uniqueKeysWithValues: server.rejections.map { ($0.kind.rawValue, $0.count) })
         }
-        func measure(_ label: String, _ kind: Attacker.Kind?, broadcast: Bool = false) throws {
+        func measure(_ label: String, _ kind: Attacker.Kind?, _ broadcast: Bool = false) throws {
             let before = rejections()
             let rssBefore = residentKilobytes()
             let peak = PeakRSS.start()
@@ -91,11 +102,22 @@ enum HTTPBenchmark {
             print("      " + details.joined(separator: "; "))
         }
         try measure("no attacker", nil)
+        if rows == .webSocket {
+            try webSocketRows(measure)
+            return
+        }
         try measure("200 slowloris held open", .slowloris(count: 200))
         try measure("open/drop loop", .churn)
         try measure("oversized heads loop (431)", .oversizedHeads)
         try measure("oversized bodies loop (413)", .oversizedBodies)
-        try measure("100 never-reading WS + broadcasts", .webSocketNeverRead(count: 100), broadcast: true)
+        try webSocketRows(measure)
+    }
+
+    /// The never-reading WebSocket clients next to the same fan-out to clients that read.
+    static func webSocketRows(_ measure: (String, Attacker.Kind?, Bool) throws -> Void) throws {
+        try measure("100 reading WS + broadcasts", .webSocket(count: 100, reads: true, smallReceiveBuffer: false), true)
+        try measure("100 never-reading WS + broadcasts", .webSocket(count: 100, reads: false, smallReceiveBuffer: false), true)
+        try measure("... with a 4 KiB SO_RCVBUF", .webSocket(count: 100, reads: false, smallReceiveBuffer: true), true)
     }
 
     static func idleConnections(server: HTTPServer, port: Int, count: Int) throws {

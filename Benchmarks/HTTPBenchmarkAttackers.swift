@@ -14,9 +14,11 @@ final class Attacker: Sendable {
         /// A loop of bodies past 2 MiB: half declared by Content-Length (413 at the head), half chunked
         /// (the server reads 2 MiB before it can say 413).
         case oversizedBodies
-        /// `count` WebSocket clients that upgrade, never read, and ping every 100 ms; a ping that fails
-        /// means the server dropped the client, which then reconnects.
-        case webSocketNeverRead(count: Int)
+        /// `count` WebSocket clients on the hub's channel. Never-readers (`reads: false`) upgrade, never
+        /// read, and ping every 100 ms; a ping that fails means the server dropped the client, which then
+        /// reconnects. Readers drain everything (the same fan-out, for comparison). `smallReceiveBuffer`
+        /// sets SO_RCVBUF to 4 KiB, so the kernel holds little on the client side.
+        case webSocket(count: Int, reads: Bool, smallReceiveBuffer: Bool)
     }
 
     private let stopped = Atomic<Bool>(false)
@@ -32,7 +34,8 @@ final class Attacker: Sendable {
             case .churn: attacker.churn(port: port)
             case .oversizedHeads: attacker.oversizedHeads(port: port)
             case .oversizedBodies: attacker.oversizedBodies(port: port)
-            case .webSocketNeverRead(let count): attacker.webSocketNeverRead(port: port, count: count)
+            case .webSocket(let count, let reads, let small):
+                attacker.webSocketClients(port: port, count: count, reads: reads, smallReceiveBuffer: small)
             }
             attacker.finished.store(true, ordering: .releasing)
         }
@@ -127,29 +130,46 @@ final class Attacker: Sendable {
         }
     }
 
-    private func openNeverReader(port: Int) -> Int32 {
+    private func openWebSocket(port: Int, smallReceiveBuffer: Bool) -> Int32 {
         let fd = open(port: port)
         guard fd >= 0 else { return fd }
-        var small: Int32 = 4096
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, 4)
+        if smallReceiveBuffer {
+            var small: Int32 = 4096
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, 4)
+        }
         BenchmarkSocket.send(fd, "GET /ws HTTP/1.1\r\nHost: bench\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                              + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
         return fd
     }
 
-    private func webSocketNeverRead(port: Int, count: Int) {
-        var descriptors = (0..<count).map { _ in openNeverReader(port: port) }
+    private func webSocketClients(port: Int, count: Int, reads: Bool, smallReceiveBuffer: Bool) {
+        var descriptors = (0..<count).map { _ in openWebSocket(port: port, smallReceiveBuffer: smallReceiveBuffer) }
         let ping: [UInt8] = [0x89, 0x80, 1, 2, 3, 4]   // masked, empty
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        var lastPing: UInt64 = 0
         while running {
+            let now = DispatchTime.now().uptimeNanoseconds
+            let pingNow = !reads && now - lastPing > 100_000_000
+            if pingNow { lastPing = now }
             for index in descriptors.indices {
-                let sent = descriptors[index] < 0 ? -1
-                    : ping.withUnsafeBytes { Glibc.send(descriptors[index], $0.baseAddress, 6, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
-                if sent < 0 && (descriptors[index] < 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+                var alive = descriptors[index] >= 0
+                if alive && reads {
+                    while true {
+                        let got = recv(descriptors[index], &buffer, buffer.count, Int32(MSG_DONTWAIT))
+                        if got > 0 { continue }
+                        alive = got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)
+                        break
+                    }
+                } else if alive && pingNow {
+                    let sent = ping.withUnsafeBytes { Glibc.send(descriptors[index], $0.baseAddress, 6, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+                    alive = sent >= 0 || errno == EAGAIN || errno == EWOULDBLOCK
+                }
+                if !alive {
                     if descriptors[index] >= 0 { close(descriptors[index]) }
-                    descriptors[index] = openNeverReader(port: port)
+                    descriptors[index] = openWebSocket(port: port, smallReceiveBuffer: smallReceiveBuffer)
                 }
             }
-            usleep(100_000)
+            usleep(reads ? 1_000 : 20_000)
         }
         for fd in descriptors where fd >= 0 { close(fd) }
     }

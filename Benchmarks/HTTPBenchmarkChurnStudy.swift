@@ -13,6 +13,7 @@ enum ChurnStudy {
         let server = try HTTPBenchmark.makeServer(hub: WebSocketHub())
         try server.start()
         let pid = getpid()
+        try serverCostPerConnection(port: server.port!, seconds: seconds)
         try study(name: "argus", port: server.port!, seconds: seconds,
                   pin: { try taskset(["-a", "-p", "-c", "0", String(pid)]) },
                   unpin: { try taskset(["-a", "-p", "-c", "0-\(ProcessInfo.processInfo.activeProcessorCount - 1)", String(pid)]) })
@@ -45,6 +46,23 @@ enum ChurnStudy {
         try row("server+wrk on core 0, no attacker", attackerCPU: nil, attack: false, wrkCPU: 0)
         try row("server+wrk on core 0, open/drop loop on core 1", attackerCPU: 1, attack: true, wrkCPU: 0)
         try unpin()
+    }
+
+    /// The attacker alone (no wrk): this process's CPU time (the server's threads; the attacker is a
+    /// child process) per connection it opened and dropped.
+    static func serverCostPerConnection(port: Int, seconds: Int) throws {
+        func cpuSeconds() -> Double {
+            var usage = rusage()
+            getrusage(RUSAGE_SELF.rawValue, &usage)
+            return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        }
+        let before = cpuSeconds()
+        let attacker = try AttackerProcess(kind: "churn", port: port)
+        sleep(UInt32(seconds))
+        let opened = attacker.stop()
+        let used = cpuSeconds() - before
+        print(String(format: "  argus server CPU under the open/drop loop alone (no wrk): %.2f s for %d connections in %d s = %.1f µs each",
+                     used, opened, seconds, used * 1e6 / Double(max(opened, 1))))
     }
 
     static func taskset(_ arguments: [String]) throws {
