@@ -68,10 +68,11 @@ enum HTTPBenchmark {
         return try HTTPServer(configuration: configuration, responder: router)
     }
 
-    /// GET /health latency with no attacker, then while each kind of hostile client runs next to wrk,
-    /// in one run, with what the server counted (``HTTPServer/rejections``) and its peak RSS.
+    /// Which rows `underAttack` measures (`http ws-study`: the WebSocket ones only).
     enum Rows { case all, webSocket }
 
+    /// GET /health latency with no attacker, then while each kind of hostile client runs next to wrk,
+    /// in one run, with what the server counted (``HTTPServer/rejections``) and its peak RSS.
     static func underAttack(server: HTTPServer, hub: WebSocketHub, port: Int, seconds: Int, only rows: Rows = .all) throws {
         let url = "http://127.0.0.1:\(port)/health"
         print("")
