@@ -10,6 +10,23 @@ enum HTTPBenchmark {
             try IdleClients.run(port: port, count: count)
             return
         }
+        if arguments.first == "attack", arguments.count == 3, let port = Int(arguments[2]) {
+            AttackerProcess.runChild(kind: arguments[1], port: port)
+            return
+        }
+        if arguments.first == "ws-study" {
+            let hub = WebSocketHub()
+            let server = try makeServer(hub: hub)
+            try server.start()
+            try underAttack(server: server, hub: hub, port: server.port!, seconds: arguments.dropFirst().first.flatMap(Int.init) ?? 10,
+                            only: .webSocket)
+            server.shutdown(gracePeriod: .seconds(2))
+            return
+        }
+        if arguments.first == "churn-study" {
+            try ChurnStudy.run(seconds: arguments.dropFirst().first.flatMap(Int.init) ?? 10)
+            return
+        }
         let duration = arguments.first.flatMap(Int.init) ?? 10
         print("Benchmarks http — \(ProcessInfo.processInfo.activeProcessorCount) cores shared by wrk and the server; "
               + "load average at start: \(loadAverage())")
@@ -31,7 +48,7 @@ enum HTTPBenchmark {
         print(String(format: "  ratio argus/bare   %10.2f", ours.requestsPerSecond / bare.requestsPerSecond))
         print("  target: >= 60,000 req/s and p99 < 5 ms -> \(ours.requestsPerSecond >= 60_000 && ours.p99Milliseconds < 5 ? "met" : "NOT met")")
 
-        try underAttack(port: port, seconds: duration)
+        try underAttack(server: server, hub: hub, port: port, seconds: duration)
         try idleConnections(server: server, port: port, count: 10_000)
         try WebSocketFanOut.run(hub: hub, port: port, clients: 1_000, rounds: 20)
         server.shutdown(gracePeriod: .seconds(2))
@@ -45,29 +62,63 @@ enum HTTPBenchmark {
         var configuration = HTTPServer.Configuration(host: "127.0.0.1", port: 0)
         configuration.logger = Logger(minimumLevel: .warning)
         configuration.maxConnections = 12_000
+        // Never-reading WebSocket clients each hold up to this much of the server's memory before they
+        // are dropped; 1 MiB (default 4 MiB) keeps 100 of them frugal on this shared machine.
+        configuration.webSocket.maxBufferedBytes = 1024 * 1024
         return try HTTPServer(configuration: configuration, responder: router)
     }
 
-    /// GET /health latency with no attacker, then while hostile clients run next to wrk, in one run.
-    static func underAttack(port: Int, seconds: Int) throws {
+    /// Which rows `underAttack` measures (`http ws-study`: the WebSocket ones only).
+    enum Rows { case all, webSocket }
+
+    /// GET /health latency with no attacker, then while each kind of hostile client runs next to wrk,
+    /// in one run, with what the server counted (``HTTPServer/rejections``) and its peak RSS.
+    static func underAttack(server: HTTPServer, hub: WebSocketHub, port: Int, seconds: Int, only rows: Rows = .all) throws {
         let url = "http://127.0.0.1:\(port)/health"
         print("")
-        print("GET /health under hostile clients, wrk -t2 -c64 -d\(seconds)s each")
-        func report(_ label: String, _ result: Wrk.Result, _ attacker: Attacker?) {
-            let opened = attacker.map { "  (\($0.opened.load(ordering: .relaxed)) attacker connections)" } ?? ""
-            print("  " + label.padding(toLength: 26, withPad: " ", startingAt: 0)
-                  + String(format: " %9.0f req/s   p50 %6.2f ms   p99 %7.2f ms", result.requestsPerSecond,
-                           result.p50Milliseconds, result.p99Milliseconds) + opened)
+        print("GET /health under hostile clients, wrk -t2 -c64 -d\(seconds)s each (attackers: a thread of this process)")
+        func rejections() -> [String: UInt64] {
+            Dictionary(uniqueKeysWithValues: server.rejections.map { ($0.kind.rawValue, $0.count) })
         }
-        report("no attacker", try Wrk.run(url: url, seconds: seconds), nil)
-        let slowloris = Attacker.start(.slowloris(count: 200), port: port)
-        let held = try Wrk.run(url: url, seconds: seconds)
-        slowloris.stop()
-        report("200 slowloris held open", held, slowloris)
-        let churn = Attacker.start(.churn, port: port)
-        let churned = try Wrk.run(url: url, seconds: seconds)
-        churn.stop()
-        report("open/drop loop", churned, churn)
+        func measure(_ label: String, _ kind: Attacker.Kind?, _ broadcast: Bool = false) throws {
+            let before = rejections()
+            let rssBefore = residentKilobytes()
+            let peak = PeakRSS.start()
+            let broadcaster = broadcast ? Broadcaster.start(hub: hub) : nil
+            let attacker = kind.map { Attacker.start($0, port: port) }
+            let result = try Wrk.run(url: url, seconds: seconds)
+            attacker?.stop()
+            broadcaster?.stop()
+            let peakKilobytes = peak.stop()
+            let counted = rejections().compactMap { kind, count in
+                count > (before[kind] ?? 0) ? "\(kind) \(count - (before[kind] ?? 0))" : nil
+            }.sorted().joined(separator: ", ")
+            print("  " + label.padding(toLength: 34, withPad: " ", startingAt: 0)
+                  + String(format: " %9.0f req/s   p50 %6.2f ms   p99 %7.2f ms", result.requestsPerSecond,
+                           result.p50Milliseconds, result.p99Milliseconds))
+            var details = attacker.map { ["\($0.opened.load(ordering: .relaxed)) attacker connections"] } ?? []
+            if let broadcaster { details.append("\(broadcaster.rounds.load(ordering: .relaxed)) broadcasts") }
+            if !counted.isEmpty { details.append("server counted: " + counted) }
+            details.append(String(format: "peak RSS +%.0f MiB", Double(max(0, peakKilobytes - rssBefore)) / 1024))
+            print("      " + details.joined(separator: "; "))
+        }
+        try measure("no attacker", nil)
+        if rows == .webSocket {
+            try webSocketRows(measure)
+            return
+        }
+        try measure("200 slowloris held open", .slowloris(count: 200))
+        try measure("open/drop loop", .churn)
+        try measure("oversized heads loop (431)", .oversizedHeads)
+        try measure("oversized bodies loop (413)", .oversizedBodies)
+        try webSocketRows(measure)
+    }
+
+    /// The never-reading WebSocket clients next to the same fan-out to clients that read.
+    static func webSocketRows(_ measure: (String, Attacker.Kind?, Bool) throws -> Void) throws {
+        try measure("100 reading WS + broadcasts", .webSocket(count: 100, reads: true, smallReceiveBuffer: false), true)
+        try measure("100 never-reading WS + broadcasts", .webSocket(count: 100, reads: false, smallReceiveBuffer: false), true)
+        try measure("... with a 4 KiB SO_RCVBUF", .webSocket(count: 100, reads: false, smallReceiveBuffer: true), true)
     }
 
     static func idleConnections(server: HTTPServer, port: Int, count: Int) throws {

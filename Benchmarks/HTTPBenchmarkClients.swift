@@ -11,10 +11,11 @@ enum Wrk {
         var p99Milliseconds: Double
     }
 
-    static func run(url: String, seconds: Int) throws -> Result {
+    /// - Parameter cpu: pins wrk to this core (`taskset -c`).
+    static func run(url: String, seconds: Int, cpu: Int? = nil) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["wrk", "-t2", "-c64", "-d\(seconds)s", "--latency", url]
+        process.arguments = (cpu.map { ["taskset", "-c", String($0)] } ?? []) + ["wrk", "-t2", "-c64", "-d\(seconds)s", "--latency", url]
         let output = Pipe()
         process.standardOutput = output
         try process.run()

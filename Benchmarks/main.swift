@@ -21,6 +21,7 @@ default:
       training  the real Trainer + data pipeline on a simulated 45-server fleet, next to pytorch-forecasting
                 (--config-a: config A's input counts instead of the daemon's feature set)
       http      GET /health under wrk and hostile clients, idle keep-alive memory, WebSocket broadcast fan-out
+                (http churn-study: the open/drop loop pinned apart and against nginx; http ws-study: WebSocket rows only)
       daemon    feed ingest, tick, GET /predictions/current and an N-server fleet (--servers, default 1,000) through a real daemon
       metrics   what /metrics' request counting adds to each request (2 threads, the daemon's route table)
       calibration  per-server band calibration's cost on a 1,000-server tick

@@ -64,6 +64,12 @@ struct MetricsTests {
         #expect(try d.post("/feed/data", Feed.body([Feed.record(removing: ["cpu_user_pct"])])).status == 422)
         #expect(try d.get("/explain/ppdb001").status == 200)
         #expect(try d.get("/no/such/route/\(UUID().uuidString)").status == 404)
+        for _ in 0..<3 {   // no Host header: refused by the parser (400), never routed
+            let raw = try DashboardSlowReaderTests.Client(port: d.port)
+            raw.send(Array("GET /health HTTP/1.1\r\n\r\n".utf8))
+            var status = [UInt8](repeating: 0, count: 12)
+            #expect(recv(raw.fd, &status, 12, Int32(MSG_WAITALL)) == 12 && String(decoding: status, as: UTF8.self) == "HTTP/1.1 400")
+        }
         d.daemon.engine.drain()
 
         let after = try Self.scrape(port: d.port, header: ("X-API-Key", TestDaemon.key))
@@ -78,6 +84,8 @@ struct MetricsTests {
         #expect(!after.contains { ($0.labels["route"] ?? "").contains("ppdb001") || ($0.labels["route"] ?? "").contains("no/such") },
                 "a raw path leaked into the route label")
         #expect(Self.checkHistogram(after, "argus_http_request_duration_seconds", ["method": "POST", "route": "/feed/data"]) == 15)
+        #expect(Self.value(after, "argus_http_rejections_total", ["kind": "malformed_request"]) == 3)
+        #expect(Self.value(after, "argus_http_rejections_total", ["kind": "header_timeout"]) == 0)
         // The first scrape itself was counted (its 200 is written after the scrape's text was built).
         #expect(Self.value(after, "argus_http_requests_total", ["method": "GET", "route": "/metrics", "status": "200"]) == 1)
 

@@ -26,6 +26,8 @@ public final class DashboardPush: Sendable {
     let events: DaemonEvents
     let auth: APIKeyMiddleware<BasicRequestContext>
     let logger: Logger
+    /// Refused keys are a client's doing: one line per interval, with a count, not one per socket.
+    let refusals: ThrottledLog
     let authTimeout: Double
     private let subscription = Mutex<DaemonEventSubscription?>(nil)
     private let sources = Mutex<(snapshot: @Sendable () -> Snapshot?, training: @Sendable () -> TrainingService.Status)?>(nil)
@@ -36,6 +38,7 @@ public final class DashboardPush: Sendable {
         self.events = events
         self.auth = auth
         self.logger = logger
+        refusals = ThrottledLog(logger: logger)
         self.authTimeout = authTimeout
     }
 
@@ -95,7 +98,7 @@ public final class DashboardPush: Sendable {
         }, onMessage: { [self] socket, message in
             guard unauthenticated.withLock({ $0.remove(socket.id) }) != nil else { return }   // later messages: ignored
             guard case .text(let text) = message, let key = Self.authKey(text), auth.accepts(key) else {
-                logger.warning("dashboard_ws_refused", ["client": .string(socket.request.remoteAddress)])
+                refusals.record(kind: "dashboard_ws_refused", message: "dashboard_ws_refused", client: socket.request.remoteAddress)
                 socket.send(text: #"{"type":"error","detail":"Invalid or missing API key"}"#)
                 socket.close(code: Self.unauthorized, reason: "Invalid or missing API key")
                 return

@@ -111,6 +111,11 @@ public final class DaemonMetrics: Sendable {
         out.sample("argus_up_seconds", [], state.uptimeSeconds)
 
         http.write(to: &out)
+        out.family("argus_http_rejections_total", "counter",
+                   "Connections the server refused or ended for a client's misbehaviour, by kind (logged once per interval).")
+        for (kind, count) in state.httpRejections {
+            out.sampleCount("argus_http_rejections_total", [("kind", kind.rawValue)], count)
+        }
         ingest.write(to: &out)
 
         out.family("argus_servers_tracked", "gauge", "Servers with a rolling window in memory.")
@@ -224,6 +229,8 @@ public struct ScrapeState: Sendable {
     public var modelName: String?
     public var training: TrainingService.Status
     public var process: ProcessStats
+    /// The API listener's ``ConnectionRejection`` counts (slowloris, oversize, slow WebSocket readers …).
+    public var httpRejections: [(kind: ConnectionRejection, count: UInt64)] = []
 }
 
 /// What `argus_build_info` reports.

@@ -115,7 +115,8 @@ extension ArgusDaemon {
     /// What `/metrics` reads at scrape time (cheap reads of state the daemon keeps anyway).
     func scrapeState() -> ScrapeState {
         ScrapeState(startedAt: startedAt, uptimeSeconds: Date().timeIntervalSince(startedAt), feed: store.status(),
-                    modelName: models.current?.name, training: training.status, process: ProcessStats.read())
+                    modelName: models.current?.name, training: training.status, process: ProcessStats.read(),
+                    httpRejections: server.rejections)
     }
 }
 

@@ -41,9 +41,12 @@ public final class Router<Context: RequestContext>: RouterMethods, HTTPResponder
     private let published = AtomicLazyReference<Frozen>()
     /// Logs unexpected errors (the 500s), with the request ID.
     public let logger: Logger
+    /// A full pool answers every request 503: one line per interval, not one per request.
+    private let overloadLog: ThrottledLog
 
     public init(context: Context.Type = Context.self, logger: Logger = Logger(label: "router")) {
         self.logger = logger
+        overloadLog = ThrottledLog(logger: logger)
     }
 
     /// Adds middleware that wraps every request, matched or not (request IDs, logs, CORS).
@@ -156,7 +159,8 @@ public final class Router<Context: RequestContext>: RouterMethods, HTTPResponder
                     completion(self.run(entry.middleware, request, context, entry.handler))
                 }
                 if !accepted {
-                    logger.warning("worker_pool_full", ["path": .string(request.path)])
+                    overloadLog.record(kind: "worker_pool_full", message: "worker_pool_full", client: request.remoteAddress,
+                                       fields: [("path", .string(request.path))])
                     completion(Response.detail("Server is busy, try again later", status: .serviceUnavailable,
                                                headers: ["Retry-After": "1"]))
                 }

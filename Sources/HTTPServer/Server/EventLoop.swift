@@ -168,6 +168,8 @@ public final class EventLoop: @unchecked Sendable {
 
     private func sweep() {
         dateHeader.refreshIfNeeded()
+        // Summaries of throttled rejection lines go out even when the attack has stopped.
+        for listener in listeners.values { listener.server.rejections.flushDue(now: now) }
         for listener in listeners.values where listener.pausedUntil != 0 && now >= listener.pausedUntil {
             listener.pausedUntil = 0
             _ = argus_epoll_ctl(epollFD, EPOLL_CTL_MOD, listener.fd, EPOLLIN.rawValue,
@@ -229,6 +231,10 @@ public final class EventLoop: @unchecked Sendable {
                 }
             }
             guard listener.server.admitConnection() else {
+                if !listener.server.isShuttingDown {
+                    listener.server.reject(.connectionLimit, client: Self.peerAddress(fd),
+                                           [("max_connections", .int(listener.server.configuration.maxConnections))])
+                }
                 Glibc.close(fd)
                 continue
             }

@@ -135,7 +135,7 @@ final class HTTPConnection: @unchecked Sendable {
             do {
                 step = try parser.parse(UnsafeRawBufferPointer(rebasing: buffer[offset...]))
             } catch {
-                rejectRequest(status: HTTPStatus(code: error.statusCode), detail: error.description)
+                rejectRequest(ConnectionRejection(error), status: HTTPStatus(code: error.statusCode), detail: error.description)
                 return buffer.count
             }
             offset += step.consumed
@@ -200,9 +200,8 @@ final class HTTPConnection: @unchecked Sendable {
     }
 
     /// Answers a request that never reached the router (bad framing, timeout) and closes.
-    private func rejectRequest(status: HTTPStatus, detail: String) {
-        server.logger.warning("request_rejected", ["status": .int(status.code), "detail": .string(detail),
-                                                   "client": .string(remoteAddress)])
+    private func rejectRequest(_ kind: ConnectionRejection, status: HTTPStatus, detail: String) {
+        server.reject(kind, client: remoteAddress, [("status", .int(status.code)), ("detail", .string(detail))])
         closeAfterFlush = true
         inbound = []
         let response = Response.detail(detail, status: status)
@@ -282,7 +281,7 @@ final class HTTPConnection: @unchecked Sendable {
             return
         }
         if !outbound.isEmpty && now - lastWriteProgress > server.writeTimeout {
-            server.logger.warning("write_timeout", ["client": .string(remoteAddress)])
+            server.reject(.writeTimeout, client: remoteAddress)
             close()
             return
         }
@@ -293,19 +292,19 @@ final class HTTPConnection: @unchecked Sendable {
         if inFlight || closeAfterFlush { return }
         if parser.isReadingBody {
             if now - headCompletedAt > server.bodyTimeout {
-                timeOut(detail: "Request body not received in time")
+                timeOut(.bodyTimeout, detail: "Request body not received in time")
             }
         } else if !parser.isAtMessageStart || !inbound.isEmpty {
             if now - requestStartedAt > server.headerTimeout {
-                timeOut(detail: "Request header not received in time")
+                timeOut(.headerTimeout, detail: "Request header not received in time")
             }
         } else if now - idleSince > server.idleTimeout {
             close()
         }
     }
 
-    private func timeOut(detail: String) {
-        rejectRequest(status: .requestTimeout, detail: detail)
+    private func timeOut(_ kind: ConnectionRejection, detail: String) {
+        rejectRequest(kind, status: .requestTimeout, detail: detail)
         flush()
         updateInterest()
     }

@@ -25,6 +25,9 @@ extension HTTPServer {
         public var webSocket = WebSocketConfiguration()
         /// Where connection-level problems (bad requests, timeouts) are logged.
         public var logger = Logger(label: "http")
+        /// Each kind of ``ConnectionRejection`` is logged at most once per interval (the first at
+        /// once, then a summary with a count), so a flood of bad clients cannot flood the log.
+        public var rejectionLogInterval: Duration = .seconds(10)
 
         public init(host: String = "127.0.0.1", port: Int = 8000) {
             self.host = host

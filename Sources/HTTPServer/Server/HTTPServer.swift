@@ -60,6 +60,11 @@ public final class HTTPServer: Sendable {
     /// Number of open connections, WebSocket connections included.
     public var connectionCount: Int { state.activeConnections.load(ordering: .relaxed) }
 
+    /// How many times each kind of ``ConnectionRejection`` happened since start (every kind, zeros included).
+    public var rejections: [(kind: ConnectionRejection, count: UInt64)] {
+        ConnectionRejection.allCases.map { ($0, state.rejections.total(of: $0.rawValue)) }
+    }
+
     /// Binds one listener per loop and starts accepting. Throws `SocketError` naming the failed call.
     public func start() throws {
         try lifecycle.withLock { lifecycle in

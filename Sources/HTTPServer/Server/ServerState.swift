@@ -6,6 +6,8 @@ final class ServerState: Sendable {
     let responder: any HTTPResponder
     let workerPool: WorkerPool
     let logger: Logger
+    /// Counts and rate-limits the log lines of clients' misbehaviour (``ConnectionRejection``).
+    let rejections: ThrottledLog
     let activeConnections = Atomic<Int>(0)
     let shuttingDown = Atomic<Bool>(false)
     private let nextConnectionID = Atomic<UInt64>(1)
@@ -22,6 +24,7 @@ final class ServerState: Sendable {
         self.responder = responder
         self.workerPool = workerPool
         self.logger = configuration.logger
+        rejections = ThrottledLog(logger: configuration.logger, interval: configuration.rejectionLogInterval)
         headerTimeout = configuration.headerTimeout.nanoseconds
         bodyTimeout = configuration.bodyTimeout.nanoseconds
         idleTimeout = configuration.idleTimeout.nanoseconds

@@ -65,10 +65,8 @@ final class WebSocketSession {
     }
 
     private func fail(_ error: WebSocketProtocolError) {
-        connection.server.logger.warning("websocket_failed", [
-            "code": .int(Int(error.closeCode.rawValue)), "reason": .string(error.reason),
-            "client": .string(connection.remoteAddress),
-        ])
+        connection.server.reject(.webSocketProtocolError, client: connection.remoteAddress,
+                                 [("code", .int(Int(error.closeCode.rawValue))), ("reason", .string(error.reason))])
         inputFinished = true
         if !closeSent {
             closeSent = true
@@ -84,7 +82,8 @@ final class WebSocketSession {
         if connection.outbound.byteCount + frame.count > configuration.maxBufferedBytes {
             if dropIfSlow { return false }
             // A consumer that does not read would otherwise grow our memory without bound.
-            connection.server.logger.warning("websocket_slow_consumer", ["client": .string(connection.remoteAddress)])
+            connection.server.reject(.webSocketSlowConsumer, client: connection.remoteAddress,
+                                     [("unread_bytes", .int(connection.outbound.byteCount))])
             reportClose(.policyViolation)
             connection.close()
             return false
