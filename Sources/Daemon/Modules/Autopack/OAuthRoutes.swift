@@ -32,14 +32,16 @@ struct OAuthRoutes {
         }
         reader.get("/api/auth/oauth/events", docs: Docs.docs(
             "Recent credential lifecycle events", "oauth", query: [
-            OpenAPIParameter(query: "provider"), OpenAPIParameter(query: "limit", schema: JSONSchema.integer, description: "1-1000, default 100"),
+            OpenAPIParameter(query: "provider"), OpenAPIParameter(query: "limit", schema: JSONSchema.integer(in: 1...1000), description: "default 100"),
             ], responses: [422: "Invalid limit"])
         ) { request, _ in
             .json(try store.credentialEvents(provider: request.query["provider"], limit: try request.query.integer("limit", in: 1...1000, default: 100)))
         }
         reader.put("/api/auth/oauth/credentials/{provider}", docs: Docs.docs(
             "Register or update a credential's metadata (expiry, scopes; never the secret) — admin only", "oauth",
-            body: OpenAPIBody("{expires_at (epoch seconds), scopes}", schema: ["type": "object"]),
+            body: OpenAPIBody("{expires_at (epoch seconds), scopes}", schema: JSONSchema.object([
+                "expires_at": ["type": "number", "exclusiveMinimum": 0], "scopes": Docs.orNull(JSONSchema.array(of: JSONSchema.string)),
+            ], required: ["expires_at"])),
             responses: [403: "Not an admin", 422: "Invalid request"])
         ) { request, context in
             _ = try requireSuperuser(request)
