@@ -100,7 +100,9 @@ struct AdminRoutes: Sendable {
             summary: "Hot-reload a model (verified; on failure the current model keeps serving)", tags: ["admin"],
             queryParameters: [OpenAPIParameter(query: "model_path", description: "Model folder (default: the newest)")],
             requestBody: OpenAPIBody("Optional; a null `model_path` means none", schema: JSONSchema.object(["model_path": ["type": ["string", "null"]]]),
-                                     required: false))
+                                     required: false),
+            responses: [404: .init("No such model folder (the current model keeps serving)"),
+                        422: .init("A bad body, or a model folder that fails verification (the current model keeps serving)")])
         ) { [self] request, _ in
             var requested = request.query["model_path"]
             if !request.body.isEmpty {

@@ -17,7 +17,13 @@ struct RunRoutes {
                     "token_cap": Docs.orNull(JSONSchema.integer(in: 1...Int.max)), "max_phases": Docs.orNull(JSONSchema.integer(in: 1...1000)),
                     "max_duration_minutes": Docs.orNull(JSONSchema.integer(in: 1...Int.max)),
                 ], required: ["run_id"]),
-                "tiers": Docs.orNull(JSONSchema.array(of: ["type": "object"])), "phases": Docs.orNull(JSONSchema.array(of: ["type": "object"])),
+                "tiers": Docs.orNull(JSONSchema.array(of: JSONSchema.object([
+                    "tier_id": Docs.identifier, "tier_index": JSONSchema.integer(in: 0...Int.max), "name": ["type": "string", "minLength": 1],
+                ], required: ["tier_id", "tier_index", "name"]))),
+                "phases": Docs.orNull(JSONSchema.array(of: JSONSchema.object([
+                    "phase_id": Docs.identifier, "phase_index": JSONSchema.integer(in: 0...Int.max), "tier_id": JSONSchema.string,
+                    "name": ["type": "string", "minLength": 1], "complexity": Docs.orNull(JSONSchema.enumeration(RunStartRequest.complexities)),
+                ], required: ["phase_id", "phase_index", "tier_id", "name"]))),
             ], required: ["run"]),
                               example: ["run": ["run_id": "build-1"], "tiers": [["tier_id": "T1", "tier_index": 0, "name": "core"]],
                                         "phases": [["phase_id": "P1", "phase_index": 0, "tier_id": "T1", "name": "prep"]]]),
