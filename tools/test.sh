@@ -3,7 +3,7 @@
 # Creates .venv-test/ (once, and again when tools/requirements-test.txt changes) with the Python clients the
 # tests drive the daemon with, puts it first on PATH, then runs `swift test --parallel` (extra arguments are
 # passed on, e.g. `bash tools/test.sh --filter Feed`); a full run (no arguments) then runs the dashboard's browser
-# test, Tests/browser/test_dashboard.py.
+# test, Tests/browser/test_dashboard.py, and the short schema fuzzing run, tools/fuzz_api.sh --short.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
@@ -42,4 +42,12 @@ if [ "$#" -eq 0 ]; then
     else
         echo "tools/test.sh: skipping the browser test: no /usr/bin/chromium (sudo apt-get install -y chromium)" >&2
     fi
+fi
+
+# Schema-driven fuzzing (full runs only): tools/fuzz_api.sh's short deterministic Schemathesis run over every
+# operation of `argusd demo` in release (about 2 minutes; docs/fuzzing.md). Fails on any failure that
+# tools/fuzz-baseline.json does not list with its reason.
+if [ "$#" -eq 0 ]; then
+    swift build -c release --product argusd
+    bash tools/fuzz_api.sh --short --binary .build/release/argusd
 fi

@@ -22,4 +22,64 @@ import Testing
             #expect(responses[String(reply.status)] != nil, "\(c.method) \(c.documentedAs) answers \(reply.status), undocumented")
         }
     }
+
+    /// `compact` and `bands` are documented booleans: `compact=null` used to mean false silently (ST201).
+    @Test func predictionFlagsRefuseWhatIsNotABoolean() throws {
+        let d = try TestDaemon(withModel: false)
+        defer { d.stop(); d.dir.cleanup() }
+        for query in ["compact=null", "bands=1", "compact=yes"] {
+            let reply = try d.get("/predictions/current?\(query)")
+            #expect(reply.status == 422, "\(query): \(reply.text)")
+            let loc = ((reply.object["detail"] as? [[String: Any]])?.first?["loc"] as? [String]) ?? []
+            #expect(loc == ["query", String(query.prefix { $0 != "=" })], "\(query): \(reply.text)")
+        }
+        // Valid spellings pass validation (and reach the no-model answer, 503).
+        #expect(try d.get("/predictions/current?compact=TRUE&bands=false").status == 503)
+    }
+
+    /// A Telegram Update is an object; `[null, null]` was answered 200 "not handled" although the schema says object.
+    @Test func telegramWebhookRefusesABodyThatIsNotAnObject() throws {
+        let d = try TestDaemon(withModel: false)
+        defer { d.stop(); d.dir.cleanup() }
+        for body in ["[null, null]", "null", "\"update\"", "7"] {
+            let reply = try d.post("/telegram/webhook", Data(body.utf8), key: nil)
+            #expect(reply.status == 422, "\(body): \(reply.status) \(reply.text)")
+        }
+        #expect(try d.post("/telegram/webhook", Data(#"{"update_id": 1}"#.utf8), key: nil).object["handled"] as? Bool == false)
+    }
+
+    /// The fuzzer's positive-data check sent what `/openapi.json` allowed and got 422s: request schemas now say the
+    /// constraints the routes enforce. Spot checks, one per kind, read from the live document.
+    @Test func requestSchemasSayTheConstraintsTheRoutesEnforce() throws {
+        let d = try TestDaemon(withModel: false)
+        defer { d.stop(); d.dir.cleanup() }
+        let paths = try #require(d.get("/openapi.json", key: nil).object["paths"] as? [String: Any])
+        func operation(_ path: String, _ method: String) -> [String: Any] {
+            ((paths[path] as? [String: Any])?[method] as? [String: Any]) ?? [:]
+        }
+        func bodySchema(_ path: String, _ method: String = "post") -> [String: Any] {
+            let content = (operation(path, method)["requestBody"] as? [String: Any])?["content"] as? [String: Any]
+            return ((content?["application/json"] as? [String: Any])?["schema"] as? [String: Any]) ?? [:]
+        }
+        func query(_ path: String, _ name: String, _ method: String = "get") -> [String: Any] {
+            let parameters = (operation(path, method)["parameters"] as? [[String: Any]]) ?? []
+            return (parameters.first { $0["name"] as? String == name }?["schema"] as? [String: Any]) ?? [:]
+        }
+        // required fields and ranges (Supervisor)
+        #expect(bodySchema("/api/v1/tasks")["required"] as? [String] == ["type"])
+        let priority = ((bodySchema("/api/v1/tasks")["properties"] as? [String: Any])?["priority"] as? [String: Any]) ?? [:]
+        #expect(priority["minimum"] as? Int == 1 && priority["maximum"] as? Int == 10)
+        #expect(query("/api/v1/tasks", "skip")["minimum"] as? Int == 0)
+        #expect(operation("/api/v1/tasks", "post")["responses"].flatMap { ($0 as? [String: Any])?["201"] } != nil)
+        // enums as any-case patterns (Supervisor choices are case-insensitive)
+        let status = query("/api/v1/tasks", "status")["pattern"] as? String ?? ""
+        #expect(try Regex(status).wholeMatch(in: "Pending") != nil && (try Regex(status).wholeMatch(in: "paused")) == nil)
+        // query ranges (Telemetry, Autopack)
+        #expect(query("/api/telemetry/htm/tasks", "limit")["minimum"] as? Int == 1)
+        #expect(query("/runs", "limit")["maximum"] as? Int == 100)
+        // what the spec answers 400 for is outside the schema (consent_given false)
+        let consent = ((bodySchema("/api/secrets/store")["properties"] as? [String: Any])?["consent_given"] as? [String: Any]) ?? [:]
+        #expect(consent["const"] as? Bool == true)
+        #expect(bodySchema("/research/sessions")["required"] as? [String] == ["query"])
+    }
 }

@@ -99,7 +99,10 @@ struct AdminRoutes: Sendable {
         group.post("reload-model", docs: OpenAPIOperation(
             summary: "Hot-reload a model (verified; on failure the current model keeps serving)", tags: ["admin"],
             queryParameters: [OpenAPIParameter(query: "model_path", description: "Model folder (default: the newest)")],
-            requestBody: OpenAPIBody("Optional", schema: JSONSchema.object(["model_path": JSONSchema.string]), required: false))
+            requestBody: OpenAPIBody("Optional; a null `model_path` means none", schema: JSONSchema.object(["model_path": ["type": ["string", "null"]]]),
+                                     required: false),
+            responses: [404: .init("No such model folder (the current model keeps serving)"),
+                        422: .init("A bad body, or a model folder that fails verification (the current model keeps serving)")])
         ) { [self] request, _ in
             var requested = request.query["model_path"]
             if !request.body.isEmpty {
@@ -143,9 +146,13 @@ struct AdminRoutes: Sendable {
 
         group.post("trigger-training", docs: OpenAPIOperation(
             summary: "Start background training on the collected data (409 while one runs)", tags: ["admin"],
-            queryParameters: [OpenAPIParameter(query: "epochs", schema: JSONSchema.integer, description: "Epochs (default 10)"),
+            queryParameters: [OpenAPIParameter(query: "epochs", schema: JSONSchema.integer(in: 1...1_000), description: "Epochs (default 10)"),
                               OpenAPIParameter(query: "incremental", schema: JSONSchema.boolean,
-                                               description: "Continue from the model in service (default true)")])
+                                               description: "Continue from the model in service (default true)")],
+            responses: [409: .init("A training job is already running", schema: JSONSchema.errorDetail),
+                        // Two shapes: a bad query names its field; data that cannot be trained on says why.
+                        422: .init("A bad query (the field named), or the collected data cannot be trained on (`detail` says why)",
+                                   schema: ["anyOf": [JSONSchema.validationError, JSONSchema.errorDetail]])])
         ) { [daemon] request, _ in
             let query = request.query
             let epochs = try query.get("epochs", as: Int.self) ?? 10

@@ -11,9 +11,15 @@ struct PredictionRoutes: Sendable {
     let models: ModelRegistry
     let store: FeedStore
 
-    static func flag(_ value: String?) -> Bool {
-        guard let value = value?.lowercased() else { return false }
-        return ["1", "true", "yes", "on"].contains(value)
+    /// A documented boolean query flag: absent → false, `true`/`false` in any case, anything else a 422 naming it
+    /// (the schema says boolean, so `compact=null` must not quietly mean false).
+    static func flag(_ query: QueryParameters, _ name: String) throws -> Bool {
+        guard let value = query[name]?.lowercased() else { return false }
+        switch value {
+        case "true": return true
+        case "false": return false
+        default: throw ValidationError(location: ["query", .key(name)], message: "Input should be a valid boolean", type: "bool_parsing")
+        }
     }
 
     static func servers(_ query: QueryParameters) -> [String]? {
@@ -55,15 +61,16 @@ struct PredictionRoutes: Sendable {
             ],
             responses: [404: .init("Unknown server or not warmed up yet"), 503: .init("Model not loaded")])
         ) { [self] request, _ in
-            guard let snapshot = engine.latest, models.current != nil else { return try notReady() }
             let query = request.query
+            let compact = try Self.flag(query, "compact"), bands = try Self.flag(query, "bands")
+            guard let snapshot = engine.latest, models.current != nil else { return try notReady() }
             let names = Self.servers(query)
             if let names, !names.contains(where: { snapshot.index[$0] != nil }) {
                 throw HTTPError(.notFound, "No prediction for server(s) \(names.joined(separator: ", ")) (unknown or not warmed up yet)")
             }
             let detail: Snapshot.ForecastDetail
-            if Self.flag(query["compact"]) { detail = .none }
-            else if Self.flag(query["bands"]) || (query["quantiles"].map { $0.contains("p10") || $0.contains("p90") } ?? false) { detail = .bands }
+            if compact { detail = .none }
+            else if bands || (query["quantiles"].map { $0.contains("p10") || $0.contains("p90") } ?? false) { detail = .bands }
             else { detail = .median }
             return .json(bytes: snapshot.predictionsBody(servers: names, detail: detail))
         }

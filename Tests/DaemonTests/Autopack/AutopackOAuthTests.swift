@@ -10,6 +10,20 @@ import Testing
         return ["Authorization": "Bearer \(reply.object["access_token"] as? String ?? "")"]
     }
 
+    /// Found by tools/fuzz_api.sh: `expires_at: 9.9e306` was stored and the credential read then trapped (Int
+    /// overflow), killing the daemon. Now a 422 naming the field, and the daemon keeps serving.
+    @Test func absurdExpiry_IsRefused_AndTheDaemonKeepsServing() throws {
+        let s = try AutopackServer(settings: AutopackServer.settings { $0.oauthAdminPerMinute = 1000 })
+        defer { s.stopAndClean() }
+        let admin = try Self.token(s, "admin", AutopackServer.adminPassword)
+        for expiry in [9.928083463550717e306, 253_402_300_800.0] {
+            let reply = try s.request("PUT", "/api/auth/oauth/credentials/local", json: ["expires_at": expiry], headers: admin)
+            #expect(reply.status == 422, "\(expiry): \(reply.text)")
+        }
+        #expect(try s.request("PUT", "/api/auth/oauth/credentials/local", json: ["expires_at": 253_402_300_799.0], headers: admin).status == 200)
+        #expect(try s.get("/api/auth/oauth/health", headers: admin).status == 200)
+    }
+
     @Test func credentialLifecycle_OverSockets() throws {
         let s = try AutopackServer(settings: AutopackServer.settings { $0.oauthRetryDelaySeconds = 0; $0.oauthAdminPerMinute = 1000 })
         defer { s.stopAndClean() }

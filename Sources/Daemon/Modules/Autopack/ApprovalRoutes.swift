@@ -20,7 +20,11 @@ struct ApprovalRoutes {
         let ctx = self.ctx
         ctx.group(router, [], perMinute: settings.approvalRequestPerMinute).post("/approval/request", docs: Docs.docs(
             "Request human approval for a risky decision (pending until decided or timed out)", "approvals",
-            body: OpenAPIBody("{phase_id, run_id, context, decision_info, deletion_info?}", schema: ["type": "object"],
+            body: OpenAPIBody("{phase_id, run_id, context, decision_info, deletion_info?}", schema: JSONSchema.object([
+                "phase_id": Docs.identifier, "run_id": Docs.identifier,
+                "context": Docs.orNull(JSONSchema.enumeration(AutopackStore.approvalContexts)),
+                "decision_info": ["type": ["object", "null"]], "deletion_info": ["type": ["object", "null"]],
+            ], required: ["phase_id", "run_id"]),
                               example: ["run_id": "build-1", "phase_id": "P1", "context": "build113_risky_decision",
                                         "decision_info": ["action": "delete old model"]]),
             responses: [404: "Run not found", 422: "Invalid request"])
@@ -85,6 +89,10 @@ struct ApprovalRoutes {
         ) { request, _ in
             try Self.checkSecret(request, settings: settings)
             let update = try request.decode(DecodedJSON.self).value
+            // A Telegram Update is always an object; anything else is not from Telegram (the schema says object).
+            guard case .object = update else {
+                throw ValidationError(location: ["body"], message: "value is not a valid dict", type: "type_error.dict")
+            }
             guard let callback = update["callback_query"], let data = callback["data"]?.stringValue else {
                 return .json(["ok": true, "handled": false])
             }

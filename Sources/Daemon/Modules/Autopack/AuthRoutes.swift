@@ -29,7 +29,11 @@ struct AuthRoutes {
         let open = ctx.group(router, [])
         open.post("/api/auth/register", docs: Docs.docs(
             "Register a user (role `user`)", "auth",
-            body: OpenAPIBody("UserCreate {username 3-50, email, password 8-100}", schema: ["type": "object"],
+            body: OpenAPIBody("UserCreate {username 3-50, email, password 8-100}", schema: JSONSchema.object([
+                "username": ["type": "string", "pattern": "^\\S{3,50}$"],
+                "email": ["type": "string", "maxLength": 254, "pattern": "^[^@]+@[^@]*\\.[^@]*$"],
+                "password": JSONSchema.string(length: 8...100), "full_name": Docs.orNull(JSONSchema.string),
+            ], required: ["username", "email", "password"]),
             example: ["username": "ops", "email": "ops@example.com", "password": "correct horse"]),
             responses: [201: "UserResponse", 400: "Username or email already registered", 422: "Invalid request"])
         ) { request, _ in

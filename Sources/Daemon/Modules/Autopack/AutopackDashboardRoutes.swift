@@ -30,7 +30,7 @@ struct AutopackDashboardRoutes {
             .json(try store.dashboardStatus(runID: try context.parameters.require("run_id")))
             }
             open.get("/dashboard/usage", docs: Docs.docs("Token usage by provider and model", "dashboard", query: [
-            OpenAPIParameter(query: "period", schema: JSONSchema.enumeration(["day", "week", "month"]), description: "unknown values mean week"),
+            OpenAPIParameter(query: "period", description: "day, week or month; any other value means week (a test pins it)"),
             ])
         ) { request, _ in
             .json(try store.usage(period: request.query["period"] ?? "week"))
@@ -44,8 +44,8 @@ struct AutopackDashboardRoutes {
         }
         open.get("/dashboard/runs/{run_id}/consolidated-metrics", docs: Docs.docs(
             "Consolidated token metrics (kill switch AUTOPACK_ENABLE_CONSOLIDATED_METRICS=1)", "dashboard", query: [
-                OpenAPIParameter(query: "limit", schema: JSONSchema.integer, description: "≤ 10000, default 1000"),
-                OpenAPIParameter(query: "offset", schema: JSONSchema.integer, description: "≥ 0, default 0"),
+                OpenAPIParameter(query: "limit", schema: JSONSchema.integer(in: 1...10_000), description: "default 1000"),
+                OpenAPIParameter(query: "offset", schema: JSONSchema.integer(in: 0...Int.max), description: "default 0"),
             ], responses: [400: "Bad pagination", 404: "Run not found", 503: "Kill switch off"])
         ) { request, context in
             guard settings.isEnabled("consolidated_metrics") else {
@@ -60,7 +60,7 @@ struct AutopackDashboardRoutes {
         open.get("/dashboard/ab-results", docs: Docs.docs(
             "A/B comparisons of paired runs", "dashboard", query: [
             OpenAPIParameter(query: "test_id"), OpenAPIParameter(query: "valid_only", schema: JSONSchema.boolean, description: "default true"),
-            OpenAPIParameter(query: "limit", schema: JSONSchema.integer, description: "1-1000, default 100"),
+            OpenAPIParameter(query: "limit", schema: JSONSchema.integer(in: 1...1000), description: "default 100"),
             ], responses: [422: "Invalid query"])
         ) { request, _ in
             let limit = try request.query.integer("limit", in: 1...1000, default: 100)
@@ -68,7 +68,9 @@ struct AutopackDashboardRoutes {
         }
         open.post("/dashboard/human-notes", docs: Docs.docs(
             "Append a human note to the notes file", "dashboard",
-            body: OpenAPIBody("{note, run_id?}", schema: ["type": "object"], example: ["note": "check P2", "run_id": "build-1"]),
+            body: OpenAPIBody("{note, run_id?}", schema: JSONSchema.object([
+                "note": ["type": "string", "maxLength": 10_000, "pattern": "\\S"], "run_id": Docs.orNull(JSONSchema.string),
+            ], required: ["note"]), example: ["note": "check P2", "run_id": "build-1"]),
             responses: [404: "Run not found", 422: "Invalid request"])
         ) { request, _ in
             let body = try request.decode(HumanNote.self)
@@ -80,7 +82,7 @@ struct AutopackDashboardRoutes {
         }
         open.post("/dashboard/models/override", docs: Docs.docs(
             "Add a model override (global or per run), persisted", "dashboard",
-            body: OpenAPIBody("ModelOverrideRequest", schema: ["type": "object"],
+            body: OpenAPIBody("ModelOverrideRequest (run_id exactly when scope is run)", schema: Self.overrideSchema,
             example: ["role": "builder", "category": "tests", "complexity": "low", "model": "claude-haiku-4-5", "scope": "global"]),
             responses: [404: "Run not found", 422: "Invalid request"])
         ) { request, _ in
@@ -115,4 +117,18 @@ struct AutopackDashboardRoutes {
             .json(try store.phase6Stats(runID: try context.parameters.require("run_id")))
         }
     }
+}
+
+extension AutopackDashboardRoutes {
+    /// What `/dashboard/models/override` accepts: a global override has no run_id, a run override needs one.
+    static let overrideSchema: JSONValue = {
+        let fields = JSONSchema.object([
+            "role": JSONSchema.enumeration(AutopackStore.roles), "category": Docs.orNull(Docs.identifier),
+            "complexity": Docs.orNull(JSONSchema.enumeration(AutopackStore.complexities)), "model": JSONSchema.string(length: 1...128),
+        ], required: ["role", "model"])
+        return ["allOf": [fields, ["oneOf": [
+            ["properties": ["scope": ["enum": ["global", .null]], "run_id": ["type": "null"]]],
+            ["properties": ["scope": ["const": "run"], "run_id": JSONSchema.string], "required": ["scope", "run_id"]],
+        ]]]]
+    }()
 }

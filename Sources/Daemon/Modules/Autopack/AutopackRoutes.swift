@@ -34,11 +34,19 @@ struct AutopackRouteContext: Sendable {
         return router.group("", middleware: chain + auth)
     }
 
+    /// ``Checks/identifier(_:_:)``: 1-128 of letters, digits, '.', '_', '-', and not `.` or `..`.
+    static let identifier: JSONValue = ["type": "string", "pattern": "^[A-Za-z0-9._-]{1,128}$", "not": ["enum": [".", ".."]]]
+
+    /// `schema` or JSON null (what a Swift optional decodes from).
+    static func orNull(_ schema: JSONValue) -> JSONValue { ["anyOf": [schema, ["type": "null"]]] }
+
     static func docs(_ summary: String, _ tag: String, query: [OpenAPIParameter] = [], body: OpenAPIBody? = nil,
                      responses: [Int: String] = [:]) -> OpenAPIOperation {
         var operation = OpenAPIOperation(summary: summary, tags: ["autopack: " + tag], queryParameters: query, requestBody: body)
         for (code, text) in responses {
-            operation.responses[code] = OpenAPIResponse(text, schema: code >= 400 ? JSONSchema.errorDetail : nil)
+            // 422 is the validation shape (a list naming each field), every other error `{"detail": "..."}`.
+            let error = code == 422 ? JSONSchema.validationError : JSONSchema.errorDetail
+            operation.responses[code] = OpenAPIResponse(text, schema: code >= 400 ? error : nil)
         }
         return operation
     }

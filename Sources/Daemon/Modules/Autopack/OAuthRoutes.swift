@@ -9,6 +9,9 @@ struct OAuthRoutes {
     typealias Docs = AutopackRouteContext
     static let queue = DispatchQueue(label: "autopack.oauth-refresh", qos: .utility)
 
+    /// 9999-12-31T23:59:59Z in epoch seconds: the largest `expires_at` accepted.
+    static let latestExpiry: Double = 253_402_300_799
+
     struct Registration: Decodable {
         var expires_at: Double
         var scopes: [String]?
@@ -32,14 +35,16 @@ struct OAuthRoutes {
         }
         reader.get("/api/auth/oauth/events", docs: Docs.docs(
             "Recent credential lifecycle events", "oauth", query: [
-            OpenAPIParameter(query: "provider"), OpenAPIParameter(query: "limit", schema: JSONSchema.integer, description: "1-1000, default 100"),
+            OpenAPIParameter(query: "provider"), OpenAPIParameter(query: "limit", schema: JSONSchema.integer(in: 1...1000), description: "default 100"),
             ], responses: [422: "Invalid limit"])
         ) { request, _ in
             .json(try store.credentialEvents(provider: request.query["provider"], limit: try request.query.integer("limit", in: 1...1000, default: 100)))
         }
         reader.put("/api/auth/oauth/credentials/{provider}", docs: Docs.docs(
             "Register or update a credential's metadata (expiry, scopes; never the secret) — admin only", "oauth",
-            body: OpenAPIBody("{expires_at (epoch seconds), scopes}", schema: ["type": "object"]),
+            body: OpenAPIBody("{expires_at (epoch seconds), scopes}", schema: JSONSchema.object([
+                "expires_at": ["type": "number", "exclusiveMinimum": 0, "maximum": .double(Self.latestExpiry)], "scopes": Docs.orNull(JSONSchema.array(of: JSONSchema.string)),
+            ], required: ["expires_at"])),
             responses: [403: "Not an admin", 422: "Invalid request"])
         ) { request, context in
             _ = try requireSuperuser(request)
@@ -47,7 +52,9 @@ struct OAuthRoutes {
             var checks = Checks()
             checks.identifier(provider, ["path", "provider"])
             let body = try request.decode(Registration.self)
-            checks.check(body.expires_at > 0, ["body", "expires_at"], "must be epoch seconds")
+            // Bounded: 9.9e306 was stored, then trapped converting `seconds_until_expiry` to Int (found by fuzzing).
+            checks.check(body.expires_at > 0 && body.expires_at <= Self.latestExpiry, ["body", "expires_at"],
+                         "must be epoch seconds up to 9999-12-31T23:59:59Z")
             try checks.throwIfAny()
             return .json(try store.registerCredential(provider: provider, expiresAt: body.expires_at, scopes: body.scopes ?? []))
         }

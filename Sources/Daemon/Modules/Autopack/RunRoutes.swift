@@ -9,7 +9,22 @@ struct RunRoutes {
         let store = ctx.store
         ctx.group(router, ctx.key, perMinute: ctx.settings.runStartPerMinute).post("/runs/start", docs: Docs.docs(
             "Create and initialise a run with its tiers (PENDING) and phases (QUEUED)", "runs",
-            body: OpenAPIBody("RunStartRequest {run, tiers, phases}", schema: ["type": "object"],
+            body: OpenAPIBody("RunStartRequest {run, tiers, phases}; ids unique, each phase's tier_id one of the tiers",
+                              schema: JSONSchema.object([
+                "run": JSONSchema.object([
+                    "run_id": Docs.identifier, "safety_profile": Docs.orNull(JSONSchema.enumeration(["normal", "safety_critical"])),
+                    "run_scope": Docs.orNull(JSONSchema.enumeration(["multi_tier", "single_tier"])),
+                    "token_cap": Docs.orNull(JSONSchema.integer(in: 1...Int.max)), "max_phases": Docs.orNull(JSONSchema.integer(in: 1...1000)),
+                    "max_duration_minutes": Docs.orNull(JSONSchema.integer(in: 1...Int.max)),
+                ], required: ["run_id"]),
+                "tiers": Docs.orNull(JSONSchema.array(of: JSONSchema.object([
+                    "tier_id": Docs.identifier, "tier_index": JSONSchema.integer(in: 0...Int.max), "name": ["type": "string", "minLength": 1],
+                ], required: ["tier_id", "tier_index", "name"]))),
+                "phases": Docs.orNull(JSONSchema.array(of: JSONSchema.object([
+                    "phase_id": Docs.identifier, "phase_index": JSONSchema.integer(in: 0...Int.max), "tier_id": JSONSchema.string,
+                    "name": ["type": "string", "minLength": 1], "complexity": Docs.orNull(JSONSchema.enumeration(RunStartRequest.complexities)),
+                ], required: ["phase_id", "phase_index", "tier_id", "name"]))),
+            ], required: ["run"]),
                               example: ["run": ["run_id": "build-1"], "tiers": [["tier_id": "T1", "tier_index": 0, "name": "core"]],
                                         "phases": [["phase_id": "P1", "phase_index": 0, "tier_id": "T1", "name": "prep"]]]),
             responses: [201: "RunResponse", 409: "Run already exists", 422: "Invalid request"])
@@ -46,8 +61,8 @@ struct RunRoutes {
 
         let inbox = ctx.group(router, ctx.read)
         inbox.get("/runs", docs: Docs.docs("Runs inbox, newest first, with phase counts", "operator surface", query: [
-            OpenAPIParameter(query: "limit", schema: JSONSchema.integer, description: "1-100, default 20"),
-            OpenAPIParameter(query: "offset", schema: JSONSchema.integer, description: "≥ 0, default 0"),
+            OpenAPIParameter(query: "limit", schema: JSONSchema.integer(in: 1...100), description: "default 20"),
+            OpenAPIParameter(query: "offset", schema: JSONSchema.integer(in: 0...Int(Int32.max)), description: "default 0"),
         ], responses: [422: "Bad pagination"])) { request, _ in
             let limit = try request.query.integer("limit", in: 1...100, default: 20)
             let offset = try request.query.integer("offset", in: 0...Int(Int32.max), default: 0)
@@ -71,7 +86,12 @@ struct PhaseRoutes {
         let conflicts: [Int: String] = [404: "Run or phase not found", 409: "Illegal transition (body names current_state)", 422: "Invalid request"]
         group.post("/runs/{run_id}/phases/{phase_id}/update_status", docs: Docs.docs(
             "Move a phase along its state machine and update its metrics", "phases",
-            body: OpenAPIBody("PhaseStatusUpdate", schema: ["type": "object"], example: ["state": "EXECUTING", "tokens_used": 1200]),
+            body: OpenAPIBody("PhaseStatusUpdate", schema: JSONSchema.object([
+                "state": JSONSchema.enumeration(PhaseState.allCases.map(\.rawValue)),
+                "builder_attempts": Docs.orNull(JSONSchema.integer(in: 0...Int.max)), "tokens_used": Docs.orNull(JSONSchema.integer(in: 0...Int.max)),
+                "minor_issues_count": Docs.orNull(JSONSchema.integer(in: 0...Int.max)), "major_issues_count": Docs.orNull(JSONSchema.integer(in: 0...Int.max)),
+                "quality_level": Docs.orNull(JSONSchema.enumeration(["ok", "needs_review", "blocked"])), "quality_blocked": Docs.orNull(JSONSchema.boolean),
+            ], required: ["state"]), example: ["state": "EXECUTING", "tokens_used": 1200]),
             responses: conflicts)
         ) { request, context in
             let runID = try context.parameters.require("run_id"), phaseID = try context.parameters.require("phase_id")
@@ -99,7 +119,8 @@ struct PhaseRoutes {
         }
         group.post("/runs/{run_id}/phases/{phase_id}/record_issue", docs: Docs.docs(
             "Record an issue for a phase (repeated keys count occurrences)", "issues", query: [
-                OpenAPIParameter(query: "issue_key", required: true), OpenAPIParameter(query: "severity", required: true, description: "minor | major"),
+                OpenAPIParameter(query: "issue_key", schema: JSONSchema.string(length: 1...200), required: true),
+                OpenAPIParameter(query: "severity", schema: JSONSchema.enumeration(["minor", "major"]), required: true),
                 OpenAPIParameter(query: "source"), OpenAPIParameter(query: "category"),
                 OpenAPIParameter(query: "evidence_refs", description: "repeat or comma-separate"),
             ], responses: [404: "Run or phase not found", 422: "Invalid request"])

@@ -32,7 +32,11 @@ struct StorageRoutes {
         let keyed = ctx.group(router, ctx.key)
         keyed.post("/storage/scan", docs: Docs.docs(
             "Run a storage scan of a directory inside AUTOPACK_STORAGE_SCAN_ROOTS", "storage",
-            body: OpenAPIBody("{scan_type, scan_target, max_depth 3, max_items 1000, created_by}", schema: ["type": "object"]),
+            body: OpenAPIBody("{scan_type, scan_target, max_depth 3, max_items 1000, created_by}", schema: JSONSchema.object([
+                "scan_type": Docs.orNull(JSONSchema.enumeration(["directory", "drive"])), "scan_target": ["type": "string", "pattern": "^/"],
+                "max_depth": Docs.orNull(JSONSchema.integer(in: 1...20)), "max_items": Docs.orNull(JSONSchema.integer(in: 1...100_000)),
+                "created_by": Docs.orNull(JSONSchema.string),
+            ], required: ["scan_target"])),
             responses: [201: "StorageScanDetailResponse", 422: "Invalid request or target outside the roots"])
         ) { request, _ in
             let body = try request.decode(ScanRequest.self)
@@ -47,8 +51,8 @@ struct StorageRoutes {
                          status: .created)
         }
         keyed.get("/storage/scans", docs: Docs.docs("Storage scans, newest first", "storage", query: [
-            OpenAPIParameter(query: "limit", schema: JSONSchema.integer, description: "1-200, default 50"),
-            OpenAPIParameter(query: "offset", schema: JSONSchema.integer),
+            OpenAPIParameter(query: "limit", schema: JSONSchema.integer(in: 1...200), description: "default 50"),
+            OpenAPIParameter(query: "offset", schema: JSONSchema.integer(in: 0...Int(Int32.max))),
         ], responses: [422: "Bad pagination"])) { request, _ in
             .json(try store.storageScans(limit: try request.query.integer("limit", in: 1...200, default: 50),
                                          offset: try request.query.integer("offset", in: 0...Int(Int32.max), default: 0)))
@@ -60,7 +64,11 @@ struct StorageRoutes {
         }
         keyed.post("/storage/scans/{scan_id}/approve", docs: Docs.docs(
             "Decide a scan's candidates (approve, reject or defer; nothing is deleted)", "storage",
-            body: OpenAPIBody("{candidate_ids, approved_by, decision}", schema: ["type": "object"]),
+            body: OpenAPIBody("{candidate_ids, approved_by, decision}", schema: JSONSchema.object([
+                "candidate_ids": Docs.orNull(JSONSchema.array(of: JSONSchema.integer)), "approved_by": JSONSchema.string(length: 1...128),
+                "decision": Docs.orNull(JSONSchema.enumeration(["approve", "reject", "defer"])),
+                "approval_method": Docs.orNull(JSONSchema.string), "notes": Docs.orNull(JSONSchema.string),
+            ], required: ["approved_by"])),
             responses: [404: "Scan not found", 422: "Invalid request"])
         ) { request, context in
             guard let id = Int(try context.parameters.require("scan_id")) else { throw notFound("Storage scan not found") }
@@ -81,8 +89,8 @@ struct StorageRoutes {
         }
         open.post("/storage/patterns/analyze", docs: Docs.docs(
             "Learn cleanup patterns from decisions (confidence = approvals / decisions)", "storage", query: [
-            OpenAPIParameter(query: "min_samples", schema: JSONSchema.integer, description: "default 5"),
-            OpenAPIParameter(query: "min_confidence", schema: JSONSchema.number, description: "0-1, default 0.75"),
+            OpenAPIParameter(query: "min_samples", schema: JSONSchema.integer(in: 1...100_000), description: "default 5"),
+            OpenAPIParameter(query: "min_confidence", schema: JSONSchema.number(in: 0...1), description: "default 0.75"),
             ], responses: [422: "Invalid query"])
         ) { request, _ in
             let samples = try request.query.integer("min_samples", in: 1...100_000, default: 5)
@@ -96,7 +104,7 @@ struct StorageRoutes {
             .json(try store.learnedRules())
         }
         open.post("/storage/learned-rules/{rule_id}/approve", docs: Docs.docs("Approve a learned rule", "storage", query: [
-            OpenAPIParameter(query: "approved_by", required: true),
+            OpenAPIParameter(query: "approved_by", schema: ["type": "string", "minLength": 1], required: true),
         ], responses: [404: "Rule not found", 409: "Already approved", 422: "approved_by missing"])) { request, context in
             guard let id = Int(try context.parameters.require("rule_id")) else { throw notFound("Learned rule not found") }
             guard let user = request.query["approved_by"], !user.isEmpty else { throw ValidationError.missing(location: ["query", "approved_by"]) }
@@ -129,7 +137,8 @@ struct StorageRoutes {
 
         open.post("/research/sessions", docs: Docs.docs(
             "Start a research session (experimental; built-in local provider searches stored issues, errors and notes)", "research",
-            body: OpenAPIBody("{query}", schema: ["type": "object"], example: ["query": "flaky probe"]),
+            body: OpenAPIBody("{query}", schema: JSONSchema.object(["query": JSONSchema.string(length: 3...2000)], required: ["query"]),
+                              example: ["query": "flaky probe"]),
             responses: [201: "Session with findings", 422: "Invalid request"])
         ) { request, _ in
             let body = try request.decode(ResearchRequest.self)

@@ -8,6 +8,7 @@ extension SupervisorRoutes {
         let read = api("analytics:read")
         read.get("/analytics/summary", docs: doc("Dashboard summary from stored tasks and measurements", "analytics")) { _, _ in .json(try core.summary()) }
         read.post("/analytics/query", docs: doc("Aggregate a metric over a time range", "analytics",
+                                                fields: [.choice("metric_type", SupervisorCore.metricTypes, required: true), .choice("time_range", SupervisorCore.timeRanges.keys.sorted()), .choice("aggregation", SupervisorCore.aggregations), .choice("group_by", ["none", "name", "hour", "day"]), .object("filters"), .int("limit", range: 1...10_000)],
                                                 body: ["metric_type": "task_execution", "time_range": "24h", "aggregation": "average", "group_by": "name"])) { request, _ in
             var body = try BodyReader(request)
             let type = body.choice("metric_type", SupervisorCore.metricTypes, required: true)
@@ -37,7 +38,7 @@ extension SupervisorRoutes {
         }
         read.get("/analytics/insights", docs: doc("Rule-based insights (error rate, CPU, queue depth)", "analytics")) { _, _ in .json(.array(try core.insights())) }
         read.get("/analytics/trends/{metric_type}", docs: doc("Least-squares trend over hourly means of the last 7 days", "analytics",
-                                                              query: ["prediction_hours"])) { request, context in
+                                                              query: [.int("prediction_hours", 1...168)])) { request, context in
             let type = context.parameters["metric_type"] ?? ""
             guard SupervisorCore.metricTypes.contains(type) else {
                 throw ValidationError(location: ["path", "metric_type"], message: "value is not a valid enumeration member; permitted: "
@@ -48,7 +49,7 @@ extension SupervisorRoutes {
             try query.finish()
             return .json(try core.trend(type, predictionHours: hours))
         }
-        read.get("/analytics/metrics", docs: doc("Raw metric entries, newest first", "analytics", query: ["metric_type", "limit"])) { request, _ in
+        read.get("/analytics/metrics", docs: doc("Raw metric entries, newest first", "analytics", query: [.choice("metric_type", ["task_execution", "system_performance", "workflow_performance", "provider_call"]), .int("limit", 1...10_000)])) { request, _ in
             var query = QueryReader(request)
             let limit = query.int("limit", default: 100, range: 1...10_000)
             let type = query.choice("metric_type", ["task_execution", "system_performance", "workflow_performance", "provider_call"])
@@ -62,7 +63,7 @@ extension SupervisorRoutes {
             }
             return .json(.array(rows))
         }
-        read.post("/analytics/collect/task/{task_id}", docs: doc("Record a task's metrics from its stored sessions", "analytics",
+        read.post("/analytics/collect/task/{task_id}", docs: doc("Record a task's metrics from its stored sessions", "analytics", created: "The task's recorded metrics",
                                                                  errors: [404: "Task not found"])) { _, context in
             let id = try context.parameters.id("task_id", what: "Task")
             guard let task = try core.task(id) else { throw SupervisorError.notFound("Task \(id) not found") }
@@ -74,7 +75,7 @@ extension SupervisorRoutes {
             core.record("task_metrics", task["type"]?.stringValue ?? "", seconds * 1_000, labels: labels)
             return .created(["task_id": .int(id), "execution_time_ms": .double(seconds * 1_000), "sessions": .int(runs), "status": task["status"] ?? .null])
         }
-        read.post("/analytics/collect/system", docs: doc("Sample this host now and store the measurements", "analytics")) { _, _ in
+        read.post("/analytics/collect/system", docs: doc("Sample this host now and store the measurements", "analytics", created: "The stored sample")) { _, _ in
             .created(try core.sampleNow())
         }
         read.get("/analytics/providers/dashboard", docs: doc("Per-provider requests, success rate, latency, cost", "analytics")) { _, _ in
@@ -125,7 +126,8 @@ extension SupervisorRoutes {
             return .json(["insights": .array(try core.insights()), "anomalies": .array(anomalies), "generated_at": .string(core.iso(core.now))])
         }
         api("analytics:export").get("/analytics/advanced/export", docs: doc("Export metric entries as JSON, CSV or Excel-readable CSV", "analytics",
-                                                                             query: ["format", "metric_type", "time_range"])) { request, _ in
+                                                                             query: [.choice("format", ["json", "csv", "excel"]), .choice("metric_type", SupervisorCore.metricTypes),
+                                                                                     .choice("time_range", SupervisorCore.timeRanges.keys.sorted())])) { request, _ in
             var query = QueryReader(request)
             let format = query.choice("format", ["json", "csv", "excel"], default: "json")!
             let type = query.choice("metric_type", SupervisorCore.metricTypes, default: "task_execution")!

@@ -15,6 +15,7 @@ extension SupervisorRoutes {
         let auth = self.auth, core = self.core
 
         open.post("/login", docs: doc("Log in with username or email and password (OAuth2 password form or JSON)", "auth",
+                                      fields: [.string("username", required: true), .string("password", required: true, maxLength: 128)],
                                       body: ["username": "admin", "password": "..."], errors: [401: "Incorrect username or password"])) { request, _ in
             let (login, password) = try Self.credentials(request)
             let user: User
@@ -23,6 +24,7 @@ extension SupervisorRoutes {
             return .json(.object(pair.json + [("user", user.json)]))
         }
         open.post("/refresh", docs: doc("Exchange a refresh token for a new token pair (the old pair is revoked)", "auth",
+                                        fields: [.string("refresh_token", required: true, maxLength: 4_096)],
                                         body: ["refresh_token": "..."], errors: [401: "Invalid, expired or already used refresh token"])) { request, _ in
             var body = try BodyReader(request)
             let token = body.string("refresh_token", required: true, maxLength: 4_096)
@@ -33,6 +35,7 @@ extension SupervisorRoutes {
             } catch let failure as AuthFailure { throw failure.httpError }
         }
         open.post("/register", docs: doc("Register a new user (role `user`)", "auth",
+                                         fields: Self.userFields(creating: true),
                                          body: ["username": "ana", "email": "ana@example.com", "password": "at-least-8", "full_name": "Ana"],
                                          errors: [409: "Username or email already registered"]).answering(201, "The new user")) { request, _ in
             var body = try BodyReader(request)
@@ -54,7 +57,7 @@ extension SupervisorRoutes {
         }
         signedIn.get("/me", docs: doc("The current user", "auth")) { request, _ in .json(try principal(request).user.json) }
 
-        router.group(prefix, middleware: [auth.require("users:read")]).get("/users", docs: doc("List users", "auth", query: ["skip", "limit"])) { request, _ in
+        router.group(prefix, middleware: [auth.require("users:read")]).get("/users", docs: doc("List users", "auth", query: [.int("skip", 0...1_000_000), .int("limit", 1...1_000)])) { request, _ in
             var query = QueryReader(request)
             let skip = query.int("skip", default: 0, range: 0...1_000_000), limit = query.int("limit", default: 100, range: 1...1_000)
             try query.finish()
@@ -62,6 +65,7 @@ extension SupervisorRoutes {
         }
         router.group(prefix, middleware: [auth.require("users:update")]).put("/users/{user_id}", docs: doc(
             "Update a user (email, full_name, roles, is_active, is_superuser, password)", "auth",
+            fields: Self.userFields(creating: false),
             body: ["roles": ["viewer"], "is_active": true], errors: [404: "User not found", 409: "Email already registered"])) { request, context in
             let id = try context.parameters.id("user_id", what: "User")
             var body = try BodyReader(request)
@@ -123,6 +127,22 @@ extension SupervisorRoutes {
         var roles: [String]?
         var isActive: Bool?
         var isSuperuser: Bool?
+    }
+
+    /// What ``readUserFields(_:creating:)`` accepts, for the OpenAPI document.
+    static func userFields(creating: Bool) -> [BodyField] {
+        let roles: JSONValue = ["type": "array", "minItems": 1, "maxItems": 10,
+                                "items": ["type": "string", "enum": .array(RolePermissions.roleNames.map(JSONValue.string))]]
+        let email: JSONValue = ["type": "string", "maxLength": 254, "pattern": "^[^@ ]+@[^@ ]+$"]
+        let password: JSONValue = ["type": "string", "minLength": 8, "maxLength": 128, "pattern": #"\S[\s\S]{6,}\S"#]
+        var fields: [BodyField] = [BodyField(name: "email", schema: email, required: false), .string("full_name", maxLength: 200),
+                                   BodyField(name: "password", schema: password, required: creating)]
+        if creating {
+            fields.insert(BodyField(name: "username", schema: ["type": "string", "pattern": .string(usernamePattern.pattern)], required: true), at: 0)
+        } else {
+            fields += [BodyField(name: "roles", schema: roles, required: false), .bool("is_active"), .bool("is_superuser")]
+        }
+        return fields
     }
 
     static func readUserFields(_ body: inout BodyReader, creating: Bool) -> UserFields {

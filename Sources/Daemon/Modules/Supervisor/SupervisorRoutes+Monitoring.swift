@@ -13,7 +13,7 @@ extension SupervisorRoutes {
             return .json(["status": .string(status), "components": .array(components), "metrics": metrics, "active_alerts": .int(active),
                           "monitoring_enabled": try core.monitoringConfig()["enabled"] ?? false, "timestamp": .string(core.iso(core.now))])
         }
-        read.get("/monitoring/alerts", docs: doc("Alerts, newest first", "monitoring", query: ["status", "severity", "limit"])) { request, _ in
+        read.get("/monitoring/alerts", docs: doc("Alerts, newest first", "monitoring", query: [.choice("status", ["active", "resolved", "suppressed"]), .choice("severity", SupervisorCore.severities), .int("limit", 1...1_000)])) { request, _ in
             var query = QueryReader(request)
             let status = query.choice("status", ["active", "resolved", "suppressed"]), severity = query.choice("severity", SupervisorCore.severities)
             let limit = query.int("limit", default: 100, range: 1...1_000)
@@ -23,7 +23,8 @@ extension SupervisorRoutes {
                             [status.map(SQLiteValue.text) ?? .null, severity.map(SQLiteValue.text) ?? .null, .integer(Int64(limit))], core.alertJSON)
             }))
         }
-        manage.post("/monitoring/alerts/rules", docs: doc("Create an alert rule (persisted, evaluated on every sample)", "monitoring",
+        manage.post("/monitoring/alerts/rules", docs: doc("Create an alert rule (persisted, evaluated on every sample)", "monitoring", created: "The new rule",
+                                                          fields: [.string("name", required: true, maxLength: 100), .choice("metric", SupervisorCore.alertMetrics, required: true), .choice("condition", SupervisorCore.conditions), .double("threshold", required: true), .choice("severity", SupervisorCore.severities), .bool("enabled")],
                                                           body: ["name": "disk_high", "metric": "disk", "condition": "gt", "threshold": 90, "severity": "warning"],
                                                           errors: [409: "A rule with that name exists"])) { request, _ in
             var body = try BodyReader(request)
@@ -60,6 +61,7 @@ extension SupervisorRoutes {
         }
         read.get("/monitoring/config", docs: doc("Monitoring configuration", "monitoring")) { _, _ in .json(try core.monitoringConfig()) }
         manage.put("/monitoring/config", docs: doc("Change sampling interval, retention, thresholds or enabled", "monitoring",
+                                                   fields: [.bool("enabled"), .int("sampling_interval", range: 1...3_600), .int("retention_hours", range: 1...8_760), .object("alert_thresholds")],
                                                    body: ["sampling_interval": 10, "retention_hours": 24, "enabled": true])) { request, _ in
             var body = try BodyReader(request)
             var config = try core.monitoringConfig().objectValue ?? []

@@ -59,7 +59,7 @@ extension SupervisorRoutes {
             }
             return .json(.array(try rows().filter { PluginCatalog.info($0.0)?.type == type }.map(json)))
         }
-        read.get("/plugins/events/history", docs: doc("Event-bus history, newest first", "plugins", query: ["limit", "event_type"])) { request, _ in
+        read.get("/plugins/events/history", docs: doc("Event-bus history, newest first", "plugins", query: [.int("limit", 1...1_000), .choice("event_type", Self.eventTypes)])) { request, _ in
             var query = QueryReader(request)
             let limit = query.int("limit", default: 100, range: 1...1_000)
             let type = query.choice("event_type", Self.eventTypes)
@@ -72,7 +72,8 @@ extension SupervisorRoutes {
                 }
             }))
         }
-        use.post("/plugins/events/publish", docs: doc("Publish an event to active plugins", "plugins",
+        use.post("/plugins/events/publish", docs: doc("Publish an event to active plugins", "plugins", created: "The stored event and the plugins it reached",
+                                                      fields: [.choice("event_type", Self.eventTypes, required: true), .object("data"), .string("source", maxLength: 100)],
                                                       body: ["event_type": "custom", "data": ["k": "v"], "source": "ci"])) { request, _ in
             var body = try BodyReader(request)
             let type = body.choice("event_type", Self.eventTypes, required: true)
@@ -83,6 +84,7 @@ extension SupervisorRoutes {
             return .created(["event_id": .int(id), "event_type": .string(type!), "delivered_to": .array(delivered.map(JSONValue.string))])
         }
         use.post("/plugins/notifications/send", docs: doc("Send a notification through the active notification plugin (to /ws clients)", "plugins",
+                                                          fields: [.string("message", required: true, maxLength: 2_000), .string("title", maxLength: 200), .choice("level", ["info", "warning", "error", "critical"])],
                                                           body: ["title": "Deploy", "message": "done", "level": "info"],
                                                           errors: [409: "No active notification plugin"])) { request, _ in
             var body = try BodyReader(request)

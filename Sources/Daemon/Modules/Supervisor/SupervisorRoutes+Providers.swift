@@ -24,7 +24,8 @@ extension SupervisorRoutes {
                           "total_requests": .int(dashboard.compactMap { $0["total_requests"]?.intValue }.reduce(0, +)),
                           "total_cost_usd": .double(dashboard.compactMap { $0["total_cost_usd"]?.doubleValue }.reduce(0, +))])
         }
-        manage.post("/providers/{provider_id}/register", docs: doc("Register a provider (types other than local ones are declared but unreachable offline)", "providers",
+        manage.post("/providers/{provider_id}/register", docs: doc("Register a provider (types other than local ones are declared but unreachable offline)", "providers", created: "The registered provider",
+                                                                   fields: [.choice("type", SupervisorCore.providerTypes, required: true), .object("config"), .int("priority", range: 1...10), .bool("enabled")],
                                                                    body: ["type": "anthropic", "config": ["model": "…"], "priority": 5, "enabled": true],
                                                                    errors: [409: "Provider exists"])) { request, context in
             let id = context.parameters["provider_id"] ?? ""
@@ -69,6 +70,7 @@ extension SupervisorRoutes {
             return .json(["provider_id": .string(row.id), "last_hour": try window(3_600), "last_day": try window(86_400), "all_time": try window(nil)])
         }
         let execute = api("tasks:execute")
+        // Keep in step with `executionFields`.
         @Sendable func readExecution(_ body: inout BodyReader) -> (String?, JSONValue, String, String?) {
             let type = body.choice("task_type", TaskTypes.all, required: true)
             let payload = body.object("payload").map(JSONValue.object) ?? .object([])
@@ -84,6 +86,7 @@ extension SupervisorRoutes {
                     "cost_usd": .double(outcome.costUSD), "execution_time_ms": .double(Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6)]
         }
         execute.post("/providers/execute", docs: doc("Execute one task through a provider now", "providers",
+                                                     fields: Self.executionFields,
                                                      body: ["task_type": "ISSUE_SUMMARY", "payload": ["title": "Crash on start"], "routing_strategy": "priority"])) { request, _ in
             var body = try BodyReader(request)
             let (type, payload, strategy, provider) = readExecution(&body)
@@ -91,6 +94,7 @@ extension SupervisorRoutes {
             return .json(run(type!, payload, strategy, provider))
         }
         execute.post("/providers/execute/batch", docs: doc("Execute several tasks, at most max_concurrent at once", "providers",
+                                                           fields: [.array("tasks", required: true, minCount: 1, maxCount: 100, items: BodyField.schema(Self.executionFields)), .int("max_concurrent", range: 1...20)],
                                                            body: ["tasks": [["task_type": "CODE_ANALYSIS", "payload": ["code": "if x {}"]]], "max_concurrent": 5])) { request, _ in
             var body = try BodyReader(request)
             let items = body.array("tasks", required: true, maxCount: 100) ?? []
@@ -121,6 +125,7 @@ extension SupervisorRoutes {
                           "max_concurrent": .int(concurrency)])
         }
         read.post("/providers/recommendations", docs: doc("Providers ranked for a task type (0.4·health + 0.4·performance + 0.2·cost)", "providers",
+                                                          fields: [.choice("task_type", TaskTypes.all, required: true)],
                                                           body: ["task_type": "CODE_ANALYSIS"])) { request, _ in
             var body = try BodyReader(request)
             let type = body.choice("task_type", TaskTypes.all, required: true)
@@ -141,4 +146,11 @@ final class ResultSlots: @unchecked Sendable {
     init(count: Int) { slots = Array(repeating: .null, count: count) }
     func set(_ index: Int, _ value: JSONValue) { lock.withLock { slots[index] = value } }
     var values: [JSONValue] { lock.withLock { slots } }
+}
+
+extension SupervisorRoutes {
+    /// What `readExecution` accepts (one execution, or one item of a batch), for the OpenAPI document.
+    static let executionFields: [BodyField] = [.choice("task_type", TaskTypes.all, required: true), .object("payload"),
+                                               .choice("routing_strategy", SupervisorCore.routingStrategies),
+                                               .string("provider_id", maxLength: 64)]
 }

@@ -26,7 +26,8 @@ extension SupervisorRoutes {
                           "allocated": ["cpu_cores": .double(cpu), "memory_mb": .double(memory), "allocations": .int(count)],
                           "agents": try core.quotaStatus(), "timestamp": .string(core.iso(core.now))])
         }
-        manage.post("/resources/allocate", docs: doc("Reserve CPU and memory for a task (0.5 + 0.3·complexity cores × type factor)", "resources",
+        manage.post("/resources/allocate", docs: doc("Reserve CPU and memory for a task (0.5 + 0.3·complexity cores × type factor)", "resources", created: "The new allocation",
+                                                     fields: [.choice("task_type", TaskTypes.all, required: true), .double("complexity", range: 0...1), .int("task_id", range: 1...Int.max)],
                                                      body: ["task_type": "CODE_ANALYSIS", "complexity": 0.5, "task_id": 1])) { request, _ in
             var body = try BodyReader(request)
             let type = body.choice("task_type", TaskTypes.all, required: true)
@@ -76,6 +77,7 @@ extension SupervisorRoutes {
                           "system_health": active.contains { $0["severity"] == "critical" } ? "critical" : "stable"])
         }
         manage.post("/resources/conflicts/{conflict_id}/resolve", docs: doc("Resolve a conflict (release_allocations frees the oldest allocations)", "resources",
+                                                                            fields: [.choice("strategy", ["release_allocations", "acknowledge", "scale_up"], required: true)],
                                                                             body: ["strategy": "release_allocations"], errors: [404: "Conflict not found", 409: "Already resolved"])) { request, context in
             let id = context.parameters["conflict_id"] ?? ""
             var body = try BodyReader(request)
@@ -102,7 +104,7 @@ extension SupervisorRoutes {
             try core.database.write { try $0.run("UPDATE conflicts SET status = 'resolved', resolution = ?, resolved_at = ? WHERE id = ?", [.text(strategy!), .real(core.now), .text(id)]) }
             return .json(["conflict_id": .string(id), "status": "resolved", "strategy": .string(strategy!), "allocations_released": .int(released)])
         }
-        read.get("/resources/monitoring", docs: doc("Host metrics, recent history and a least-squares prediction", "resources", query: ["hours"])) { request, _ in
+        read.get("/resources/monitoring", docs: doc("Host metrics, recent history and a least-squares prediction", "resources", query: [.int("hours", 1...24)])) { request, _ in
             var query = QueryReader(request)
             let hours = query.int("hours", default: 1, range: 1...24)
             try query.finish()
@@ -145,6 +147,7 @@ extension SupervisorRoutes {
             return .json(["recommendations": .array(recommendations), "generated_at": .string(core.iso(core.now))])
         }
         manage.post("/resources/scale", docs: doc("Scale agent slots (cpu/memory/agents); scale_down refused above 80 % CPU or memory unless force", "resources",
+                                                  fields: [.choice("resource_type", ["cpu", "memory", "disk", "network", "gpu", "agents"], required: true), .choice("action", ["scale_up", "scale_down", "redistribute"], required: true), .double("magnitude", range: 0.01...10), .bool("force")],
                                                   body: ["resource_type": "agents", "action": "scale_up", "magnitude": 0.5],
                                                   errors: [409: "Refused: host busy, or capacity argusd cannot change"])) { request, _ in
             var body = try BodyReader(request)

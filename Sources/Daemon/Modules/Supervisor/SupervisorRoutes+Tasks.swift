@@ -5,7 +5,8 @@ import HTTPServer
 extension SupervisorRoutes {
     func addTaskRoutes() {
         let core = self.core
-        api("tasks:create").post("/tasks", docs: doc("Create a task (queued at once)", "tasks",
+        api("tasks:create").post("/tasks", docs: doc("Create a task (queued at once)", "tasks", created: "The new task",
+                                                     fields: [.choice("type", TaskTypes.all, required: true), .object("payload"), .int("priority", range: TaskTypes.priorities)],
                                                      body: ["type": "CODE_ANALYSIS", "payload": ["code": "func f() {}"], "priority": 5])) { request, _ in
             var body = try BodyReader(request)
             let type = body.choice("type", TaskTypes.all, required: true)
@@ -14,7 +15,7 @@ extension SupervisorRoutes {
             try body.finish()
             return .created(try core.createTask(type: type!, payload: payload, priority: priority, createdBy: try principal(request).userID))
         }
-        api("tasks:read").get("/tasks", docs: doc("List tasks, newest first", "tasks", query: ["skip", "limit", "status", "type"])) { request, _ in
+        api("tasks:read").get("/tasks", docs: doc("List tasks, newest first", "tasks", query: [.int("skip", 0...1_000_000), .int("limit", 1...1_000), .choice("status", TaskTypes.statuses), .choice("type", TaskTypes.all)])) { request, _ in
             var query = QueryReader(request)
             let skip = query.int("skip", default: 0, range: 0...1_000_000), limit = query.int("limit", default: 100, range: 1...1_000)
             let status = query.choice("status", TaskTypes.statuses), type = query.choice("type", TaskTypes.all)
@@ -69,7 +70,7 @@ extension SupervisorRoutes {
         }
         api("agents:read").get("/agents", docs: doc("Agent slots with their quota", "agents")) { _, _ in .json(.array(try core.agents())) }
         api("agents:read").get("/agents/quota/status", docs: doc("Quota across agents", "agents")) { _, _ in .json(try core.quotaStatus()) }
-        api("audit:read").get("/audit-logs", docs: doc("Audit log, newest first", "audit", query: ["skip", "limit", "event_type"])) { request, _ in
+        api("audit:read").get("/audit-logs", docs: doc("Audit log, newest first", "audit", query: [.int("skip", 0...1_000_000), .int("limit", 1...1_000), "event_type"])) { request, _ in
             var query = QueryReader(request)
             let skip = query.int("skip", default: 0, range: 0...1_000_000), limit = query.int("limit", default: 100, range: 1...1_000)
             try query.finish()

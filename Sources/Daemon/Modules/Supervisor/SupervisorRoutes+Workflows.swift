@@ -21,7 +21,7 @@ extension SupervisorRoutes {
 
     func addWorkflowRoutes() {
         let core = self.core
-        api("workflows:create").post("/workflows", docs: doc("Create a workflow (DAG checked: references, duplicates, cycles)", "workflows",
+        api("workflows:create").post("/workflows", docs: doc("Create a workflow (DAG checked: references, duplicates, cycles)", "workflows", created: "The new workflow",
                                                              body: Self.workflowExample)) { request, _ in
             var body = try BodyReader(request)
             let name = body.string("name", required: true, maxLength: 200)
@@ -38,7 +38,7 @@ extension SupervisorRoutes {
             let stored = try core.workflow(id) ?? .null
             return .created(.object([("workflow_id", .string(id)), ("message", "Workflow created")] + (stored.objectValue ?? [])))
         }
-        api("workflows:read").get("/workflows", docs: doc("List workflows", "workflows", query: ["skip", "limit"])) { request, _ in
+        api("workflows:read").get("/workflows", docs: doc("List workflows", "workflows", query: [.int("skip", 0...1_000_000), .int("limit", 1...1_000)])) { request, _ in
             var query = QueryReader(request)
             let skip = query.int("skip", default: 0, range: 0...1_000_000), limit = query.int("limit", default: 100, range: 1...1_000)
             try query.finish()
@@ -81,6 +81,7 @@ extension SupervisorRoutes {
             return .json(["message": "Workflow deleted", "workflow_id": .string(id)])
         }
         api("workflows:execute").post("/workflows/{workflow_id}/execute", docs: doc("Start an execution (runs in the background)", "workflows",
+                                                                                    fields: [.object("context"), .string("triggered_by", maxLength: 100)],
                                                                                     body: ["context": ["branch": "main"], "triggered_by": "manual"],
                                                                                     errors: [404: "Workflow not found", 409: "Workflow inactive"])) { request, context in
             let id = context.parameters["workflow_id"] ?? ""
@@ -131,7 +132,7 @@ extension SupervisorRoutes {
             guard let schedule = try core.schedule(id) else { throw SupervisorError.notFound("Schedule \(id) not found") }
             return schedule
         }
-        api("workflows:create").post("/workflows/schedules", docs: doc("Schedule a workflow with a 5-field cron expression in a time zone", "schedules",
+        api("workflows:create").post("/workflows/schedules", docs: doc("Schedule a workflow with a 5-field cron expression in a time zone", "schedules", created: "The new schedule",
                                                                        body: ["workflow_id": "…", "name": "nightly", "cron_expression": "0 2 * * *", "timezone": "Europe/Paris"])) { request, _ in
             var body = try BodyReader(request)
             let workflowID = body.string("workflow_id", required: true, maxLength: 64)

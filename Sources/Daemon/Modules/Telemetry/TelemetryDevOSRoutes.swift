@@ -15,8 +15,10 @@ struct TelemetryDevOSRoutes: Sendable {
         api.post("secrets/store", docs: OpenAPIOperation(
             summary: "Store a secret (AES-256-GCM); needs consent_given", tags: ["telemetry"],
             requestBody: OpenAPIBody(schema: JSONSchema.object([
-                "name": JSONSchema.string, "value": JSONSchema.string, "category": JSONSchema.enumeration(Self.categories),
-                "consent_given": JSONSchema.boolean], required: ["name", "value", "category", "consent_given"]),
+                "name": ["type": "string", "pattern": "^[A-Za-z0-9_.-]{1,128}$"], "value": JSONSchema.string(length: 1...65_536),
+                "category": JSONSchema.enumeration(Self.categories),
+                // false is a valid boolean the route answers 400 (the spec's "consent not given"), so the schema says true.
+                "consent_given": ["type": "boolean", "const": true]], required: ["name", "value", "category", "consent_given"]),
                 example: ["name": "OPENAI_API_KEY", "value": "sk-…", "category": "api_key", "consent_given": true]),
             responses: [400: OpenAPIResponse("Consent not given", schema: JSONSchema.errorDetail),
                         409: OpenAPIResponse("Secret name already exists", schema: JSONSchema.errorDetail),
@@ -27,7 +29,7 @@ struct TelemetryDevOSRoutes: Sendable {
 
         telemetry.get("recordings/pending", docs: OpenAPIOperation(
             summary: "Recordings dropped into the inbox and not yet ingested", tags: ["telemetry"],
-            queryParameters: [OpenAPIParameter(query: "limit", schema: JSONSchema.integer, description: "1..500, default 50")])) { request, _ in
+            queryParameters: [OpenAPIParameter(query: "limit", schema: JSONSchema.integer(in: 1...500), description: "default 50")])) { request, _ in
             var query = TelemetryQuery(request)
             let limit = query.int("limit", default: 50, in: 1...500)
             try query.finish()
@@ -56,7 +58,7 @@ struct TelemetryDevOSRoutes: Sendable {
         telemetry.get("remote_access/sessions", docs: OpenAPIOperation(
             summary: "Authenticated console sessions (API key fingerprint and address)", tags: ["telemetry"],
             queryParameters: [OpenAPIParameter(query: "active_only", schema: JSONSchema.boolean, description: "default true"),
-                              OpenAPIParameter(query: "limit", schema: JSONSchema.integer, description: "1..500, default 50")])) { request, _ in
+                              OpenAPIParameter(query: "limit", schema: JSONSchema.integer(in: 1...500), description: "default 50")])) { request, _ in
             var query = TelemetryQuery(request)
             let activeOnly = query.bool("active_only", default: true)
             let limit = query.int("limit", default: 50, in: 1...500)
@@ -70,7 +72,7 @@ struct TelemetryDevOSRoutes: Sendable {
         api.post("stress/run", docs: OpenAPIOperation(
             summary: "Run a stress test (real synthetic load through the HTM queue); one at a time", tags: ["telemetry"],
             requestBody: OpenAPIBody(schema: JSONSchema.object([
-                "test_type": JSONSchema.enumeration(StressRunner.testTypes), "duration_minutes": JSONSchema.number,
+                "test_type": JSONSchema.enumeration(StressRunner.testTypes), "duration_minutes": ["type": "number", "exclusiveMinimum": 0, "maximum": 60],
                 "intensity": JSONSchema.enumeration(StressRunner.intensities)], required: ["test_type", "duration_minutes", "intensity"]),
                 example: ["test_type": "full_system", "duration_minutes": 1, "intensity": "medium"]),
             responses: [409: OpenAPIResponse("A stress test is already running", schema: JSONSchema.errorDetail),

@@ -16,7 +16,7 @@ struct TelemetryHTMRoutes: Sendable {
             queryParameters: [
                 OpenAPIParameter(query: "origin", schema: JSONSchema.enumeration(HTMTask.origins)),
                 OpenAPIParameter(query: "status", schema: JSONSchema.enumeration(HTMTask.statuses)),
-                OpenAPIParameter(query: "limit", schema: JSONSchema.integer, description: "1..500, default 50"),
+                OpenAPIParameter(query: "limit", schema: JSONSchema.integer(in: 1...500), description: "default 50"),
             ],
             responses: [422: OpenAPIResponse("Invalid filter", schema: JSONSchema.validationError)])) { request, _ in
             var query = TelemetryQuery(request)

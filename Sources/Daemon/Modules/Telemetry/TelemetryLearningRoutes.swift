@@ -10,7 +10,7 @@ struct TelemetryLearningRoutes: Sendable {
     func addRoutes(to group: RouterGroup<BasicRequestContext>) {
         group.get("intent/active", docs: OpenAPIOperation(
             summary: "Intents with unfinished HTM tasks", tags: ["telemetry"],
-            queryParameters: [OpenAPIParameter(query: "limit", schema: JSONSchema.integer, description: "1..500, default 50")])) { request, _ in
+            queryParameters: [OpenAPIParameter(query: "limit", schema: JSONSchema.integer(in: 1...500), description: "default 50")])) { request, _ in
             var query = TelemetryQuery(request)
             let limit = query.int("limit", default: 50, in: 1...500)
             try query.finish()
@@ -36,7 +36,7 @@ struct TelemetryLearningRoutes: Sendable {
 
         group.get("learning/retrospectives", docs: OpenAPIOperation(
             summary: "Retrospectives written after training runs and stress tests", tags: ["telemetry"],
-            queryParameters: [OpenAPIParameter(query: "limit", schema: JSONSchema.integer, description: "1..100, default 20")])) { request, _ in
+            queryParameters: [OpenAPIParameter(query: "limit", schema: JSONSchema.integer(in: 1...100), description: "default 20")])) { request, _ in
             var query = TelemetryQuery(request)
             let limit = query.int("limit", default: 20, in: 1...100)
             try query.finish()

@@ -15,7 +15,7 @@ struct TelemetryOperationsRoutes: Sendable {
 
         group.get("ingestion/throughput", docs: OpenAPIOperation(
             summary: "Ingestion jobs (recordings and inbox imports) over the last `hours`, plus the feed rate", tags: ["telemetry"],
-            queryParameters: [OpenAPIParameter(query: "hours", schema: JSONSchema.integer, description: "1..168, default 24")],
+            queryParameters: [OpenAPIParameter(query: "hours", schema: JSONSchema.integer(in: 1...168), description: "default 24")],
             responses: [422: OpenAPIResponse("Invalid hours", schema: JSONSchema.validationError)])) { request, _ in
             var query = TelemetryQuery(request)
             let hours = query.int("hours", default: 24, in: 1...168)
@@ -49,7 +49,7 @@ struct TelemetryOperationsRoutes: Sendable {
 
         group.get("kernels/{id}/logs", docs: OpenAPIOperation(
             summary: "A kernel's recent log lines", tags: ["telemetry"],
-            queryParameters: [OpenAPIParameter(query: "lines", schema: JSONSchema.integer, description: "1..1000, default 100")],
+            queryParameters: [OpenAPIParameter(query: "lines", schema: JSONSchema.integer(in: 1...1000), description: "default 100")],
             responses: [404: .init("Kernel not found")])) { request, context in
             let id = try context.parameters.require("id")
             var query = TelemetryQuery(request)
