@@ -19,6 +19,17 @@ tick code in process). Argus sees the series in a feed field: percent series (CP
 100 − value and scored on `cpu_pct`; other units rescaled by 2 / (mean of the first 70 %) into
 `load_average` (an affine map: sMAE, sPL and coverage are unchanged by it); the other feed fields hold a
 quiet server's constants. The /proc series are fed with all their recorded fields.
+
+--finetune adds Argus after a fine-tune on the fed history, per series: the history before the series'
+first scored origin (its first 70 %; nothing at or after the split) is written as a feed file and the
+default model is fine-tuned on it with `argusd train --from` and the settings of the daemon's
+`/admin/trigger-training?epochs=3` (TrainingService.Settings: batch 64, at most 100 batches per epoch,
+lr 1e-3, seed 42, one thread; the same TrainingRun, so the same warm start, short-history rolling-origin
+validation below the normal split, persistence shrinkage and band refit). 3 epochs (≤ 19,200 windows,
+about a minute on one quiet core) rather than the trigger's default 10 keep 15 series affordable;
+--finetune-epochs 10 is the trigger's default. The fine-tuned model is then scored on the same origins through `argusd evaluate --origins`. A
+history the daemon would refuse (below its documented minimum) keeps the default model, as the daemon
+does, and the table says so.
 """
 import argparse
 import csv
@@ -50,6 +61,13 @@ QUIET_SERVER = {"cpu_user_pct": 15.0, "cpu_sys_pct": 4.0, "cpu_iowait_pct": 0.5,
                 "net_in_mb_s": 1.0, "net_out_mb_s": 1.0, "back_close_wait": 0.0, "front_close_wait": 0.0,
                 "load_average": 1.0, "uptime_days": 10.0}
 PERCENT_SERIES = ("cpu_utilization",)
+# `/admin/trigger-training?epochs=N` = TrainingService.Settings (Sources/Daemon/Admin): batch 64, ≤ 100 batches
+# per epoch, lr 1e-3, seed 42, one thread; everything else TrainingOptions' defaults, which `argusd train`
+# shares (validation fraction 0.2, patience 3, clip 1, no weight decay). Epochs: --finetune-epochs.
+DAEMON_FINETUNE = ["--batch-size", "64", "--max-batches", "100", "--lr", "0.001", "--threads", "1"]
+DAEMON_TRAIN_SEED = 42
+# The Argus variant the daemon serves by default (`argusd serve`: --band-calibration on, --median-shrinkage off).
+SERVED_VARIANT = " + width calibration"
 PROC_TARGETS = {"cpu_pct": lambda r: 100 - r["cpu_idle_pct"], "mem_used_pct": lambda r: r["mem_used_pct"],
                 "load_average": lambda r: r["load_average"]}
 
@@ -93,7 +111,7 @@ def load_nab(folder):
         else:
             target, factor = "load_average", 2.0 / max(1e-12, float(np.mean(y[:split])))
             feed["load_average"] = list(y * factor)
-        series.append(dict(name=name[:-4], y=y, first=first, target=target, factor=factor, feed=feed, source="NAB"))
+        series.append(dict(name=name[:-4], server=name[:-4], y=y, first=first, target=target, factor=factor, feed=feed, source="NAB"))
     return series
 
 
@@ -111,7 +129,7 @@ def load_proc(path):
     for target, read in PROC_TARGETS.items():
         y = np.array([float(read(r)) for r in records])
         feed = {k: [float(r.get(k, QUIET_SERVER[k])) for r in records] for k in FEED_FIELDS}
-        out.append(dict(name=f"{base}:{target}", y=y, first=first, target=target, factor=1.0, feed=feed, source="/proc"))
+        out.append(dict(name=f"{base}:{target}", server=base, y=y, first=first, target=target, factor=1.0, feed=feed, source="/proc"))
     return out
 
 
@@ -202,7 +220,16 @@ def main():
     ap.add_argument("--calibration-warmup", type=int, default=576,
                     help="also score Argus with the daemon's online band calibration, ticking every step from this many "
                          "steps before the first origin (default 2 days; -1: skip)")
+    ap.add_argument("--finetune", action="store_true",
+                    help="also score Argus after a fine-tune on each series' history before its first origin, with the "
+                         "daemon's /admin/trigger-training settings (see above; slow: minutes per series)")
+    ap.add_argument("--finetune-epochs", type=int, default=3, metavar="N",
+                    help="with --finetune: epochs, as /admin/trigger-training?epochs=N (default 3; the trigger's default is 10)")
+    ap.add_argument("--finetune-history", type=int, metavar="STEPS",
+                    help="with --finetune: only the last STEPS steps before the first origin (288 = the 1 day a new install has)")
     args = ap.parse_args()
+    started = time.time()
+    timings = {}
 
     series = load_nab(args.nab) + [s for p in args.proc for s in load_proc(p)]
     if args.only:
@@ -219,25 +246,43 @@ def main():
             continue
         t0 = time.time()
         methods[label] = {s["name"]: {o: peer_forecast(make, window, s["y"][:o]) for o in s["origins"]} for s in series}
-        print(f"# {label}: {time.time() - t0:.0f} s", file=sys.stderr)
+        timings[label] = time.time() - t0
+        print(f"# {label}: {timings[label]:.0f} s", file=sys.stderr)
+    finetunes = {}
     if args.argusd:
         with tempfile.TemporaryDirectory() as work:
+            variants = argus_variants(args)
+            default_path = None
             for m in args.model or [os.path.join(HERE, "..", "models")]:
                 label, _, path = m.rpartition("=")
                 path = path if os.path.exists(os.path.join(path, "manifest.json")) else newest_model(path)
-                label = label or f"Argus ({os.path.basename(path)})"
-                variants = [(label, None, False)] + ([] if args.calibration_warmup < 0 else [
-                    (label + " + width calibration", args.calibration_warmup, True),
-                    (label + " + shrinkage + width calibration", args.calibration_warmup, False)])
-                variants = [v for v in variants if not (args.skip_widths_only and v[2])]
-                for name, warmup, widths_only in variants:
+                default_path = default_path or path
+                label = label or f"Argus zero-shot ({os.path.basename(path)})"
+                for suffix, warmup, widths_only in variants:
                     t0 = time.time()
                     fc = argus_forecasts(series, args.argusd, path, work, warmup, widths_only)
+                    methods[label + suffix] = {s["name"]: {o: fc[(s["name"], o)] for o in s["origins"]} for s in series}
+                    timings[label + suffix] = time.time() - t0
+                    print(f"# {label + suffix}: {timings[label + suffix]:.0f} s", file=sys.stderr)
+            if args.finetune:
+                t0 = time.time()
+                finetunes = finetune_all(series, args.argusd, default_path, work, args.finetune_epochs, args.finetune_history)
+                timings["fine-tunes"] = time.time() - t0
+                by_model = {}
+                for s in series:
+                    by_model.setdefault(finetunes[s["name"]].get("folder") or default_path, []).append(s)
+                for suffix, warmup, widths_only in variants:
+                    t0 = time.time()
+                    fc = {}
+                    for path, group in by_model.items():
+                        fc.update(argus_forecasts(group, args.argusd, path, work, warmup, widths_only))
+                    name = "Argus fine-tuned" + suffix
                     methods[name] = {s["name"]: {o: fc[(s["name"], o)] for o in s["origins"]} for s in series}
-                    print(f"# {name}: {time.time() - t0:.0f} s", file=sys.stderr)
+                    timings[name] = time.time() - t0
+                    print(f"# {name}: {timings[name]:.0f} s", file=sys.stderr)
 
     report = {"split": f"per series: origins every {args.origin_every} steps over the last {EVAL_SHARE:.0%}, horizon {HORIZON}, "
-                       f"AutoARIMA/AutoETS fitted on the last {args.fit_window} steps",
+                       "history before the origin only" + ("" if args.no_peers else f"; AutoARIMA/AutoETS fitted on the last {args.fit_window} steps"),
               "series": {}, "overall": {}}
     for s in series:
         report["series"][s["name"]] = {"origins": len(s["origins"]), "steps": len(s["y"]), "source": s["source"],
@@ -247,10 +292,77 @@ def main():
         report["overall"][m] = {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
     if peer_forecast.failures:
         report["peer_fit_failures"] = peer_forecast.failures
+    if finetunes:
+        report["finetune"] = {"history": args.finetune_history, "command": "argusd train --from DEFAULT --data HISTORY.jsonl --out DIR "
+                                         f"--epochs {args.finetune_epochs} --train-seed {DAEMON_TRAIN_SEED} --quiet " + " ".join(DAEMON_FINETUNE),
+                              "series": {name: {k: v for k, v in f.items() if k != "folder"} for name, f in finetunes.items()}}
+    report["run"] = {"date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "argusd": args.argusd,
+                     "options": sys.argv[1:], "seconds": {**timings, "total": time.time() - started},
+                     "load_average": os.getloadavg()[0]}
     print_tables(report, series)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(report, f, indent=1, sort_keys=True)
+
+
+def argus_variants(args):
+    """(label suffix, calibration warm-up or None, widths only) of each Argus variant scored; the daemon's
+    default (SERVED_VARIANT) is marked "as served"."""
+    variants = [(", raw model output", None, False)]
+    if args.calibration_warmup >= 0:
+        if not args.skip_widths_only:
+            variants.append((" + width calibration", args.calibration_warmup, True))
+        variants.append((" + shrinkage + width calibration", args.calibration_warmup, False))
+    return [(suffix + (" (as served)" if suffix == SERVED_VARIANT else ""), w, o) for suffix, w, o in variants]
+
+
+def write_feed(s, start, stop, path):
+    """Steps start..<stop of the series as feed JSONL, what the daemon would have stored (profile generic)."""
+    with open(path, "w") as f:
+        for i in range(start, stop):
+            ts = dt.datetime.fromtimestamp(s["first"] + i * STEP, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+            record = {"timestamp": ts, "server_name": s["server"], "status": "healthy", "profile": "generic"}
+            record.update({k: s["feed"][k][i] for k in FEED_FIELDS})
+            f.write(json.dumps(record) + "\n")
+
+
+def finetune_all(series, argusd, parent, workdir, epochs, history=None):
+    """Fine-tunes `parent` once per distinct history (the three /proc targets of a recording share one) on the
+    steps before the series' first origin (the last `history` of them when given), as /admin/trigger-training
+    would. Returns {series name: info}:
+    folder (None when refused), history steps, seconds, and from training_info.json the windows, epochs,
+    validation loss and the scored target's shrinkage α and band factor; or `refused` with the daemon's message."""
+    done, out = {}, {}
+    for s in series:
+        split = math.ceil(len(s["y"]) * (1 - EVAL_SHARE))
+        assert s["origins"][0] >= split, "origins start at the split"
+        start = 0 if history is None else max(0, split - history)
+        key = (s["server"], start, split)
+        if key not in done:
+            folder = os.path.join(workdir, f"ft{len(done)}")
+            os.makedirs(folder)
+            feed = os.path.join(folder, "history.jsonl")
+            write_feed(s, start, split, feed)
+            cmd = [argusd, "train", "--from", parent, "--data", feed, "--out", folder,
+                   "--epochs", str(epochs), "--train-seed", str(DAEMON_TRAIN_SEED), "--quiet"] + DAEMON_FINETUNE
+            t0 = time.time()
+            run = subprocess.run(cmd, capture_output=True, text=True)
+            info = {"history": s["server"], "history_steps": split - start, "seconds": round(time.time() - t0, 1), "folder": None}
+            if run.returncode != 0:
+                info["refused"] = (run.stderr.strip().splitlines() or ["exit status %d" % run.returncode])[-1]
+            else:
+                info["folder"] = run.stdout.strip().splitlines()[-1]
+                with open(os.path.join(info["folder"], "training_info.json")) as f:
+                    t = json.load(f)
+                info.update({k: t.get(k) for k in ("train_windows", "validation_windows", "epochs_run", "best_epoch",
+                                                   "initial_val_loss", "best_val_loss", "stop_reason", "validation_cutoff")})
+                info["blend"] = {b["target"]: {k: b.get(k) for k in ("alpha", "band_scale")} for b in t.get("persistence_blend") or []}
+            print(f"# fine-tune {s['server']} on steps {start}..<{split}: {info.get('refused') or 'done'} ({info['seconds']:.0f} s)", file=sys.stderr)
+            done[key] = info
+        info = dict(done[key])
+        blend = info.pop("blend", {}).get(s["target"], {})
+        out[s["name"]] = {**info, "alpha": blend.get("alpha"), "band_scale": blend.get("band_scale")}
+    return out
 
 
 def newest_model(folder):
@@ -261,8 +373,16 @@ def newest_model(folder):
 
 
 def print_tables(report, series):
-    print(f"Split: {report['split']}; {sum(len(s['origins']) for s in series)} origins over {len(series)} series.\n")
-    print("Overall (mean over series; sMAE and sPL scaled by the mean |one-step change| of each series' first 70 %):\n")
+    run = report["run"]
+    print(f"Real-data rolling-origin benchmark, {run['date']}, argusd {run['argusd']}, options: {' '.join(run['options']) or '(none)'}")
+    print(f"Split: {report['split']}; {sum(len(s['origins']) for s in series)} origins over {len(series)} series.")
+    print("Zero-shot = the default model as shipped. \"(as served)\" = the daemon's default calibration "
+          f"(`argusd serve`: band calibration on, median shrinkage off = \"{SERVED_VARIANT.strip(' +')}\").")
+    if "finetune" in report:
+        history = "" if report["finetune"].get("history") is None else f", its last {report['finetune']['history']} steps only"
+        print("Fine-tuned = the default model fine-tuned per series on the steps before its first origin (its first "
+              f"{1 - EVAL_SHARE:.0%}{history}; nothing at or after the split), as /admin/trigger-training does: {report['finetune']['command']}")
+    print("\nOverall (mean over series; sMAE and sPL scaled by the mean |one-step change| of each series' first 70 %):\n")
     print("| method | sMAE 30 min | sMAE 8 h | sPL (P10/50/90) | coverage P10–P90 |")
     print("|---|---|---|---|---|")
     for m, r in report["overall"].items():
@@ -274,9 +394,32 @@ def print_tables(report, series):
     for name, s in report["series"].items():
         cells = [f"{r['smae_6']:.2f} / {r['smae_96']:.2f}, {r['coverage']:.2f}" for r in (s["methods"][m] for m in methods)]
         print(f"| {name} | {s['origins']} | " + " | ".join(cells) + " |")
+    if "finetune" in report:
+        print_finetunes(report["finetune"]["series"])
     if report.get("peer_fit_failures"):
         print(f"\n{report['peer_fit_failures']} statsforecast fits failed and fell back to the last value")
+    seconds = run["seconds"]
+    parts = ", ".join(f"{k} {v / 60:.1f} min" for k, v in seconds.items() if k != "total")
+    print(f"\nRun time {seconds['total'] / 60:.1f} min ({parts}); load average at the end {run['load_average']:.1f}.")
 
+
+def print_finetunes(fts):
+    """One row per series: history, the trainer's windows and epochs, validation loss, the scored target's
+    shrinkage α and band factor, time; or the daemon's refusal (the default model is then what is scored)."""
+    print("\nFine-tunes (one per distinct history; the three /proc targets of a recording share one). val loss = "
+          "normalised validation loss of the default model (epoch 0) → the fine-tuned, shipped model; α = share of the "
+          "median's departure from the last value kept for the scored target; band = its fitted band width factor:\n")
+    print("| series | history steps | train / val windows | epochs run (best) | val loss | α | band | seconds |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, f in fts.items():
+        if f.get("refused"):
+            print(f"| {name} | {f['history_steps']} | refused, default model scored: {f['refused']} | | | | | {f['seconds']:.0f} |")
+            continue
+        fmt = lambda v, spec: "—" if v is None else format(v, spec)
+        print(f"| {name} | {f['history_steps']} | {f['train_windows']} / {f['validation_windows']} | {f['epochs_run']} ({f['best_epoch']}) | "
+              f"{f['initial_val_loss']:.3f} → {f['best_val_loss']:.3f} | {fmt(f['alpha'], '.2f')} | {fmt(f['band_scale'], '.2f')} | {f['seconds']:.0f} |")
+    times = {f["history"]: f["seconds"] for f in fts.values()}
+    print(f"\n{len(times)} fine-tunes, {sum(times.values()) / 60:.1f} min in all, longest {max(times.values()):.0f} s (one thread).")
 
 if __name__ == "__main__":
     main()

@@ -112,6 +112,26 @@ import TFTCore
         }
     }
 
+    /// A target the last value predicts exactly (swap at 0 throughout, as on most real servers and the /proc
+    /// recordings) takes the floor weight instead of dominating the mean: before, a fine-tune on real /proc data
+    /// weighed swap 5.96 and pushed the five targets with something to learn to the floor, 0.1.
+    @Test func exactlyPersistentTargetDoesNotDominateTheLossWeights() throws {
+        var run = TrainingFixtures.run()
+        let t = try #require(run.spec.targets.firstIndex(of: "swap_used_pct"))
+        let swap = run.spec.targetMetricIndices[t]
+        run.series = run.series.map { s in
+            var s = s
+            for i in 0..<s.count { s.values[swap * s.count + i] = 0 }
+            return s
+        }
+        let (model, _, dataset, _) = try run.prepare()
+        let weights = try Trainer(model: model, dataset: dataset, options: run.options).targetWeights
+        #expect(weights[t] == 0.1)
+        let others = weights.indices.filter { $0 != t }.map { weights[$0] }
+        #expect(others.allSatisfy { $0 > 0.1 }, "\(weights)")
+        #expect(abs(others.reduce(0, +) / Float(others.count) - 1) < 1e-3, "\(weights)")
+    }
+
     @Test func warmStartsRefitBandsFreshRunsDoNot() throws {
         let out = TrainingFixtures.tempDir()
         defer { try? FileManager.default.removeItem(at: out) }

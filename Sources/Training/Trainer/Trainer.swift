@@ -155,7 +155,8 @@ public final class Trainer {
     }
 
     /// 1 / (mean |normalised target|) per target over evenly spaced training windows — the normalised MAE
-    /// of the last value — scaled so the weights average 1 and clamped to [0.1, 10].
+    /// of the last value — scaled so the weights average 1 and clamped to [0.1, 10]; a target the last value
+    /// predicts exactly gets 0.1 and is left out of the average.
     static func persistenceWeights(assembler: BatchAssembler, dataset: FleetDataset, maxWindows: Int, batchSize: Int) -> [Float] {
         let all = dataset.trainWindows, nT = assembler.builder.config.targets.count
         let n = min(all.count, maxWindows)
@@ -173,10 +174,18 @@ public final class Trainer {
             count += chunk.count * Td
             i += batchSize
         }
-        let inv = sum.map { 1 / max(1e-3, $0 / Double(max(1, count))) }
-        let mean = inv.reduce(0, +) / Double(nT)
-        return inv.map { Float(min(10, max(0.1, $0 / mean))) }
+        // A target the last value predicts exactly in every window (swap at 0 throughout, a field a feed does not
+        // fill) has nothing to learn; 1 / its floored error would dominate the mean and push every real target
+        // to the clamp floor. Such targets take the floor weight and the mean is over the others.
+        let mae = sum.map { $0 / Double(max(1, count)) }
+        let live = mae.filter { $0 >= Self.exactPersistenceError }.map { 1 / $0 }
+        guard !live.isEmpty else { return [Float](repeating: 1, count: nT) }
+        let mean = live.reduce(0, +) / Double(live.count)
+        return mae.map { $0 < Self.exactPersistenceError ? 0.1 : Float(min(10, max(0.1, 1 / $0 / mean))) }
     }
+
+    /// Normalised persistence MAE below which a target counts as exactly predicted by the last value.
+    static let exactPersistenceError = 1e-3
 
     public var stepsPerEpoch: Int {
         let full = dataset.trainWindows.count / options.batchSize
