@@ -20,6 +20,29 @@ import Testing
         db.close()
     }
 
+    /// A burst of writes grows the WAL; once checkpointed, the next commit restarts it and truncates the file
+    /// to the limit instead of keeping the burst's size forever (the 7-day soak's WAL grew to 143 MiB).
+    @Test func walFile_ShrinksToItsLimitAfterACheckpoint() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.cleanup() }
+        var options = SQLiteConnection.Options()
+        options.backgroundCheckpointSeconds = nil
+        options.walAutoCheckpointPages = 0
+        options.walSizeLimitBytes = 64 << 10
+        let db = try SQLiteDatabase(path: dir.path + "/t.sqlite", migrations: [
+            Migration(version: 1, name: "t", sql: "CREATE TABLE t (b BLOB)")
+        ], options: options)
+        defer { db.close() }
+        let wal = dir.path + "/t.sqlite-wal"
+        func walSize() -> Int { (try? FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int) ?? 0 }
+        try db.write { c throws in for _ in 0..<200 { try c.run("INSERT INTO t VALUES (?)", [.blob(Data(count: 16_384))]) } }
+        #expect(walSize() > 1 << 20)
+        try db.write { c throws in _ = try c.pragma("wal_checkpoint(PASSIVE)") }
+        try db.write { c throws in try c.run("INSERT INTO t VALUES (?)", [.blob(Data(count: 16))]) }
+        #expect(walSize() <= 64 << 10)
+        try db.write { c throws in #expect(try c.pragma("journal_size_limit")?.int64 == 64 << 10) }
+    }
+
     @Test func typedBindsAndColumns_RoundTrip() throws {
         let dir = try TemporaryDirectory()
         defer { dir.cleanup() }

@@ -38,7 +38,9 @@ import Testing
         // and the mean are both pulled up by bursts; the median stays at the idle level.
         let r = Self.run(series: { _, rng in rng.uniform() < 0.15 ? 95 : 5 + 0.5 * rng.next() }, model: { $1 * 0.5 + 25 })
         #expect(r.anchor == .runningMedian)
-        #expect(r.served < 0.75 * r.last && r.served < 0.75 * r.model)   // median MAE ≈ 0.59 × the last value's here
+        // The running median alone would make 0.59 × the last value's error; with the 30-min memory (0.05) the
+        // choice flips to the last value inside burst clusters: 0.75 measured (the last value: 1, the model: 1.47).
+        #expect(r.served < 0.85 * r.last && r.served < 0.6 * r.model)
     }
 
     @Test func modelThatKnowsTheSeries_IsKept() {

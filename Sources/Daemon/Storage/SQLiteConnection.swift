@@ -31,6 +31,9 @@ public final class SQLiteConnection {
         /// (PASSIVE) from a separate connection on a background queue at this interval, so no commit pays
         /// for a checkpoint's copy + fsync.
         public var backgroundCheckpointSeconds: Double? = 2
+        /// Bytes the WAL file is truncated to when the writer restarts it after a checkpoint
+        /// (`PRAGMA journal_size_limit`): without it the file keeps its largest size forever (docs/retention.md).
+        public var walSizeLimitBytes: Int = 64 << 20
         public init() {}
     }
 
@@ -66,6 +69,7 @@ public final class SQLiteConnection {
                 }
                 try execute("PRAGMA synchronous = \(options.synchronous.rawValue)")
                 try execute("PRAGMA wal_autocheckpoint = \(options.walAutoCheckpointPages)")
+                _ = try pragma("journal_size_limit = \(options.walSizeLimitBytes)")
             }
         } catch {
             close()
