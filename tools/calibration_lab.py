@@ -59,9 +59,12 @@ class Policy:
     """
 
     def __init__(self, name, alphas=(0, .25, .5, .75, 1), anchors=("last",), decay=0.05, shrink=True, hedge=None,
-                 level_rates=(0.5, 0.2, 0.05), prior=None, median_rate=0.1, margin=0.0, form="departure"):
+                 level_rates=(0.5, 0.2, 0.05), prior=None, median_rate=0.1, margin=0.0, form="departure", union=None):
         self.name, self.alphas, self.anchors, self.decay, self.shrink, self.hedge = name, alphas, anchors, decay, shrink, hedge
         self.level_rates, self.prior, self.median_rate, self.margin, self.form = level_rates, prior, median_rate, margin, form
+        # None: the band around the chosen median only; "bands": widened to also cover the model's own calibrated band
+        # (same factor); "aci": the same, with misses scored against that union band.
+        self.union = union
 
     def anchor_values(self, last, levels):
         out = []
@@ -136,14 +139,17 @@ def replay(series, raw, policy, bands=True):
             p = pending[i].pop(t - 1, None)
             if p is None:
                 continue
-            low, mid, high, factor, cands = p
+            low, mid, high, factor, cands = p[:5]
+            if policy.union == "aci":
+                rmid, rlow, rhigh = p[5]
+                inside = min(mid + factor * (low - mid), rlow) <= actual <= max(mid + factor * (high - mid), rhigh)
             if actual >= mid:
                 r = (actual - mid) / (high - mid) if high > mid else (0 if actual == mid else np.inf)
             else:
                 r = (mid - actual) / (mid - low) if mid > low else np.inf
             decay = policy.decay[i] if isinstance(policy.decay, tuple) else policy.decay
             errors[i] += decay * (np.abs(actual - cands) - errors[i])
-            miss = r > factor
+            miss = (not inside) if policy.union == "aci" else r > factor
             log_factors[i] = min(max(log_factors[i] + RATE * ((1 if miss else 0) - (1 - TARGET_COVERAGE)), LOG_RANGE[0]), LOG_RANGE[1])
         weights = [policy.pick(errors[i]) if policy.shrink else None for i in range(len(HORIZONS))]
         last = actual
@@ -164,7 +170,10 @@ def replay(series, raw, policy, bands=True):
             mid, cands = served_mid(h - 1)
             if cands is None:
                 cands = np.full(n, mid)
-            pending[i][t - 1 + h] = (mid + offset(LOW, h - 1), mid, mid + offset(HIGH, h - 1), math.exp(log_factors[i]), cands)
+            f_ = math.exp(log_factors[i])
+            rm = q[MID, h - 1]
+            pending[i][t - 1 + h] = (mid + offset(LOW, h - 1), mid, mid + offset(HIGH, h - 1), f_, cands,
+                                     (rm, rm + f_ * offset(LOW, h - 1), rm + f_ * offset(HIGH, h - 1)))
         if t in origins:
             f = np.zeros((3, rd.HORIZON))
             for k in range(rd.HORIZON):
@@ -173,6 +182,9 @@ def replay(series, raw, policy, bands=True):
                 f[0, k] = mid + factor * offset(LOW, k)
                 f[1, k] = mid
                 f[2, k] = mid + factor * offset(HIGH, k)
+                if policy.union:
+                    f[0, k] = min(f[0, k], q[MID, k] + factor * offset(LOW, k))
+                    f[2, k] = max(f[2, k], q[MID, k] + factor * offset(HIGH, k))
             out[t] = np.clip(f, 0, upper) / series["factor"]
     return out
 
@@ -187,6 +199,8 @@ POLICIES = {
     # What the daemon serves (BandCalibration.swift): the shrunk model or a level as it is, longer memory at long horizons.
     "served": Policy("served", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure"),
     # Variants measured on the way (models/README.md lists their figures).
+    "served-union": Policy("served-union", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure", union="bands"),
+    "served-union-aci": Policy("served-union-aci", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure", union="aci"),
     "same-decay": Policy("same-decay", anchors=MEDIAN_ANCHORS, decay=0.05, median_rate=0.3, form="pure"),
     "short-decay-0.02": Policy("short-decay-0.02", anchors=MEDIAN_ANCHORS, decay=(0.02, 0.02, 0.005, 0.001), median_rate=0.3, form="pure"),
     "no-running-median": Policy("no-running-median", anchors=MEDIAN_ANCHORS[:4], decay=SERVED_DECAYS, form="pure"),

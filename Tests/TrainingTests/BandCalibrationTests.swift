@@ -109,8 +109,23 @@ import Testing
         var out = raw
         c.update(lastStep: 0, actual: 40, forecast: &out, quantiles: Self.quantiles, shrinkMedian: true, range: 0...100)
         #expect(out[3][5] == 40)                        // the median moved to the last value
-        #expect(out[1][5] == 30 && out[5][5] == 50)     // P90 borrows P10's distance (10) instead of 0
-        #expect(out[0][5] == 20 && out[6][5] == 60)
+        #expect(out[1][5] == 30 && out[0][5] == 20)     // the lower band around it
+        #expect(out[5][5] == 100 && out[6][5] == 100)   // the upper band: the model's (at the clamp), spanned
+    }
+
+    @Test func chosenMedianBelowTheModels_BandSpansBoth() {
+        var c = BandCalibration()
+        c.shrinkErrors = BandCalibration.horizons.map { _ in [1] + [Float](repeating: 2, count: BandCalibration.candidateCount - 1) }
+        // The model forecasts a rise to 60 (P10–P90 50–70); the last value, 40, has been right lately.
+        let raw: [[Float]] = [30, 40, 50, 60, 70, 80, 90].map { [Float](repeating: $0, count: 96) }
+        var out = raw
+        c.update(lastStep: 0, actual: 40, forecast: &out, quantiles: Self.quantiles, shrinkMedian: true, range: 0...100)
+        #expect(out[3][5] == 40)                                        // the served median: the last value
+        #expect(out[0][5] == 10 && out[1][5] == 20 && out[2][5] == 30)  // lower quantiles around it
+        #expect(out[4][5] == 70 && out[5][5] == 80 && out[6][5] == 90)  // upper ones keep the model's rise
+        // A value at 65 is inside the served band (not a miss), though outside the band around the last value.
+        for step in 1...6 { c.observe(step: Int64(step), actual: step == 6 ? 65 : 40) }
+        #expect(c.scored >= 1 && c.insideServed == c.scored)
     }
 
     @Test func factorOfAStep_InterpolatesBetweenScoredHorizons() {

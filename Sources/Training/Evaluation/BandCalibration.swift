@@ -19,8 +19,12 @@ import Foundation
 /// for the step that just closed (P10/P50/P90 kept for horizons 1, 6, 24 and 96), then the new forecast is
 /// shifted to the chosen median, kept for scoring later, and its quantiles are widened or narrowed around
 /// its P50 by the factors — ``update(lastStep:actual:forecast:quantiles:shrinkMedian:range:)``, one pass.
-/// A forecast's score is how far the actual value fell from the P50 in units of the raw half band on its
-/// side (`r ≤ 1` = inside the raw P10–P90); a miss is `r >` the factor the served forecast used. Each score
+/// When the chosen median is not the model's, the served band spans both bands of the same width, the one
+/// around the chosen median and the one around the model's: the median follows what has been right on this
+/// server while the tails keep the model's forecast rise or fall, which risk and alerts read (the alert
+/// evaluation lost most of its critical lead when the whole band moved with the median).
+/// A forecast is inside the raw band if the actual value fell within the P10–P90 around its served P50 at
+/// factor 1; a miss is a value outside the served band (at the factor it used). Each score
 /// moves `ln factor` by `rate · (miss − 0.2)`: the long-run miss rate of the served band goes to 0.2
 /// (coverage 0.8) whatever the model's noise assumption was. Cost per series per tick: 9 error updates per
 /// scored horizon and a multiply-add per served value; memory: 127 pending forecasts.
@@ -212,7 +216,11 @@ public struct BandCalibration: Codable, Sendable, Equatable {
                     errors[c] += decay * (e - errors[c])
                 }
             }
-            let miss = r > p.factor
+            // The served band is the union of the band around the chosen median and the model's own (same
+            // widths): a miss is outside both.
+            let lowEdge = min(p.mid, p.rawMid) + p.factor * (p.low - p.mid)
+            let highEdge = max(p.mid, p.rawMid) + p.factor * (p.high - p.mid)
+            let miss = !(lowEdge <= actual && actual <= highEdge)
             scored += 1
             if r <= 1 { insideRaw += 1 }
             if !miss { insideServed += 1 }
@@ -287,12 +295,15 @@ public struct BandCalibration: Codable, Sendable, Equatable {
                 nextScored += 1
             }
             let factor = exp(logFactors[i] + w * (logFactors[j] - logFactors[i]))
-            // Quantile pairs (q, its mirror) are read before either is written.
+            // Quantile pairs (q, its mirror) are read before either is written. The band spans both the
+            // chosen median's band and the model's own: a selected level must not hide the rise the model
+            // forecasts from the upper quantiles (risk and alerts read them).
+            let bottom = min(mid, rawMid), top = max(mid, rawMid)
             for q in 0..<(values.count / 2) {
                 let p = values.count - 1 - q
                 let below = offset(q), above = offset(p)
-                values[q][k] = min(max(mid + factor * below, range.lowerBound), range.upperBound)
-                values[p][k] = min(max(mid + factor * above, range.lowerBound), range.upperBound)
+                values[q][k] = min(max(bottom + factor * below, range.lowerBound), range.upperBound)
+                values[p][k] = min(max(top + factor * above, range.lowerBound), range.upperBound)
             }
             values[m][k] = min(max(mid, range.lowerBound), range.upperBound)
         }
