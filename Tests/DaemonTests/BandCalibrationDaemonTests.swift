@@ -62,4 +62,28 @@ import Training
         #expect(summary?["enabled"] as? Bool == false)
         #expect(try d.get("/predictions/calibration").object["enabled"] as? Bool == false)
     }
+
+    /// Median selection changes what `/predictions` serve, never what risk grades: alerts and risk scores
+    /// read the model's own median (the early warning), so they equal a widths-only daemon's fed the same.
+    @Test func medianSelection_ServesTheChosenMedian_RiskReadsTheModels() throws {
+        // Flat memory with a rare blip: persistence or a level beats a random-weights model within a few ticks.
+        let flat: (String, Int) -> Double = { _, i in i % 11 == 0 ? 62 : 60 }
+        let selecting = try TestDaemon(configure: { $0.medianShrinkage = true })
+        let widthsOnly = try TestDaemon(configure: { $0.medianShrinkage = false })
+        defer { selecting.stop(); selecting.dir.cleanup(); widthsOnly.stop(); widthsOnly.dir.cleanup() }
+        for i in 0..<40 {
+            try selecting.feed(["ppdb001"], steps: i..<(i + 1), mem: flat)
+            try widthsOnly.feed(["ppdb001"], steps: i..<(i + 1), mem: flat)
+        }
+        let a = try #require(selecting.daemon.engine.latest?.servers.first)
+        let b = try #require(widthsOnly.daemon.engine.latest?.servers.first)
+        let mem = try #require(a.forecastKeys.firstIndex(of: "mem_pct"))
+        let p50 = BandCalibration.row(0.5, in: a.quantiles)
+        #expect(a.forecast[mem][p50] != b.forecast[mem][p50])   // the selection serves another median
+        for (x, y) in zip(a.risk.metrics, b.risk.metrics) {
+            #expect(x.metric == y.metric && x.forecastScore == y.forecastScore && x.score == y.score)
+            #expect(x.crossing?.steps == y.crossing?.steps && x.crossing?.severity == y.crossing?.severity)
+        }
+        #expect(a.risk.score == b.risk.score)
+    }
 }

@@ -77,6 +77,7 @@ public final class BandCalibrationStore: Sendable {
     /// rescales them (then clamps to each metric's range). `windows[i]` is the window `forecasts[i]` came from.
     public func calibrate(_ forecasts: inout [ServerForecast], windows: [ServerWindow], spec: FeatureSpec, builder: FeatureBuilder) {
         let targets = spec.targets
+        let m = BandCalibration.row(0.5, in: forecasts.first?.quantiles ?? [0.5])
         let ranges = targets.indices.map { t in builder.clamp(-.greatestFiniteMagnitude, target: t)...builder.clamp(.greatestFiniteMagnitude, target: t) }
         let departed = states.withLock { all -> [String] in
             for i in forecasts.indices {
@@ -85,10 +86,14 @@ public final class BandCalibrationStore: Sendable {
                 let quantiles = forecasts[i].quantiles
                 for (t, target) in targets.enumerated() where forecasts[i].values[target] != nil {
                     let actual = spec.lastValue(of: target, in: window) ?? .nan
+                    let modelMedian = shrinkMedian ? forecasts[i].values[target]![m] : []
                     // In place through the default subscripts and the forecast's own arrays: no copies.
                     all[window.serverName, default: [:]][target, default: BandCalibration()]
                         .update(lastStep: lastStep, actual: actual, forecast: &forecasts[i].values[target]!, quantiles: quantiles,
                                 shrinkMedian: shrinkMedian, range: ranges[t])
+                    if shrinkMedian, forecasts[i].values[target]![m] != modelMedian {
+                        forecasts[i].modelMedians[target] = modelMedian.map { min(max($0, ranges[t].lowerBound), ranges[t].upperBound) }
+                    }
                 }
             }
             return forgetDeparted(in: &all, seen: windows)

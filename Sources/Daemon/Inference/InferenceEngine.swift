@@ -186,8 +186,9 @@ public final class InferenceEngine: Sendable {
                 guard let v = f.values[target] else { continue }
                 keys.append(mapping.apiKey[target] ?? target)
                 values.append(v)
-                if let metric = mapping.graded[target] {
-                    graded[metric] = metric == .loadPerCore ? v.map { $0.map { $0 / Float(cores) } } : v
+                if let metric = mapping.graded[target], let r = f.riskValues(target) {
+                    // Risk reads the model's own median where calibration serves another (see ServerForecast).
+                    graded[metric] = metric == .loadPerCore ? r.map { $0.map { $0 / Float(cores) } } : r
                 }
             }
             let risk = scorer.score(RiskInput(serverName: s.serverName, profile: profile, current: current, forecast: graded,

@@ -234,10 +234,21 @@ public struct ServerForecast: Sendable {
     public var quantiles: [Float]
     /// target name → `[quantile][step]`.
     public var values: [String: [[Float]]]
+    /// target name → the model's own median (clamped), where calibration serves another median in `values`:
+    /// risk and alerts read the model's trajectory (the early warning), responses the chosen median.
+    public var modelMedians: [String: [Float]] = [:]
 
     public init(serverName: String, firstEpoch: Int64, stepSeconds: Int, quantiles: [Float], values: [String: [[Float]]]) {
         self.serverName = serverName; self.firstEpoch = firstEpoch; self.stepSeconds = stepSeconds
         self.quantiles = quantiles; self.values = values
+    }
+
+    /// What risk grades for `target`: the served quantiles with the model's own median put back where
+    /// calibration serves another (``modelMedians``); nil when the target was not forecast.
+    public func riskValues(_ target: String) -> [[Float]]? {
+        guard var v = values[target] else { return nil }
+        if let own = modelMedians[target] { v[BandCalibration.row(0.5, in: quantiles)] = own }
+        return v
     }
 }
 
