@@ -66,8 +66,8 @@ PERCENT_SERIES = ("cpu_utilization",)
 # shares (validation fraction 0.2, patience 3, clip 1, no weight decay). Epochs: --finetune-epochs.
 DAEMON_FINETUNE = ["--batch-size", "64", "--max-batches", "100", "--lr", "0.001", "--threads", "1"]
 DAEMON_TRAIN_SEED = 42
-# The Argus variant the daemon serves by default (`argusd serve`: --band-calibration on, --median-shrinkage off).
-SERVED_VARIANT = " + width calibration"
+# The Argus variant the daemon serves by default (`argusd serve`: --band-calibration on, --median-shrinkage on).
+SERVED_VARIANT = " + median selection + width calibration"
 PROC_TARGETS = {"cpu_pct": lambda r: 100 - r["cpu_idle_pct"], "mem_used_pct": lambda r: r["mem_used_pct"],
                 "load_average": lambda r: r["load_average"]}
 
@@ -312,7 +312,7 @@ def argus_variants(args):
     if args.calibration_warmup >= 0:
         if not args.skip_widths_only:
             variants.append((" + width calibration", args.calibration_warmup, True))
-        variants.append((" + shrinkage + width calibration", args.calibration_warmup, False))
+        variants.append((" + median selection + width calibration", args.calibration_warmup, False))
     return [(suffix + (" (as served)" if suffix == SERVED_VARIANT else ""), w, o) for suffix, w, o in variants]
 
 
@@ -377,7 +377,7 @@ def print_tables(report, series):
     print(f"Real-data rolling-origin benchmark, {run['date']}, argusd {run['argusd']}, options: {' '.join(run['options']) or '(none)'}")
     print(f"Split: {report['split']}; {sum(len(s['origins']) for s in series)} origins over {len(series)} series.")
     print("Zero-shot = the default model as shipped. \"(as served)\" = the daemon's default calibration "
-          f"(`argusd serve`: band calibration on, median shrinkage off = \"{SERVED_VARIANT.strip(' +')}\").")
+          f"(`argusd serve`: band calibration on, median selection on = \"{SERVED_VARIANT.strip(' +')}\").")
     if "finetune" in report:
         history = "" if report["finetune"].get("history") is None else f", its last {report['finetune']['history']} steps only"
         print("Fine-tuned = the default model fine-tuned per series on the steps before its first origin (its first "

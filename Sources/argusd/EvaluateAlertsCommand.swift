@@ -21,7 +21,7 @@ enum EvaluateAlertsCommand: Command {
         OptionSpec("slack-after", value: "MIN", default: "60", "… or this long after the incident's end."),
         OptionSpec("merge-gap", value: "STEPS", default: "2", "An alert absent for at most this many steps is one episode."),
         OptionSpec("band-calibration", value: "on|off", default: "on", "The daemon's per-server band calibration."),
-        OptionSpec("median-shrinkage", value: "on|off", default: "off", "With band calibration: the per-server median shrinkage."),
+        OptionSpec("median-shrinkage", value: "on|off", default: "on", "With band calibration: the per-server median selection (served medians; risk grades the model's)."),
         OptionSpec("json", "Print the result as JSON (with every incident and alert episode) instead of the report."),
         OptionSpec("details", "List every incident's outcome and every false alert."),
         OptionSpec("quiet", "No progress lines."),
@@ -52,7 +52,7 @@ enum EvaluateAlertsCommand: Command {
             return text == "on"
         }
         s.bandCalibration = try onOff("band-calibration", default: true)
-        s.medianShrinkage = try onOff("median-shrinkage", default: false)
+        s.medianShrinkage = try onOff("median-shrinkage", default: true)
         s.incidentRate = try o.double("incident-rate", default: 0.1, in: 0...10)
         s.modelPath = o.string("model").map { URL(fileURLWithPath: $0) }
         s.modelsDirectory = URL(fileURLWithPath: o.string("models-dir") ?? "./models")

@@ -27,7 +27,7 @@ public enum AlertEvaluation {
         public var options = AlertScoringOptions()
         /// The daemon's per-server band calibration and median shrinkage (``DaemonConfiguration``).
         public var bandCalibration = true
-        public var medianShrinkage = false
+        public var medianShrinkage = true
         /// Called after every evaluated step with (done, total).
         public var progress: (@Sendable (Int, Int) -> Void)?
         public init() {}
