@@ -15,18 +15,7 @@ import Testing
         private var buffer: [UInt8] = []
 
         init(port: Int, receiveBuffer: Int32? = nil) throws {
-            fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            if var size = receiveBuffer { setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, 4) }
-            var timeout = timeval(tv_sec: 60, tv_usec: 0)
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(port).bigEndian)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let result = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            guard result == 0 else { throw SocketError(call: "connect") }
+            do { fd = try Loopback.connect(port: port, receiveTimeout: 60, receiveBuffer: receiveBuffer) } catch { throw SocketError(call: "connect") }
         }
 
         deinit { Glibc.close(fd) }

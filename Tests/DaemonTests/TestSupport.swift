@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 @testable import Daemon
 
 /// A fresh temporary directory, removed by `cleanup()`.
@@ -122,4 +123,27 @@ func runTestChild(filter: String, environment extra: [String: String]) throws ->
     try process.run()
     process.waitUntilExit()
     return process
+}
+
+/// Raw TCP connections to a test daemon on the loopback interface, for tests that speak bytes themselves.
+enum Loopback {
+    /// A socket connected to 127.0.0.1:`port` (the caller closes it); `receiveTimeout` seconds bound each recv.
+    static func connect(port: Int, receiveTimeout: Int? = nil, receiveBuffer: Int32? = nil) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw POSIXError(.EMFILE) }
+        if var size = receiveBuffer { setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, 4) }
+        if let seconds = receiveTimeout {
+            var timeout = timeval(tv_sec: seconds, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let rc = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard rc == 0 else { close(fd); throw POSIXError(.ECONNREFUSED) }
+        return fd
+    }
 }
