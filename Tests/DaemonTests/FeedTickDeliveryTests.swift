@@ -100,28 +100,3 @@ import Testing
         #expect(reloaded.model.threads == expected)
     }
 }
-
-/// A large fleet's chunks are forwarded side by side on single-threaded copies of the served model; the
-/// forecasts must be the ones the served model gives for the same chunks one after the other.
-@Suite struct SideBySideChunkTests {
-    @Test func chunksSideBySide_GiveTheSameForecastsAsOneAfterTheOther() throws {
-        let d = try TestDaemon(configure: { c in
-            c.inferenceBatchSize = 2        // 7 servers: chunks of 2, 2, 2, 1 → two groups of two, one lone chunk
-            c.bandCalibration = false
-        })
-        defer { d.stop(); d.dir.cleanup() }
-        let servers = ["ppdb001", "ppdb002", "ppml0001", "ppml0002", "ppweb001", "ppweb002", "ppweb003"]
-        try d.feed(servers, steps: 0..<16, mem: { s, i in 40 + Double((s.utf8.reduce(0) { $0 + Int($1) } + i) % 11) })
-        let model = try #require(d.daemon.models.current)
-        let serial = try #require(try d.daemon.engine.run(model: model, sideBySide: false))
-        for _ in 0..<3 {
-            let parallel = try #require(try d.daemon.engine.run(model: model, sideBySide: true))
-            #expect(parallel.servers.map(\.serverName) == serial.servers.map(\.serverName))
-            for (a, b) in zip(parallel.servers, serial.servers) {
-                #expect(a.forecast == b.forecast, "\(a.serverName)")
-                #expect(a.risk.score == b.risk.score)
-            }
-        }
-        #expect(Set(serial.servers.map(\.serverName)) == Set(servers))
-    }
-}

@@ -37,8 +37,6 @@ public final class InferenceEngine: Sendable {
         var lastObserversMilliseconds = 0.0
     }
     private let state = Mutex(State())
-    /// Single-threaded copies of the served model, one per `Parallel` thread (made on first use per model).
-    private let chunkCopies = Mutex<ChunkModels?>(nil)
     /// Called on the engine's queue with every published snapshot (the history recorder).
     private let snapshotObservers = Mutex<[@Sendable (Snapshot) -> Void]>([])
     public func onSnapshot(_ observer: @escaping @Sendable (Snapshot) -> Void) { snapshotObservers.withLock { $0.append(observer) } }
@@ -126,19 +124,8 @@ public final class InferenceEngine: Sendable {
         }
     }
 
-    /// `Parallel.threads` single-threaded copies of `model`'s weights, kept until the served model changes.
-    func chunkModels(for model: TFTModel) throws -> [TFTModel] {
-        try chunkCopies.withLock { copies in
-            if let copies, copies.source === model { return copies.models }
-            let made = try ChunkModels(copying: model, count: Parallel.threads)
-            copies = made
-            return made.models
-        }
-    }
-
-    /// One inference run with `model`; nil when no server is warm yet. `sideBySide: false` (tests) forwards
-    /// every chunk one after the other on the served model instead.
-    func run(model: ServedModel, sideBySide: Bool = true) throws -> Snapshot? {
+    /// One inference run with `model`; nil when no server is warm yet.
+    func run(model: ServedModel) throws -> Snapshot? {
         let started = DispatchTime.now().uptimeNanoseconds
         func since(_ t: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t) / 1e6 }
         var timings = RunTimings()
@@ -156,11 +143,9 @@ public final class InferenceEngine: Sendable {
         timings.feed = since(started)
         var forecasts: [ServerForecast] = []
         forecasts.reserveCapacity(windows.count)
-        // Feature building, the forward and reading the forecasts: as many chunks at a time as `Parallel` has
-        // threads, one each. A group of several chunks is forwarded side by side on single-threaded copies
-        // of the model (`ChunkModels`: small per-row BLAS calls gain more from a core per chunk than from
-        // splitting each chunk's rows); a lone chunk (a small fleet) runs on the served model, whose workers
-        // split its rows across the cores. Same chunks, same order: a run's results do not depend on timing.
+        // Feature building and reading the forecasts are single-threaded per chunk: as many chunks at a time
+        // as `Parallel` has threads, one each (~10 % of a 10,000-server tick otherwise); the forward between
+        // them uses the cores by itself. The same chunks in the same order: the results are unchanged.
         let chunks = stride(from: 0, to: windows.count, by: maxBatch).map { Array(windows[$0..<min(windows.count, $0 + maxBatch)]) }
         let builder = model.builder
         for groupStart in stride(from: 0, to: chunks.count, by: Parallel.threads) {
@@ -170,14 +155,7 @@ public final class InferenceEngine: Sendable {
                 .map { try $0.get() }
             timings.features += since(t0)
             t0 = DispatchTime.now().uptimeNanoseconds
-            let outputs: [TFTOutput]
-            if group.count > 1 && sideBySide {
-                let copies = try chunkModels(for: model.model)
-                outputs = try Parallel.map(group.count, grain: 1) { i in Result { try copies[i].forward(inputs[i].batch, include: []) } }
-                    .map { try $0.get() }
-            } else {
-                outputs = try inputs.map { try model.model.forward($0.batch, include: []) }
-            }
+            let outputs = try inputs.map { try model.model.forward($0.batch, include: []) }
             timings.forward += since(t0)
             t0 = DispatchTime.now().uptimeNanoseconds
             forecasts += Parallel.map(group.count, grain: 1) { i in builder.forecasts(outputs[i], for: inputs[i]) }.joined()
