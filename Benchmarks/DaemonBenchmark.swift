@@ -301,15 +301,16 @@ enum DaemonBenchmark {
 
     struct WrkResult { var rps: Double; var p99: String }
 
-    /// `wrk -t2 -c64 -dNs --latency -H "X-API-Key: …" URL`; nil (with install advice) when wrk is missing.
-    static func wrk(_ url: String, seconds: Int) throws -> WrkResult? {
+    /// `wrk -t2 -c64 -dNs --latency -H "X-API-Key: …" [-H header …] URL`; nil (with install advice) when wrk is missing.
+    static func wrk(_ url: String, seconds: Int, headers: [String] = []) throws -> WrkResult? {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/wrk") || FileManager.default.isExecutableFile(atPath: "/usr/local/bin/wrk") else {
             print("  wrk is not installed: sudo apt-get install -y wrk (or build it from github.com/wg/wrk)")
             return nil
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["wrk", "-t2", "-c64", "-d\(seconds)s", "--latency", "-H", "X-API-Key: \(key)", url]
+        process.arguments = ["wrk", "-t2", "-c64", "-d\(seconds)s", "--latency", "-H", "X-API-Key: \(key)"]
+            + headers.flatMap { ["-H", $0] } + [url]
         let output = Pipe()
         process.standardOutput = output
         try process.run()

@@ -114,8 +114,23 @@ extension DaemonBenchmark {
         let wrkSeconds = quick ? 3 : 10
         print("  GET /predictions/current?compact=true, \(n)-server snapshot, wrk -t2 -c64 -d\(wrkSeconds)s, load average \(loadAverage())")
         if let compact = try wrk("http://127.0.0.1:\(port)/predictions/current?compact=true", seconds: wrkSeconds) {
-            row("?compact=true (p99 \(compact.p99))", compact.rps, "req/s", target: FleetTargets.text(targets.compactRequestsPerSecond, "req/s", atLeast: true),
+            row("?compact=true, plain GETs (p99 \(compact.p99))", compact.rps, "req/s", target: FleetTargets.text(targets.compactRequestsPerSecond, "req/s", atLeast: true),
                 ok: targets.compactRequestsPerSecond.map { compact.rps >= $0 })
+        }
+        // A dashboard polling between ticks: it sends back the ETag it holds and gets a bodiless 304.
+        let tagged = try LoopbackHTTPClient.exchange(port: port, method: "GET", path: "/predictions/current?compact=true",
+                                                     headers: ["X-API-Key": key])
+        guard let etag = tagged.headers.first(where: { $0.name.lowercased() == "etag" })?.value else {
+            throw BenchmarkError("GET /predictions/current?compact=true: no ETag")
+        }
+        let check = try LoopbackHTTPClient.exchange(port: port, method: "GET", path: "/predictions/current?compact=true",
+                                                    headers: ["X-API-Key": key, "If-None-Match": etag])
+        guard check.status == 304, check.body.isEmpty else { throw BenchmarkError("If-None-Match \(etag): \(check.status), not 304") }
+        if let conditional = try wrk("http://127.0.0.1:\(port)/predictions/current?compact=true", seconds: wrkSeconds,
+                                     headers: ["If-None-Match: \(etag)"]) {
+            row("?compact=true with If-None-Match → 304 (p99 \(conditional.p99))", conditional.rps, "req/s",
+                target: FleetTargets.text(targets.compactRequestsPerSecond, "req/s", atLeast: true),
+                ok: targets.compactRequestsPerSecond.map { conditional.rps >= $0 })
         }
 
         // Restart: stop this daemon, start a new one on the same data directory, and time until

@@ -103,3 +103,46 @@ import Testing
         #expect(w.apply(step: 0, values: values(3), status: .healthy) == .tooOld)
     }
 }
+
+/// `MetricWindow.applyInOrder` (the restart's block replay) against `apply` row by row.
+@Suite struct MetricWindowBlockReplayTests {
+    @Test func blocks_GiveTheSameWindowAsRowByRow_WithGapsWrapsAndOldRows() {
+        var rng = SystemRandomNumberGenerator()
+        for trial in 0..<200 {
+            let capacity = [7, 16, 50][trial % 3]
+            var rowByRow = MetricWindow(capacity: capacity, maxFillGap: 3), blocks = rowByRow
+            var step = Int64.random(in: 0...1_000, using: &rng)
+            var steps: [Int64] = [], values: [Float] = [], status: [UInt8] = []
+            for _ in 0..<Int.random(in: 1...120, using: &rng) {
+                // Mostly consecutive; sometimes a fillable gap, a long gap, a repeat or an older step.
+                switch Int.random(in: 0..<10, using: &rng) {
+                case 0: step += Int64.random(in: 2...4, using: &rng)
+                case 1: step += Int64.random(in: 5...60, using: &rng)
+                case 2: step -= Int64.random(in: 0...Int64(capacity + 3), using: &rng)
+                default: step += 1
+                }
+                let row = (0..<MetricField.count).map { _ in Double(Float.random(in: -100...100, using: &rng)) }
+                let code = ServerStatus.allCases.randomElement(using: &rng)!
+                _ = rowByRow.apply(step: step, values: row, status: code)
+                steps.append(step); values += row.map(Float.init); status.append(code.code)
+            }
+            // In blocks of random sizes, as the replay flushes them.
+            var i = 0
+            while i < steps.count {
+                let n = min(steps.count - i, Int.random(in: 1...40, using: &rng))
+                steps.withUnsafeBufferPointer { s in
+                    status.withUnsafeBufferPointer { c in
+                        values.withUnsafeBufferPointer { v in
+                            blocks.applyInOrder(steps: UnsafeBufferPointer(rebasing: s[i..<(i + n)]), values: v.baseAddress! + i * MetricField.count,
+                                                status: UnsafeBufferPointer(rebasing: c[i..<(i + n)]))
+                        }
+                    }
+                }
+                i += n
+            }
+            #expect(blocks.headStep == rowByRow.headStep && blocks.count == rowByRow.count, "trial \(trial)")
+            #expect(blocks.values == rowByRow.values && blocks.status == rowByRow.status && blocks.observed == rowByRow.observed,
+                    "trial \(trial)")
+        }
+    }
+}

@@ -9,6 +9,15 @@ public enum LoopbackHTTPClient {
     /// Sends one request with `Connection: close` and returns the status code and body.
     public static func send(host: String = "127.0.0.1", port: Int, method: String, path: String,
                             headers: [String: String] = [:], body: [UInt8] = []) throws -> (status: Int, body: [UInt8]) {
+        let reply = try exchange(host: host, port: port, method: method, path: path, headers: headers, body: body)
+        return (reply.status, reply.body)
+    }
+
+    /// Like ``send(host:port:method:path:headers:body:)``, with the response's header fields (in order received).
+    public static func exchange(host: String = "127.0.0.1", port: Int, method: String, path: String,
+                                headers: [String: String] = [:], body: [UInt8] = [])
+        throws -> (status: Int, headers: [(name: String, value: String)], body: [UInt8])
+    {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
@@ -48,6 +57,11 @@ public enum LoopbackHTTPClient {
         let statusLine = String(decoding: response[0..<(response.firstIndex(of: 13) ?? 0)], as: UTF8.self)
         let parts = statusLine.split(separator: " ")
         guard parts.count >= 2, let status = Int(parts[1]) else { throw Failure(description: "malformed status line") }
-        return (status, Array(response[(split + 4)...]))
+        let fields = String(decoding: response[0..<split], as: UTF8.self).components(separatedBy: "\r\n").dropFirst()
+            .compactMap { line -> (name: String, value: String)? in
+                guard let colon = line.firstIndex(of: ":") else { return nil }
+                return (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+            }
+        return (status, Array(fields), Array(response[(split + 4)...]))
     }
 }

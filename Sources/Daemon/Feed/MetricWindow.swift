@@ -52,10 +52,56 @@ public struct MetricWindow: Sendable {
 
     /// Writes the aggregated values of `step` (as stored in SQLite after merging).
     public mutating func apply(step: Int64, values newValues: [Double], status newStatus: ServerStatus) -> ApplyOutcome {
+        applyRow(step: step, status: newStatus) { Float(newValues[$0]) }
+    }
+
+    /// Applies `steps.count` rows in the order given (`values` row-major, `MetricField.count` per row): the same
+    /// window as `apply(step:values:status:)` row by row. A run of consecutive steps right after the head (a
+    /// replay's usual case) is written metric by metric, so each metric's slots are touched as one block
+    /// instead of 14 scattered cache lines per row; any other row takes the single-row path.
+    mutating func applyInOrder(steps: UnsafeBufferPointer<Int64>, values: UnsafePointer<Float>, status: UnsafeBufferPointer<UInt8>) {
+        let n = steps.count, metrics = MetricField.count, capacity = self.capacity
+        var i = 0
+        while i < n {
+            guard count == 0 || steps[i] == headStep + 1 else {
+                let row = values + i * metrics
+                _ = applyRow(step: steps[i], status: ServerStatus.allCases[Int(status[i])]) { row[$0] }
+                i += 1
+                continue
+            }
+            var run = 1
+            while i + run < n, steps[i + run] == steps[i] + Int64(run) { run += 1 }
+            let first = slot(steps[i])
+            self.values.withUnsafeMutableBufferPointer { buffer in
+                for m in 0..<metrics {
+                    let base = buffer.baseAddress! + m * capacity
+                    var s = first
+                    for k in 0..<run {
+                        base[s] = values[(i + k) * metrics + m]
+                        s += 1
+                        if s == capacity { s = 0 }
+                    }
+                }
+            }
+            var s = first
+            for k in 0..<run {
+                self.status[s] = status[i + k]
+                observed[s] = 1
+                s += 1
+                if s == capacity { s = 0 }
+            }
+            count = min(count + run, capacity)
+            headStep = steps[i + run - 1]
+            i += run
+        }
+    }
+
+    @inline(__always)
+    private mutating func applyRow(step: Int64, status newStatus: ServerStatus, _ value: (Int) -> Float) -> ApplyOutcome {
         if count == 0 {
             headStep = step
             count = 1
-            write(step: step, newValues, newStatus)
+            write(step: step, value, newStatus)
             return .applied
         }
         if step > headStep {
@@ -63,7 +109,7 @@ public struct MetricWindow: Sendable {
             if gap > maxFillGap {
                 headStep = step
                 count = 1
-                write(step: step, newValues, newStatus)
+                write(step: step, value, newStatus)
                 return .applied
             }
             let source = slot(headStep)
@@ -74,11 +120,11 @@ public struct MetricWindow: Sendable {
             }
             headStep = step
             count = min(count + gap + 1, capacity)
-            write(step: step, newValues, newStatus)
+            write(step: step, value, newStatus)
             return .applied
         }
         if step >= firstStep {
-            write(step: step, newValues, newStatus)
+            write(step: step, value, newStatus)
             // re-derive forward-filled steps that followed it
             let source = slot(step)
             var next = step + 1
@@ -91,10 +137,11 @@ public struct MetricWindow: Sendable {
         return step > headStep - Int64(capacity) ? .needsRebuild : .tooOld
     }
 
-    private mutating func write(step: Int64, _ newValues: [Double], _ newStatus: ServerStatus) {
+    @inline(__always)
+    private mutating func write(step: Int64, _ value: (Int) -> Float, _ newStatus: ServerStatus) {
         let s = slot(step)
         values.withUnsafeMutableBufferPointer { buffer in
-            for m in 0..<MetricField.count { buffer[m * capacity + s] = Float(newValues[m]) }
+            for m in 0..<MetricField.count { buffer[m * capacity + s] = value(m) }
         }
         status[s] = newStatus.code
         observed[s] = 1

@@ -121,6 +121,29 @@ public final class Snapshot: Sendable {
 
     public enum ForecastDetail: Sendable { case median, bands, none }
 
+    /// The opaque part of the entity tag of `predictionsBody(servers:detail:)`: it names this snapshot (tick and
+    /// generation time in ms, so a restarted daemon whose ticks count from 1 again gets new tags) and the variant
+    /// (detail level and, for a subset, an FNV-1a hash of the names as asked). Same snapshot and query → same
+    /// bytes → same tag; built without touching the body.
+    public func entityTag(servers names: [String]?, detail: ForecastDetail) -> String {
+        let millis = UInt64(max(0, generatedAt.timeIntervalSince1970 * 1_000))
+        var tag = "\(tick)-\(String(millis, radix: 16))-"
+        switch detail {
+        case .median: tag += "full"
+        case .none: tag += "compact"
+        case .bands: tag += "bands"
+        }
+        if let names {
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            for (i, name) in names.enumerated() {
+                if i > 0 { hash = (hash ^ 0x0A) &* 0x100_0000_01b3 }   // "\n" between names
+                for byte in name.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+            }
+            tag += "-s\(names.count)-" + String(hash, radix: 16)
+        }
+        return tag
+    }
+
     /// `GET /predictions/current` bytes for a subset of servers (nil = all) at a detail level.
     public func predictionsBody(servers names: [String]?, detail: ForecastDetail) -> [UInt8] {
         if names == nil {

@@ -28,6 +28,11 @@ struct PredictionRoutes: Sendable {
         return names.isEmpty ? nil : names
     }
 
+    static let etagHeaders: [String: OpenAPIHeader] = [
+        "ETag": OpenAPIHeader("Strong entity tag of this snapshot and query; send it back in `If-None-Match`"),
+        "Cache-Control": OpenAPIHeader("`no-cache`: keep the body, revalidate before reuse"),
+    ]
+
     /// The spec's warm-up answer, or 503/500 when the reason is not warm-up.
     func notReady() throws -> Response {
         guard models.current != nil else {
@@ -58,8 +63,14 @@ struct PredictionRoutes: Sendable {
                 OpenAPIParameter(query: "server", description: "Only these servers (comma-separated or repeated)"),
                 OpenAPIParameter(query: "compact", schema: JSONSchema.boolean, description: "Leave out forecast arrays"),
                 OpenAPIParameter(query: "bands", schema: JSONSchema.boolean, description: "Add p10/p90 forecast bands"),
+                OpenAPIParameter(header: "If-None-Match", description: "An `ETag` from an earlier answer (or a list, or `*`): "
+                                 + "304 with no body while the snapshot and query are the same (RFC 9110, weak comparison)"),
             ],
-            responses: [404: .init("Unknown server or not warmed up yet"), 503: .init("Model not loaded")])
+            responses: [200: .init("The snapshot's predictions. Carries `ETag` (one per snapshot and query) and "
+                                   + "`Cache-Control: no-cache`", headers: Self.etagHeaders),
+                        304: .init("Not Modified: `If-None-Match` matches the current snapshot's tag for this query; "
+                                   + "no body", headers: Self.etagHeaders),
+                        404: .init("Unknown server or not warmed up yet"), 503: .init("Model not loaded")])
         ) { [self] request, _ in
             let query = request.query
             let compact = try Self.flag(query, "compact"), bands = try Self.flag(query, "bands")
@@ -72,7 +83,11 @@ struct PredictionRoutes: Sendable {
             if compact { detail = .none }
             else if bands || (query["quantiles"].map { $0.contains("p10") || $0.contains("p90") } ?? false) { detail = .bands }
             else { detail = .median }
-            return .json(bytes: snapshot.predictionsBody(servers: names, detail: detail))
+            // Conditional GET: a poller between ticks sends the tag back and gets a bodiless 304.
+            let etag = EntityTag(snapshot.entityTag(servers: names, detail: detail))
+            return Response.conditional(etag: etag, request: request) {
+                .json(bytes: snapshot.predictionsBody(servers: names, detail: detail))
+            }
         }
     }
 

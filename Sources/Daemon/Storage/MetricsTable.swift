@@ -217,6 +217,22 @@ public enum MetricsTable {
         }
     }
 
+    /// The restore's scan without per-row allocations: `body` reads the row from the statement (column 0 the
+    /// server name, 1 `step_ts`, `2 ..< 2 + MetricField.count` the metrics, then the status text). Same rows
+    /// and order as ``forEachStep(from:to:namesFrom:namesBefore:on:_:)``.
+    static func forEachStepRow(from fromStep: Int64, to toStep: Int64, namesFrom: String? = nil, namesBefore: String? = nil,
+                               on connection: SQLiteConnection, _ body: (SQLiteStatement) throws -> Void) throws {
+        let statement = try connection.prepare("SELECT server_name, step_ts, " + (metricColumns + ["status"]).joined(separator: ", ")
+                                               + " FROM metrics WHERE step_ts >= ?1 AND step_ts < ?2"
+                                               + (namesFrom == nil ? "" : " AND server_name >= ?3") + (namesBefore == nil ? "" : " AND server_name < ?4")
+                                               + " ORDER BY step_ts, server_name")
+        try statement.bind(fromStep, at: 1)
+        try statement.bind(toStep, at: 2)
+        if let namesFrom { try statement.bind(namesFrom, at: 3) }
+        if let namesBefore { try statement.bind(namesBefore, at: 4) }
+        while try statement.step() { try body(statement) }
+    }
+
     /// Deletes up to `limit` metrics rows with `step_ts < cutoff`; returns how many were deleted.
     public static func pruneBatch(olderThan cutoff: Int64, limit: Int, on connection: SQLiteConnection) throws -> Int {
         try connection.run("""

@@ -146,6 +146,13 @@ public final class SQLiteStatement {
         return String(cString: text)
     }
 
+    /// The column's UTF-8 bytes without making a `String` (valid only inside `body`; empty for NULL).
+    public func withText<T>(_ index: Int32, _ body: (UnsafeBufferPointer<UInt8>) throws -> T) rethrows -> T {
+        let count = Int(sqlite3_column_bytes(handle, index))
+        guard let text = sqlite3_column_text(handle, index), count > 0 else { return try body(UnsafeBufferPointer(start: nil, count: 0)) }
+        return try body(UnsafeBufferPointer(start: text, count: count))
+    }
+
     public func data(_ index: Int32) -> Data? {
         guard sqlite3_column_type(handle, index) != SQLITE_NULL else { return nil }
         let count = Int(sqlite3_column_bytes(handle, index))

@@ -16,8 +16,8 @@ public struct CORSMiddleware<Context: RequestContext>: Middleware {
 
     public init(allowedOrigins: AllowedOrigins,
                 allowedMethods: [HTTPMethod] = [.get, .head, .post, .put, .patch, .delete, .options],
-                allowedHeaders: [String] = ["Content-Type", "X-API-Key", "X-Request-ID", "Authorization"],
-                exposedHeaders: [String] = ["X-Request-ID", "Retry-After"],
+                allowedHeaders: [String] = ["Content-Type", "X-API-Key", "X-Request-ID", "Authorization", "If-None-Match"],
+                exposedHeaders: [String] = ["X-Request-ID", "Retry-After", "ETag"],
                 allowCredentials: Bool = false, maxAge: Int = 600) {
         self.allowedOrigins = allowedOrigins
         self.allowedMethods = allowedMethods

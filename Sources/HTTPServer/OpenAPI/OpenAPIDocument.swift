@@ -88,6 +88,11 @@ public enum OpenAPIDocument {
                 if let example = response.example { media.append(("example", example)) }
                 member.append(("content", .object([("application/json", .object(media))])))
             }
+            if !response.headers.isEmpty {
+                member.append(("headers", .object(response.headers.sorted { $0.key < $1.key }.map { name, header in
+                    (name, .object([("description", .string(header.description)), ("schema", header.schema)]))
+                })))
+            }
             return (String(status), .object(member))
         })))
         if !operation.security.isEmpty {

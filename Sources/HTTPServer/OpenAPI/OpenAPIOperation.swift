@@ -92,11 +92,26 @@ public struct OpenAPIResponse: Sendable {
     public var description: String
     public var schema: JSONValue?
     public var example: JSONValue?
+    /// Response header fields worth documenting (`ETag`, …), keyed by name.
+    public var headers: [String: OpenAPIHeader]
 
-    public init(_ description: String, schema: JSONValue? = nil, example: JSONValue? = nil) {
+    public init(_ description: String, schema: JSONValue? = nil, example: JSONValue? = nil,
+                headers: [String: OpenAPIHeader] = [:]) {
         self.description = description
         self.schema = schema
         self.example = example
+        self.headers = headers
+    }
+}
+
+/// One documented response header.
+public struct OpenAPIHeader: Sendable {
+    public var description: String
+    public var schema: JSONValue
+
+    public init(_ description: String, schema: JSONValue = JSONSchema.string) {
+        self.description = description
+        self.schema = schema
     }
 }
 
