@@ -53,8 +53,8 @@ enum TrainingMemoryBenchmark {
         func line(_ label: String) {
             let rss = Double(ProcessStats.read().residentBytes ?? 0) / 1_048_576
             let heap = HeapStats.read()
-            print(String(format: "  %-28@ RSS %7.1f MiB   heap in use %7.1f MiB   free in arenas %7.1f MiB",
-                         label, rss, Double(heap.inUseBytes) / 1_048_576, Double(heap.freeBytes) / 1_048_576))
+            print(String(format: "  %@ RSS %7.1f MiB   heap in use %7.1f MiB   free in arenas %7.1f MiB",
+                         label.padding(toLength: 20, withPad: " ", startingAt: 0), rss, Double(heap.inUseBytes) / 1_048_576, Double(heap.freeBytes) / 1_048_576))
             fflush(nil)
         }
         line("fed")
