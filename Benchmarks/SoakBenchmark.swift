@@ -153,7 +153,7 @@ enum SoakBenchmark {
         print("")
         reads.report()
         verdict(samples, options: o, feed: feed, history: history, servers: o.servers,
-                wall: Date().timeIntervalSince(started), models: models)
+                wall: Date().timeIntervalSince(started), models: models, keepModels: c.modelFolderRetention.keepNewest)
         // Per-server state kept for names that left the fleet (churn) is the memory leak a soak finds.
         let everSeen = Set(original).union(names).count
         let calibrated = daemon.calibration?.summary().map(\.servers).max() ?? 0
@@ -233,7 +233,7 @@ enum SoakBenchmark {
     }
 
     static func verdict(_ samples: [Sample], options o: Options, feed: FeedStoreConfiguration, history: HistoryConfiguration,
-                        servers: Int, wall: Double, models: URL) {
+                        servers: Int, wall: Double, models: URL, keepModels: Int?) {
         guard let last = samples.last else { print("  no samples (run shorter than an hour)"); return }
         let tail = samples.filter { $0.day > last.day - 5 && $0.day >= 1 }
         let rssSlope = slope(tail.map(\.day), tail.map(\.rssMiB))
@@ -265,7 +265,7 @@ enum SoakBenchmark {
         } else {
             print("  (the run ends before retention + 1 day: no plateau to judge)")
         }
-        print("  model folders in the models directory: \(modelFolders) (one per completed training; never pruned)")
+        print("  model folders in the models directory: \(modelFolders) (the \(keepModels.map(String.init) ?? "all") newest kept after each training, plus the served and start-up ones: --keep-models)")
     }
 }
 

@@ -14,6 +14,7 @@ case "daemon": try DaemonBenchmark.run(rest)
 case "metrics": try MetricsBenchmark.run(rest)
 case "calibration": try CalibrationBenchmark.run(rest)
 case "soak": try SoakBenchmark.run(rest)
+case "training-memory": try TrainingMemoryBenchmark.run(rest)
 default:
     print("""
     usage: swift run -c release Benchmarks <name> [options]
@@ -27,5 +28,6 @@ default:
       calibration  per-server band calibration's cost on a 1,000-server tick
       soak      simulated days of a fleet through a real daemon: RSS, tick time and database size over time
                 ([--servers 1000] [--days 7] [--retention-days 2] [--window 576] [--csv FILE]; docs/soak.md)
+      training-memory  trainings in a row through a real daemon: RSS and glibc heap after each ([--no-trim]; docs/soak.md)
     """)
 }

@@ -1,5 +1,6 @@
 #pragma once
-// Linux-only system calls the HTTP server needs (epoll, eventfd, accept4, socket options).
+// Linux-only system calls the HTTP server needs (epoll, eventfd, accept4, socket options), and glibc's
+// malloc_trim/mallinfo2 for the daemon's heap (docs/soak.md: a training's freed heap given back).
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <malloc.h>
 
 // accept4 is a GNU extension that the Glibc module map hides; declare it ourselves.
 extern int accept4(int fd, struct sockaddr *address, socklen_t *length, int flags);

@@ -33,6 +33,7 @@ enum ServeCommand: Command {
         OptionSpec("history-retention-days", value: "N", default: "90", "Alert events and environment snapshots kept (env ARGUS_HISTORY_RETENTION_DAYS)."),
         OptionSpec("risk-retention-days", value: "N", default: "35", "Per-server risk samples kept (env ARGUS_RISK_RETENTION_DAYS)."),
         OptionSpec("retention-interval", value: "SECONDS", default: "600", "Wall-clock seconds between pruning passes (env ARGUS_RETENTION_INTERVAL_SECONDS)."),
+        OptionSpec("keep-models", value: "N|all", default: "5", "After each training, delete the folders older than the N newest that the daemon's own trainings wrote; never the served, --model or start-up one (env ARGUS_KEEP_MODELS)."),
     ]
     static let discussion = """
     Configuration: flags over environment variables over defaults. Logs are JSON lines on stderr.

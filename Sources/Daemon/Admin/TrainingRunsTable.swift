@@ -63,6 +63,11 @@ public enum TrainingRunsTable {
                   samples.map { .integer(Int64($0)) } ?? .null, error.map { .text($0) } ?? .null, .text(id)])
     }
 
+    /// Names of the model folders completed runs produced (the only folders ``ModelFolderRetention`` deletes).
+    static func producedModels(on c: SQLiteConnection) throws -> Set<String> {
+        Set(try c.query("SELECT model_name FROM training_runs WHERE status = 'completed' AND model_name IS NOT NULL") { $0.string(0) ?? "" })
+    }
+
     /// Runs left `running` by a daemon that died are marked `interrupted` at start-up.
     static func markInterrupted(now: Double, on c: SQLiteConnection) throws {
         try c.run("UPDATE training_runs SET status = 'interrupted', finished_at = ? WHERE status = 'running'", [.real(now)])

@@ -69,6 +69,9 @@ public final class TrainingService: Sendable {
     let settings: Settings
     let logger: Logger
     let onModelProduced: @Sendable (URL) -> Void
+    /// Old model folders deleted after each completed training, and the configured one never deleted.
+    let folderRetention: ModelFolderRetention
+    let configuredModel: URL?
     /// Where status changes go as `.training` events (every state change, progress at most 4 per second).
     let events: DaemonEvents?
     private let throttle = Mutex(TrainingEventThrottle())
@@ -77,7 +80,10 @@ public final class TrainingService: Sendable {
 
     public init(database: SQLiteDatabase, models: ModelRegistry, modelsDirectory: URL, settings: Settings = Settings(),
                 logger: Logger = Logger(label: "training"), events: DaemonEvents? = nil,
+                folderRetention: ModelFolderRetention = .keepAll, configuredModel: URL? = nil,
                 onModelProduced: @escaping @Sendable (URL) -> Void) throws {
+        self.folderRetention = folderRetention
+        self.configuredModel = configuredModel
         self.database = database
         self.models = models
         self.modelsDirectory = modelsDirectory
@@ -159,8 +165,13 @@ public final class TrainingService: Sendable {
         }
         publishStatus()
         let token = current.withLock { $0.token }!
-        let box = UncheckedBox(prepared)   // handed to the one training thread, never shared
-        let thread = Thread { [self] in self.execute(run: box.value, id: id, epochs: epochs, token: token) }
+        let handoff = TrainingHandoff(prepared)   // handed to the one training thread, never shared
+        let thread = Thread { [self] in
+            // The run (every server's series) is taken out of the box so that nothing the thread keeps
+            // holds it once the job ends; then the freed heap goes back to the kernel (docs/soak.md).
+            if let run = handoff.take() { self.execute(run: run, id: id, epochs: epochs, token: token) }
+            HeapStats.trimAfterLargeRelease()
+        }
         thread.name = "argus-training"
         thread.stackSize = 8 << 20
         thread.start()
@@ -279,6 +290,7 @@ public final class TrainingService: Sendable {
         } catch {
             logger.error("training_record_failed", ["training_id": .string(id), "error": .string("\(error)")])
         }
+        if outcome == "completed" { pruneModelFolders() }
         current.withLock { state in
             state.status.active = false
             state.status.state = outcome
@@ -291,6 +303,37 @@ public final class TrainingService: Sendable {
             state.done?.signal()
         }
         publishStatus()
+    }
+
+    /// Deletes the model folders ``folderRetention`` lets go (never the served, configured or start-up one).
+    /// Returns the names deleted.
+    @discardableResult
+    func pruneModelFolders() -> [String] {
+        guard folderRetention.keepNewest != nil else { return [] }
+        let trained: Set<String>
+        do {
+            trained = try database.read { try TrainingRunsTable.producedModels(on: $0) }
+        } catch {
+            logger.error("model_folders_prune_failed", ["error": .string("\(error)")])
+            return []
+        }
+        var removed: [String] = [], failed: [String] = []
+        models.withoutLoads { served in
+            let protected = [served, configuredModel, models.startupFolder].compactMap { $0 }
+            for folder in folderRetention.expired(ModelFolders.list(in: modelsDirectory), trained: trained, protected: protected) {
+                do {
+                    try FileManager.default.removeItem(at: folder.path)
+                    removed.append(folder.name)
+                } catch {
+                    failed.append(folder.name)
+                }
+            }
+        }
+        if !removed.isEmpty || !failed.isEmpty {
+            logger.info("model_folders_pruned", ["removed": .array(removed.map { .string($0) }), "failed": .array(failed.map { .string($0) }),
+                                                 "keep_newest": .int(folderRetention.keepNewest ?? 0)])
+        }
+        return removed
     }
 
     /// Cancels the running job and waits up to `wait` for it to stop. Returns nil when nothing ran,
@@ -329,4 +372,14 @@ extension ModelFolders {
 struct UncheckedBox<T>: @unchecked Sendable {
     let value: T
     init(_ value: T) { self.value = value }
+}
+
+/// Moves a non-Sendable value to exactly one other thread, which takes it out (the box then holds nothing).
+final class TrainingHandoff<T>: @unchecked Sendable {
+    private var value: T?
+    init(_ value: T) { self.value = value }
+    func take() -> T? {
+        defer { value = nil }
+        return value
+    }
 }

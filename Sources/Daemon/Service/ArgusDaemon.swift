@@ -73,7 +73,8 @@ public final class ArgusDaemon: Sendable {
                                  logger: logger("inference"))
         let models = self.models, engine = self.engine, daemonLogger = self.logger, events = self.events
         training = try opening { try TrainingService(database: store.database, models: models, modelsDirectory: configuration.modelsDirectory,
-                                       settings: trainingSettings, logger: logger("training"), events: events) { folder in
+                                       settings: trainingSettings, logger: logger("training"), events: events,
+                                       folderRetention: configuration.modelFolderRetention, configuredModel: configuration.modelPath) { folder in
             do {
                 let loaded = try models.load(folder: folder)
                 daemonLogger.info("model_loaded", ["model": .string(loaded.name), "reason": "training completed"])

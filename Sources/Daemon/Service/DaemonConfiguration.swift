@@ -61,6 +61,9 @@ public struct DaemonConfiguration: Sendable {
     public var riskSampleRetentionSeconds: Int64 = 35 * 86_400
     /// Wall-clock seconds between two background pruning passes (metrics and history).
     public var retentionIntervalSeconds: Double = 600
+    /// Model folders kept after each training: the newest N, plus the served, configured and start-up ones
+    /// (``ModelFolderRetention``); only folders the daemon's trainings produced are deleted.
+    public var modelFolderRetention = ModelFolderRetention.standard
 
     public init() {}
 
@@ -94,6 +97,7 @@ public struct DaemonConfiguration: Sendable {
         public static let historyRetentionDays = "ARGUS_HISTORY_RETENTION_DAYS"
         public static let riskRetentionDays = "ARGUS_RISK_RETENTION_DAYS"
         public static let retentionInterval = "ARGUS_RETENTION_INTERVAL_SECONDS"
+        public static let keepModels = "ARGUS_KEEP_MODELS"
     }
 
     /// A configuration error names the source (flag or variable) and the bad value.
@@ -107,7 +111,8 @@ public struct DaemonConfiguration: Sendable {
     /// Defaults, then `environment`, then `flags` (keys are the long flag names without `--`:
     /// `host`, `port`, `data-dir`, `model`, `models-dir`, `step`, `rolling-window`, `warmup-steps`,
     /// `rate-feed`, `rate-predictions`, `rate-admin`, `debounce-ms`, `api-key-file`, `cors`, `log-level`,
-    /// `orchestration-port`, `retention-days`, `history-retention-days`, `risk-retention-days`, `retention-interval`).
+    /// `orchestration-port`, `retention-days`, `history-retention-days`, `risk-retention-days`, `retention-interval`,
+    /// `keep-models`).
     public static func resolve(flags: [String: String], environment: [String: String]) throws -> DaemonConfiguration {
         var c = DaemonConfiguration()
         func pick(_ flag: String, _ env: String) -> (String, String)? {
@@ -151,6 +156,11 @@ public struct DaemonConfiguration: Sendable {
         if let v = try int("history-retention-days", Env.historyRetentionDays, 1...36_500) { c.historyRetentionSeconds = Int64(v) * 86_400 }
         if let v = try int("risk-retention-days", Env.riskRetentionDays, 1...36_500) { c.riskSampleRetentionSeconds = Int64(v) * 86_400 }
         if let v = try int("retention-interval", Env.retentionInterval, 1...86_400) { c.retentionIntervalSeconds = Double(v) }
+        if let (text, source) = pick("keep-models", Env.keepModels) {
+            if text == "all" { c.modelFolderRetention = .keepAll }
+            else if let v = Int(text), (1...100_000).contains(v) { c.modelFolderRetention = ModelFolderRetention(keepNewest: v) }
+            else { throw Problem(source: source, value: text, expected: "an integer in 1…100000, or 'all'") }
+        }
         if let (text, source) = pick("band-calibration", Env.bandCalibration) {
             guard text == "on" || text == "off" else { throw Problem(source: source, value: text, expected: "on or off") }
             c.bandCalibration = text == "on"
