@@ -3,12 +3,18 @@
 Every request carries the daemon's X-API-Key (`-H` on the command line) and, from here, the bearer token of the
 demo's first admin, so the JWT/RBAC routes (Supervisor, Autopack users) are exercised past 401/403.
 
+Some rules hold between fields, and no JSON Schema can state them (a phase's `tier_id` names one of the body's
+tiers; a warning threshold does not exceed its critical one). `/openapi.json` says them in words; `map_case` below
+makes the fuzzer's schema-valid cases obey them, so the positive-data check tests everything else about those
+routes instead of stopping at the same 422. The routes' own tests pin the refusal of bodies that break them.
+
 The fuzzer itself calls logout (revokes the session) and may update the admin's own account (deactivate it,
 change its password or roles). The first is handled by Schemathesis: a 401 drops the cached token and the next
 request logs in again. The second would lock every later request out, so requests that would modify the
 admin's own user are pointed at a user id that does not exist (a documented 404) instead.
 """
 
+import copy
 import os
 import time
 
@@ -54,3 +60,56 @@ def before_call(context, case, kwargs):
         for name, value in list((case.path_parameters or {}).items()):
             if "user" in name and _is_admin_id(value):
                 case.path_parameters[name] = MISSING_USER_ID
+
+
+def _ordered_thresholds(body, case):
+    """PUT /api/v1/monitoring/config: each metric's warning at most its critical (swap them when not)."""
+    thresholds = body.get("alert_thresholds")
+    if isinstance(thresholds, dict):
+        for levels in thresholds.values():
+            if isinstance(levels, dict) and isinstance(levels.get("warning"), (int, float)) \
+                    and isinstance(levels.get("critical"), (int, float)) and levels["warning"] > levels["critical"]:
+                levels["warning"], levels["critical"] = levels["critical"], levels["warning"]
+    return body
+
+
+def _consistent_run(body, case):
+    """POST /runs/start: tier and phase ids unique, every phase naming one of the tiers, at most max_phases phases."""
+    tiers = body.get("tiers") if isinstance(body.get("tiers"), list) else []
+    unique_tiers, seen = [], set()
+    for tier in tiers:
+        if isinstance(tier, dict) and tier.get("tier_id") not in seen:
+            seen.add(tier.get("tier_id"))
+            unique_tiers.append(tier)
+    if isinstance(body.get("tiers"), list):
+        body["tiers"] = unique_tiers
+    phases = body.get("phases")
+    if isinstance(phases, list):
+        run = body.get("run") if isinstance(body.get("run"), dict) else {}
+        cap = run.get("max_phases") if isinstance(run.get("max_phases"), int) else 25
+        unique_phases, seen = [], set()
+        for phase in phases:
+            if isinstance(phase, dict) and phase.get("phase_id") not in seen and unique_tiers:
+                seen.add(phase.get("phase_id"))
+                phase["tier_id"] = unique_tiers[len(unique_phases) % len(unique_tiers)]["tier_id"]
+                unique_phases.append(phase)
+        body["phases"] = unique_phases[:cap]
+    return body
+
+
+# (method, path template) -> how a schema-valid body is made to obey the route's rules between fields.
+CROSS_FIELD_RULES = {
+    ("PUT", "/api/v1/monitoring/config"): _ordered_thresholds,
+    ("POST", "/runs/start"): _consistent_run,
+}
+
+
+@schemathesis.hook
+def map_case(context, case):
+    """Schema-valid (positive) cases of the routes in CROSS_FIELD_RULES are made to obey their cross-field rules."""
+    rule = CROSS_FIELD_RULES.get((case.method.upper(), case.operation.path))
+    meta = case.meta
+    if rule is None or meta is None or not meta.generation.mode.is_positive or not isinstance(case.body, dict):
+        return case
+    case.body = rule(copy.deepcopy(case.body), case)
+    return case

@@ -70,6 +70,32 @@ import Testing
         #expect(anomalies.count == 1 && anomalies[0]["value"]?.doubleValue == 95 && anomalies[0]["severity"] == "critical")
     }
 
+    /// Found by tools/fuzz_api.sh (ST202): `alert_thresholds` was documented as any object, so `{"x": 1}` was valid
+    /// data answered 422. The document now says its shape (cpu|memory|disk → {critical, warning} percentages, nothing
+    /// else); bodies of that shape are stored, anything else is a 422 naming the field.
+    @Test func alertThresholdsAreDocumentedAsTheShapeTheRouteAccepts() throws {
+        let d = try SupervisorDaemon()
+        defer { d.stop(); d.dir.cleanup() }
+        let paths = try d.call("GET", "/openapi.json", token: .some(nil))["paths"]
+        let body = paths?["/api/v1/monitoring/config"]?["put"]?["requestBody"]?["content"]?["application/json"]?["schema"]
+        let thresholds = try #require(body?["properties"]?["alert_thresholds"])
+        #expect(thresholds["additionalProperties"] == .bool(false))
+        #expect(thresholds["properties"]?.objectValue?.map { $0.0 }.sorted() == ["cpu", "disk", "memory"])
+        let cpu = thresholds["properties"]?["cpu"]
+        #expect(cpu?["required"] == ["critical", "warning"] && cpu?["properties"]?["warning"]?["maximum"]?.doubleValue == 100)
+        // Of the documented shape: stored.
+        let stored = try d.call("PUT", "/api/v1/monitoring/config", ["alert_thresholds": ["disk": ["critical": 100, "warning": 0.5], "memory": ["critical": 70, "warning": 70]]])
+        #expect(stored.status == 200 && stored["alert_thresholds"]?["disk"]?["warning"]?.doubleValue == 0.5, "\(stored.text)")
+        #expect(try d.call("PUT", "/api/v1/monitoring/config", ["alert_thresholds": [:]]).status == 200)
+        // Outside it: 422 naming the field, nothing stored.
+        for bad: JSONValue in [["x": 1], ["cpu": 90], ["cpu": ["critical": 90]], ["cpu": ["critical": 101, "warning": 1]], ["cpu": .null]] {
+            let reply = try d.call("PUT", "/api/v1/monitoring/config", ["alert_thresholds": bad])
+            let loc = reply["detail"]?.arrayValue?.first?["loc"]?.arrayValue?.prefix(2).compactMap(\.stringValue)
+            #expect(reply.status == 422 && loc == ["body", "alert_thresholds"], "\(bad.encodedString): \(reply.text)")
+        }
+        #expect(try d.call("GET", "/api/v1/monitoring/config")["alert_thresholds"]?["memory"]?["warning"]?.doubleValue == 70)
+    }
+
     /// The sampler runs on the daemon clock and keeps host samples `retention_hours`.
     @Test func samplerRunsOnTheDaemonClockAndPrunesOldSamples() throws {
         let d = try SupervisorDaemon()

@@ -48,7 +48,8 @@ public struct OpenAPIOperation: Sendable {
     }
 }
 
-/// A query (or header) parameter.
+/// A query, header or path parameter. The router documents every path parameter as a string; a path parameter
+/// listed in ``OpenAPIOperation/queryParameters`` gives that one its own schema (an enum, a pattern, an integer).
 public struct OpenAPIParameter: Sendable {
     public var name: String
     public var location: String
@@ -69,6 +70,12 @@ public struct OpenAPIParameter: Sendable {
                 description: String? = nil) {
         self.init(query: name, schema: schema, required: required, description: description)
         self.location = "header"
+    }
+
+    /// The schema of the route's path parameter `{name}` (always required).
+    public init(path name: String, schema: JSONValue, description: String? = nil) {
+        self.init(query: name, schema: schema, required: true, description: description)
+        self.location = "path"
     }
 }
 

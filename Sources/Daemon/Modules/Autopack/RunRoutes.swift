@@ -9,7 +9,8 @@ struct RunRoutes {
         let store = ctx.store
         ctx.group(router, ctx.key, perMinute: ctx.settings.runStartPerMinute).post("/runs/start", docs: Docs.docs(
             "Create and initialise a run with its tiers (PENDING) and phases (QUEUED)", "runs",
-            body: OpenAPIBody("RunStartRequest {run, tiers, phases}; ids unique, each phase's tier_id one of the tiers",
+            body: OpenAPIBody("RunStartRequest {run, tiers, phases}; tier and phase ids unique, each phase's tier_id one of the "
+                              + "tiers, at most run.max_phases phases (default 25): rules between fields a schema cannot state",
                               schema: JSONSchema.object([
                 "run": JSONSchema.object([
                     "run_id": Docs.identifier, "safety_profile": Docs.orNull(JSONSchema.enumeration(["normal", "safety_critical"])),
@@ -21,7 +22,7 @@ struct RunRoutes {
                     "tier_id": Docs.identifier, "tier_index": JSONSchema.integer(in: 0...Int.max), "name": ["type": "string", "minLength": 1],
                 ], required: ["tier_id", "tier_index", "name"]))),
                 "phases": Docs.orNull(JSONSchema.array(of: JSONSchema.object([
-                    "phase_id": Docs.identifier, "phase_index": JSONSchema.integer(in: 0...Int.max), "tier_id": JSONSchema.string,
+                    "phase_id": Docs.identifier, "phase_index": JSONSchema.integer(in: 0...Int.max), "tier_id": Docs.identifier,
                     "name": ["type": "string", "minLength": 1], "complexity": Docs.orNull(JSONSchema.enumeration(RunStartRequest.complexities)),
                 ], required: ["phase_id", "phase_index", "tier_id", "name"]))),
             ], required: ["run"]),
