@@ -4,9 +4,10 @@ Every request carries the daemon's X-API-Key (`-H` on the command line) and, fro
 demo's first admin, so the JWT/RBAC routes (Supervisor, Autopack users) are exercised past 401/403.
 
 Some rules hold between fields, and no JSON Schema can state them (a phase's `tier_id` names one of the body's
-tiers; a warning threshold does not exceed its critical one). `/openapi.json` says them in words; `map_case` below
-makes the fuzzer's schema-valid cases obey them, so the positive-data check tests everything else about those
-routes instead of stopping at the same 422. The routes' own tests pin the refusal of bodies that break them.
+tiers; a warning threshold does not exceed its critical one; a phase result names the run and phase of its path).
+`/openapi.json` says them in words; `map_case` below makes the fuzzer's schema-valid cases obey them, so the
+positive-data check tests everything else about those routes instead of stopping at the same 422. The routes' own
+tests pin the refusal of bodies that break them.
 
 The fuzzer itself calls logout (revokes the session) and may update the admin's own account (deactivate it,
 change its password or roles). The first is handled by Schemathesis: a 401 drops the cached token and the next
@@ -17,6 +18,7 @@ admin's own user are pointed at a user id that does not exist (a documented 404)
 import copy
 import os
 import time
+from urllib.parse import unquote
 
 import requests
 import schemathesis
@@ -97,8 +99,21 @@ def _consistent_run(body, case):
     return body
 
 
+def _ids_of_the_path(body, case):
+    """POST /runs/{run_id}/phases/{phase_id}/builder_result and auditor_result: the body names the path's run and phase,
+    and each changed file is a relative path inside the workspace (ArtifactPath.normalize)."""
+    for name in ("run_id", "phase_id"):
+        if name in (case.path_parameters or {}):
+            body[name] = unquote(str(case.path_parameters[name]))   # path parameters arrive percent-encoded here
+    if isinstance(body.get("files_changed"), list):
+        body["files_changed"] = [f"src/changed_{index}.py" for index in range(len(body["files_changed"]))]
+    return body
+
+
 # (method, path template) -> how a schema-valid body is made to obey the route's rules between fields.
 CROSS_FIELD_RULES = {
+    ("POST", "/runs/{run_id}/phases/{phase_id}/builder_result"): _ids_of_the_path,
+    ("POST", "/runs/{run_id}/phases/{phase_id}/auditor_result"): _ids_of_the_path,
     ("PUT", "/api/v1/monitoring/config"): _ordered_thresholds,
     ("POST", "/runs/start"): _consistent_run,
 }

@@ -50,7 +50,8 @@ public struct HistoryRoutes: Sendable {
         }
         router.get("/historical/export/{table}", docs: OpenAPIOperation(
             summary: "CSV export of alert events or environment snapshots", tags: ["historical"],
-            queryParameters: [Self.rangeParameter], responses: [200: .init("CSV inside JSON (default time_range 1d)")])) { request, context in
+            queryParameters: [OpenAPIParameter(path: "table", schema: JSONSchema.enumeration(HistoryStore.ExportTable.allCases.map(\.rawValue))),
+                              Self.rangeParameter], responses: [200: .init("CSV inside JSON (default time_range 1d)")])) { request, context in
             let raw = try context.parameters.require("table")
             guard let table = HistoryStore.ExportTable(rawValue: raw) else {
                 throw ValidationError(location: ["path", "table"], message: "Input should be 'alerts' or 'environment'", type: "literal_error")

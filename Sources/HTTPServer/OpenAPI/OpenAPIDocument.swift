@@ -70,7 +70,7 @@ public enum OpenAPIDocument {
             var media: [(String, JSONValue)] = [("schema", body.schema)]
             if let example = body.example { media.append(("example", example)) }
             var requestBody: [(String, JSONValue)] = [("required", .bool(body.required)),
-                                                      ("content", .object([("application/json", .object(media))]))]
+                                                      ("content", .object(body.contentTypes.map { ($0, .object(media)) }))]
             if let description = body.description { requestBody.insert(("description", .string(description)), at: 0) }
             members.append(("requestBody", .object(requestBody)))
         }

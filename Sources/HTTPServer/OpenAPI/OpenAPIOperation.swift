@@ -79,18 +79,22 @@ public struct OpenAPIParameter: Sendable {
     }
 }
 
-/// A JSON request body.
+/// A request body: JSON unless `contentTypes` says otherwise (a login that also takes a form, a multipart upload);
+/// `schema` describes the body under each of them.
 public struct OpenAPIBody: Sendable {
     public var description: String?
     public var schema: JSONValue
     public var example: JSONValue?
     public var required: Bool
+    public var contentTypes: [String]
 
-    public init(_ description: String? = nil, schema: JSONValue, example: JSONValue? = nil, required: Bool = true) {
+    public init(_ description: String? = nil, schema: JSONValue, example: JSONValue? = nil, required: Bool = true,
+                contentTypes: [String] = ["application/json"]) {
         self.description = description
         self.schema = schema
         self.example = example
         self.required = required
+        self.contentTypes = contentTypes
     }
 }
 

@@ -58,7 +58,10 @@ struct AuthRoutes {
 
         ctx.group(router, [], perMinute: ctx.settings.loginPerMinute).post("/api/auth/login", docs: Docs.docs(
             "Log in (OAuth2 password form or JSON) and get a 24 h RS256 access token", "auth",
-            body: OpenAPIBody("username=…&password=… (application/x-www-form-urlencoded) or {username, password}", schema: ["type": "object"]),
+            body: OpenAPIBody("username=…&password=… (application/x-www-form-urlencoded) or {username, password}",
+                              schema: JSONSchema.object(["username": JSONSchema.string(length: 1...Int.max), "password": JSONSchema.string(length: 1...Int.max)],
+                                                        required: ["username", "password"]),
+                              contentTypes: ["application/json", "application/x-www-form-urlencoded"]),
             responses: [200: "Token {access_token, token_type}", 401: "Incorrect username or password", 422: "Missing field"])
         ) { request, _ in
             let (username, password) = try Self.credentials(request)

@@ -102,7 +102,8 @@ struct PhaseRoutes {
         }
         group.post("/runs/{run_id}/phases/{phase_id}/builder_result", docs: Docs.docs(
             "Submit a Builder result (patch stored as an artifact; success → GATE, failed → FAILED)", "phases",
-            body: OpenAPIBody("BuilderResult (extra fields forbidden)", schema: ["type": "object"]), responses: conflicts)
+            body: OpenAPIBody("BuilderResult (extra fields forbidden); run_id and phase_id equal the path's, each of files_changed "
+                              + "a relative path inside the workspace", schema: BuilderResult.schema), responses: conflicts)
         ) { request, context in
             let runID = try context.parameters.require("run_id"), phaseID = try context.parameters.require("phase_id")
             let result = try request.decodeStrict(BuilderResult.self, allowed: BuilderResult.members)
@@ -111,7 +112,7 @@ struct PhaseRoutes {
         }
         group.post("/runs/{run_id}/phases/{phase_id}/auditor_result", docs: Docs.docs(
             "Submit an Auditor result (approve → COMPLETE, revise → EXECUTING, escalate → approval request)", "phases",
-            body: OpenAPIBody("AuditorResult", schema: ["type": "object"]), responses: conflicts)
+            body: OpenAPIBody("AuditorResult; run_id and phase_id equal the path's", schema: AuditorResult.schema), responses: conflicts)
         ) { request, context in
             let runID = try context.parameters.require("run_id"), phaseID = try context.parameters.require("phase_id")
             let result = try request.decode(AuditorResult.self)

@@ -116,6 +116,9 @@ struct StorageRoutes {
 
         keyed.post("/files/upload", docs: Docs.docs(
             "Upload a file (multipart field `file`), stored content-addressed", "files",
+            body: OpenAPIBody("multipart/form-data with a `file` part", schema: JSONSchema.object(["file": ["type": "string", "format": "binary"]],
+                                                                                                   required: ["file"]),
+                              contentTypes: ["multipart/form-data"]),
             responses: [413: "Larger than AUTOPACK_ARTIFACT_MAX_BYTES", 422: "No `file` part"])
         ) { request, _ in
             guard request.body.count <= settings.artifactMaxBytes + 64 * 1024 else {
