@@ -64,19 +64,19 @@ def before_call(context, case, kwargs):
                 case.path_parameters[name] = MISSING_USER_ID
 
 
-def _ordered_thresholds(body, case):
+def _ordered_thresholds(case):
     """PUT /api/v1/monitoring/config: each metric's warning at most its critical (swap them when not)."""
-    thresholds = body.get("alert_thresholds")
+    thresholds = case.body.get("alert_thresholds")
     if isinstance(thresholds, dict):
         for levels in thresholds.values():
             if isinstance(levels, dict) and isinstance(levels.get("warning"), (int, float)) \
                     and isinstance(levels.get("critical"), (int, float)) and levels["warning"] > levels["critical"]:
                 levels["warning"], levels["critical"] = levels["critical"], levels["warning"]
-    return body
 
 
-def _consistent_run(body, case):
+def _consistent_run(case):
     """POST /runs/start: tier and phase ids unique, every phase naming one of the tiers, at most max_phases phases."""
+    body = case.body
     tiers = body.get("tiers") if isinstance(body.get("tiers"), list) else []
     unique_tiers, seen = [], set()
     for tier in tiers:
@@ -96,35 +96,62 @@ def _consistent_run(body, case):
                 phase["tier_id"] = unique_tiers[len(unique_phases) % len(unique_tiers)]["tier_id"]
                 unique_phases.append(phase)
         body["phases"] = unique_phases[:cap]
-    return body
 
 
-def _ids_of_the_path(body, case):
+def _workspace_path(raw, fallback):
+    """`raw` when ArtifactPath.normalize surely takes it as it is (a relative path inside the run, no '..', no
+    backslash, no control character, components of 1-255 bytes, 512 bytes in all, no drive letter, no '%' so
+    that its double percent-decoding cannot change it), else `fallback`."""
+    if not isinstance(raw, str) or not raw or "%" in raw or ".." in raw or raw.startswith("/") or "\\" in raw:
+        return fallback
+    try:
+        data = raw.encode("utf-8")
+    except UnicodeEncodeError:   # a lone surrogate
+        return fallback
+    if len(data) > 512 or any(byte < 0x20 or byte == 0x7F for byte in data) or (len(data) >= 2 and data[1:2] == b":"):
+        return fallback
+    components = raw.split("/")
+    if any(not part or part == "." or len(part.encode("utf-8")) > 255 for part in components):
+        return fallback
+    return raw
+
+
+def _ids_of_the_path(case):
     """POST /runs/{run_id}/phases/{phase_id}/builder_result and auditor_result: the body names the path's run and phase,
-    and each changed file is a relative path inside the workspace (ArtifactPath.normalize)."""
+    and each changed file is a relative path inside the workspace."""
     for name in ("run_id", "phase_id"):
         if name in (case.path_parameters or {}):
-            body[name] = unquote(str(case.path_parameters[name]))   # path parameters arrive percent-encoded here
-    if isinstance(body.get("files_changed"), list):
-        body["files_changed"] = [f"src/changed_{index}.py" for index in range(len(body["files_changed"]))]
-    return body
+            case.body[name] = unquote(str(case.path_parameters[name]))   # path parameters arrive percent-encoded here
+    if isinstance(case.body.get("files_changed"), list):
+        case.body["files_changed"] = [_workspace_path(path, f"src/changed_{index}.py")
+                                      for index, path in enumerate(case.body["files_changed"])]
 
 
-# (method, path template) -> how a schema-valid body is made to obey the route's rules between fields.
+def _artifact_path(case):
+    """GET/PUT /runs/{run_id}/artifacts/file: `path` is a relative path inside the run (400 otherwise, as the spec says)."""
+    if isinstance(case.query, dict) and "path" in case.query:
+        case.query["path"] = _workspace_path(case.query["path"], "fuzz/artifact.txt")
+
+
+# (method, path template) -> how a schema-valid case is made to obey the route's rules that no schema states,
+# and whether the rule edits the body (a JSON object) or the query.
 CROSS_FIELD_RULES = {
-    ("POST", "/runs/{run_id}/phases/{phase_id}/builder_result"): _ids_of_the_path,
-    ("POST", "/runs/{run_id}/phases/{phase_id}/auditor_result"): _ids_of_the_path,
-    ("PUT", "/api/v1/monitoring/config"): _ordered_thresholds,
-    ("POST", "/runs/start"): _consistent_run,
+    ("POST", "/runs/{run_id}/phases/{phase_id}/builder_result"): (_ids_of_the_path, "body"),
+    ("POST", "/runs/{run_id}/phases/{phase_id}/auditor_result"): (_ids_of_the_path, "body"),
+    ("PUT", "/api/v1/monitoring/config"): (_ordered_thresholds, "body"),
+    ("POST", "/runs/start"): (_consistent_run, "body"),
+    ("GET", "/runs/{run_id}/artifacts/file"): (_artifact_path, "query"),
+    ("PUT", "/runs/{run_id}/artifacts/file"): (_artifact_path, "query"),
 }
 
 
 @schemathesis.hook
 def map_case(context, case):
-    """Schema-valid (positive) cases of the routes in CROSS_FIELD_RULES are made to obey their cross-field rules."""
-    rule = CROSS_FIELD_RULES.get((case.method.upper(), case.operation.path))
+    """Schema-valid (positive) cases of the routes in CROSS_FIELD_RULES are made to obey those rules."""
+    rule, part = CROSS_FIELD_RULES.get((case.method.upper(), case.operation.path), (None, None))
     meta = case.meta
-    if rule is None or meta is None or not meta.generation.mode.is_positive or not isinstance(case.body, dict):
+    if rule is None or meta is None or not meta.generation.mode.is_positive or not isinstance(getattr(case, part), dict):
         return case
-    case.body = rule(copy.deepcopy(case.body), case)
+    setattr(case, part, copy.deepcopy(getattr(case, part)))
+    rule(case)
     return case
