@@ -4,10 +4,11 @@ Every request carries the daemon's X-API-Key (`-H` on the command line) and, fro
 demo's first admin, so the JWT/RBAC routes (Supervisor, Autopack users) are exercised past 401/403.
 
 Some rules hold between fields, and no JSON Schema can state them (a phase's `tier_id` names one of the body's
-tiers; a warning threshold does not exceed its critical one; a phase result names the run and phase of its path).
-`/openapi.json` says them in words; `map_case` below makes the fuzzer's schema-valid cases obey them, so the
-positive-data check tests everything else about those routes instead of stopping at the same 422. The routes' own
-tests pin the refusal of bodies that break them.
+tiers; a warning threshold does not exceed its critical one; a phase result names the run and phase of its path; a
+workflow's dependencies name its own tasks without a cycle; an artifact path stays inside its run). `/openapi.json`
+says them in words; `map_case` below makes the fuzzer's schema-valid cases obey them, so the positive-data check
+tests everything else about those routes instead of stopping at the same 422. The routes' own tests pin the refusal
+of requests that break them.
 
 The fuzzer itself calls logout (revokes the session) and may update the admin's own account (deactivate it,
 change its password or roles). The first is handled by Schemathesis: a 401 drops the cached token and the next
@@ -18,6 +19,7 @@ admin's own user are pointed at a user id that does not exist (a documented 404)
 import copy
 import os
 import time
+import unicodedata
 from urllib.parse import unquote
 
 import requests
@@ -133,12 +135,40 @@ def _artifact_path(case):
         case.query["path"] = _workspace_path(case.query["path"], "fuzz/artifact.txt")
 
 
+def _sound_workflow(case):
+    """POST /api/v1/workflows: task ids unique (as Swift compares strings: canonically equivalent ids are one id) and
+    every dependency naming an earlier task, so the DAG has no unknown reference, self-dependency or cycle."""
+    definition = case.body.get("definition") if "definition" in case.body else case.body
+    if not isinstance(definition, dict) or not isinstance(definition.get("tasks"), list):
+        return
+    tasks, seen = [], set()
+    for task in definition["tasks"]:
+        key = unicodedata.normalize("NFC", task.get("id")) if isinstance(task, dict) and isinstance(task.get("id"), str) else None
+        if key is not None and key not in seen:
+            seen.add(key)
+            tasks.append(task)
+    definition["tasks"] = tasks
+    ids = [task["id"] for task in tasks]
+    for index, task in enumerate(tasks):
+        if isinstance(task.get("dependencies"), list):
+            task["dependencies"] = [ids[j % index] for j in range(len(task["dependencies"]))] if index else []
+    if isinstance(definition.get("dependencies"), list):
+        edges = []
+        for j, dependency in enumerate(definition["dependencies"]):
+            if isinstance(dependency, dict) and len(ids) >= 2:
+                later = 1 + j % (len(ids) - 1)
+                dependency["task_id"], dependency["depends_on"] = ids[later], ids[j % later]
+                edges.append(dependency)
+        definition["dependencies"] = edges
+
+
 # (method, path template) -> how a schema-valid case is made to obey the route's rules that no schema states,
 # and whether the rule edits the body (a JSON object) or the query.
 CROSS_FIELD_RULES = {
     ("POST", "/runs/{run_id}/phases/{phase_id}/builder_result"): (_ids_of_the_path, "body"),
     ("POST", "/runs/{run_id}/phases/{phase_id}/auditor_result"): (_ids_of_the_path, "body"),
     ("PUT", "/api/v1/monitoring/config"): (_ordered_thresholds, "body"),
+    ("POST", "/api/v1/workflows"): (_sound_workflow, "body"),
     ("POST", "/runs/start"): (_consistent_run, "body"),
     ("GET", "/runs/{run_id}/artifacts/file"): (_artifact_path, "query"),
     ("PUT", "/runs/{run_id}/artifacts/file"): (_artifact_path, "query"),

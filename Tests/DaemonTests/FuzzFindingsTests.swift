@@ -102,6 +102,14 @@ import Testing
             for member in c.members { #expect(try d.call("GET", c.prefix + member).status == 200, "\(c.prefix)\(member)") }
             #expect(try d.call("GET", c.prefix + "nope").status == 422)
         }
+        // A pattern too: the provider id of a registration (found by the 10-minute run).
+        let provider = paths?["/api/v1/providers/{provider_id}/register"]?["post"]?["parameters"]?.arrayValue?.first { $0["in"] == "path" }
+        #expect(provider?["schema"]?["pattern"] == "^[a-z0-9][a-z0-9_-]{0,63}$")
+        for id in ["%C3%88x", "a%0A", "-a", String(repeating: "a", count: 65)] {
+            let reply = try d.call("POST", "/api/v1/providers/\(id)/register", ["type": "local"])
+            #expect(reply.status == 422, "\(id): \(reply.status) \(reply.text)")
+        }
+        #expect(try d.call("POST", "/api/v1/providers/fuzz_1-a/register", ["type": "local"]).status == 201)
         let export = paths?["/historical/export/{table}"]?["get"]?["parameters"]?.arrayValue?.first { $0["in"] == "path" }
         #expect(export?["schema"]?["enum"] == ["alerts", "environment"])
     }

@@ -139,6 +139,17 @@ import Testing
         let down = try d.call("POST", "/api/v1/resources/scale", ["resource_type": "agents", "action": "scale_down", "magnitude": 0.5, "force": true])
         #expect(down["active_agents_after"] == .int(2))
         #expect(try d.call("POST", "/api/v1/resources/scale", ["resource_type": "gpu", "action": "scale_up"]).status == 409)
+        // Found by tools/fuzz_api.sh (ST112): ×10 scale-ups grew the pool to 366 182 agents and every agent listing took
+        // over 10 s. Scale-ups revive inactive agents first, add new ones up to the cap, and are refused there.
+        var answers: [Int] = []
+        for _ in 0..<6 { answers.append(try d.call("POST", "/api/v1/resources/scale", ["resource_type": "agents", "action": "scale_up", "magnitude": 10.0]).status) }
+        #expect(answers.prefix(3) == [200, 200, 200] && answers.last == 409, "\(answers)")
+        #expect(try d.call("GET", "/api/v1/agents").json.arrayValue?.count == SupervisorCore.maxAgents)
+        #expect(try d.call("GET", "/api/v1/agents/quota/status")["available_agents"] == .int(SupervisorCore.maxAgents))
+        _ = try d.call("POST", "/api/v1/resources/scale", ["resource_type": "agents", "action": "scale_down", "magnitude": 0.5, "force": true])
+        let revived = try d.call("POST", "/api/v1/resources/scale", ["resource_type": "agents", "action": "scale_up", "magnitude": 0.1])
+        #expect(revived.status == 200 && revived["active_agents_after"] == .int(141), "\(revived.text)")
+        #expect(try d.call("GET", "/api/v1/agents").json.arrayValue?.count == SupervisorCore.maxAgents)
         let health = try d.call("GET", "/api/v1/resources/health")
         #expect(["healthy", "warning", "degraded", "critical"].contains(health["status"]?.stringValue ?? ""))
     }
