@@ -238,6 +238,22 @@ import Testing
         }
     }
 
+    /// Found by tools/fuzz_api.sh (ST201): `issue_key` is documented with maxLength 200, which JSON Schema counts in code
+    /// points; the route counted Swift characters, so 200 characters of combining marks (far more code points) passed.
+    @Test func recordIssue_KeyLengthCountsCodePoints_AsDocumented() throws {
+        let s = try AutopackServer()
+        defer { s.stopAndClean() }
+        try s.startRun("r")
+        func record(_ key: String) throws -> HTTPReply {
+            let encoded = key.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+            return try s.post("/runs/r/phases/P1/record_issue?issue_key=\(encoded)&severity=minor")
+        }
+        let accented = String(repeating: "e\u{301}", count: 100)            // 100 characters, 200 code points
+        #expect(try record(accented).status == 200)
+        let longer = try record("a" + accented)                               // 101 characters, 201 code points
+        #expect(longer.status == 422 && longer.locations == ["query.issue_key"], "\(longer.text)")
+    }
+
     @Test func runStart_RateLimitIs10PerMinutePerClientIP_ForwardedForTrustedOnlyFromLoopback() throws {
         let s = try AutopackServer(settings: AutopackServer.settings { $0.runStartPerMinute = 10 })
         defer { s.stopAndClean() }

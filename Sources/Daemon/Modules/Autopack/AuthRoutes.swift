@@ -44,7 +44,7 @@ struct AuthRoutes {
             let emailParts = body.email.split(separator: "@", omittingEmptySubsequences: false)
             checks.check(emailParts.count == 2 && !emailParts[0].isEmpty && emailParts[1].contains(".") && body.email.count <= 254,
                          ["body", "email"], "value is not a valid email address", type: "value_error.email")
-            checks.check((8...100).contains(body.password.count), ["body", "password"], "ensure this value has 8-100 characters")
+            checks.check((8...100).contains(body.password.unicodeScalars.count), ["body", "password"], "ensure this value has 8-100 characters")
             try checks.throwIfAny()
             do {
                 let user = try auth.users.create(username: body.username, email: body.email, fullName: body.full_name,

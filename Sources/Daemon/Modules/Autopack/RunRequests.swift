@@ -176,7 +176,7 @@ struct BuilderResult: Decodable {
             c.check(ArtifactPath.normalize(path) != nil, ["body", "files_changed", .index(i)], "must be a relative path inside the workspace")
         }
         for (i, issue) in (suggested_issues ?? []).enumerated() {
-            c.check(!issue.issue_key.isEmpty && issue.issue_key.count <= 200, ["body", "suggested_issues", .index(i), "issue_key"],
+            c.check(!issue.issue_key.isEmpty && issue.issue_key.unicodeScalars.count <= 200, ["body", "suggested_issues", .index(i), "issue_key"],
                     "must be 1-200 characters")
             c.oneOf(issue.severity, ["minor", "major"], ["body", "suggested_issues", .index(i), "severity"])
         }

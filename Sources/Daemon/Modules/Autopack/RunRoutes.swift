@@ -132,7 +132,8 @@ struct PhaseRoutes {
             var checks = Checks()
             let key = query["issue_key"] ?? "", severity = query["severity"] ?? ""
             if query["issue_key"] == nil { checks.fail(["query", "issue_key"], "field required", type: "value_error.missing") }
-            else { checks.check(!key.isEmpty && key.count <= 200, ["query", "issue_key"], "must be 1-200 characters") }
+            // Code points, as the documented maxLength counts (found by fuzzing: 200 characters of combining marks passed).
+            else { checks.check(!key.isEmpty && key.unicodeScalars.count <= 200, ["query", "issue_key"], "must be 1-200 characters") }
             if query["severity"] == nil { checks.fail(["query", "severity"], "field required", type: "value_error.missing") }
             else { checks.oneOf(severity, ["minor", "major"], ["query", "severity"]) }
             try checks.throwIfAny()
