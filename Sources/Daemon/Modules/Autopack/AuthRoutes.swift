@@ -39,10 +39,13 @@ struct AuthRoutes {
         ) { request, _ in
             let body = try request.decode(UserCreate.self)
             var checks = Checks()
-            checks.check((3...50).contains(body.username.count) && !body.username.contains(where: { $0.isWhitespace }),
+            // Code points, as the documented patterns and lengths read them: as characters, "@" followed by a skin-tone
+            // modifier is one character, so a schema-valid address had no "@" (found by fuzzing).
+            let username = body.username.unicodeScalars, email = body.email.unicodeScalars
+            checks.check((3...50).contains(username.count) && !username.contains(where: { $0.properties.isWhitespace }),
                          ["body", "username"], "ensure this value has 3-50 characters and no spaces")
-            let emailParts = body.email.split(separator: "@", omittingEmptySubsequences: false)
-            checks.check(emailParts.count == 2 && !emailParts[0].isEmpty && emailParts[1].contains(".") && body.email.count <= 254,
+            let emailParts = email.split(separator: "@", omittingEmptySubsequences: false)
+            checks.check(emailParts.count == 2 && !emailParts[0].isEmpty && emailParts[1].contains(".") && email.count <= 254,
                          ["body", "email"], "value is not a valid email address", type: "value_error.email")
             checks.check((8...100).contains(body.password.unicodeScalars.count), ["body", "password"], "ensure this value has 8-100 characters")
             try checks.throwIfAny()
