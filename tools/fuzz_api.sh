@@ -43,7 +43,7 @@ fi
 data_dir=$(mktemp -d)
 admin_password=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-ARGUS_ADMIN_PASSWORD=$admin_password "$binary" demo --port "$port" --data-dir "$data_dir" \
+ARGUS_ADMIN_PASSWORD=$admin_password AUTOPACK_ENABLE_CONSOLIDATED_METRICS=1 "$binary" demo --port "$port" --data-dir "$data_dir" \
     --backfill-steps 120 --rate-feed 100000 --rate-predictions 100000 --rate-admin 100000 > "$data_dir/demo.log" 2>&1 &
 demo_pid=$!
 trap 'kill "$demo_pid" 2>/dev/null; wait "$demo_pid" 2>/dev/null; rm -rf "$data_dir"' EXIT

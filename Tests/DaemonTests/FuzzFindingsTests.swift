@@ -1,4 +1,5 @@
 import Foundation
+import HTTPServer
 import Testing
 @testable import Daemon
 
@@ -82,4 +83,35 @@ import Testing
         #expect(consent["const"] as? Bool == true)
         #expect(bodySchema("/research/sessions")["required"] as? [String] == ["query"])
     }
+
+    /// The fuzzer's positive-data check sent path parameters outside their enum (documented as any string) and got
+    /// 422s. Path parameters now carry their enum in `/openapi.json`; every member is served, anything else refused.
+    @Test func pathParametersAreDocumentedWithTheirEnums() throws {
+        let d = try SupervisorDaemon()
+        defer { d.stop(); d.dir.cleanup() }
+        let paths = try d.call("GET", "/openapi.json", token: .some(nil))["paths"]
+        let cases: [(template: String, prefix: String, members: [String])] = [
+            ("/api/v1/analytics/trends/{metric_type}", "/api/v1/analytics/trends/", SupervisorCore.metricTypes),
+            ("/api/v1/plugins/types/{plugin_type}", "/api/v1/plugins/types/", PluginCatalog.types),
+        ]
+        for c in cases {
+            let parameters = paths?[c.template]?["get"]?["parameters"]?.arrayValue ?? []
+            let path = parameters.first { $0["in"] == "path" }
+            #expect(path?["schema"]?["enum"] == .array(c.members.map(JSONValue.string)), "\(c.template): \(parameters)")
+            #expect(parameters.filter { $0["in"] == "path" }.count == 1)
+            for member in c.members { #expect(try d.call("GET", c.prefix + member).status == 200, "\(c.prefix)\(member)") }
+            #expect(try d.call("GET", c.prefix + "nope").status == 422)
+        }
+        // A pattern too: the provider id of a registration (found by the 10-minute run).
+        let provider = paths?["/api/v1/providers/{provider_id}/register"]?["post"]?["parameters"]?.arrayValue?.first { $0["in"] == "path" }
+        #expect(provider?["schema"]?["pattern"] == "^[a-z0-9][a-z0-9_-]{0,63}$")
+        for id in ["%C3%88x", "a%0A", "-a", String(repeating: "a", count: 65)] {
+            let reply = try d.call("POST", "/api/v1/providers/\(id)/register", ["type": "local"])
+            #expect(reply.status == 422, "\(id): \(reply.status) \(reply.text)")
+        }
+        #expect(try d.call("POST", "/api/v1/providers/fuzz_1-a/register", ["type": "local"]).status == 201)
+        let export = paths?["/historical/export/{table}"]?["get"]?["parameters"]?.arrayValue?.first { $0["in"] == "path" }
+        #expect(export?["schema"]?["enum"] == ["alerts", "environment"])
+    }
 }
+

@@ -101,4 +101,26 @@ struct HistoryEndToEndTests {
         #expect(try d!.get("/historical/environment?time_range=3h").status == 422)
         #expect(try d!.get("/historical/summary", key: nil).status == 401)
     }
+
+    /// Found by tools/fuzz_api.sh (ST202): `limit` was documented as an unbounded integer, so 35033612096968986624 was
+    /// valid data answered 422. The document now bounds it to 64 bits, every such value is served (clamped), and a
+    /// number beyond that stays a 422 naming the field.
+    @Test("/historical/alerts limit: any 64-bit integer is served and documented, beyond that is 422")
+    func alertsLimitIsDocumentedAsWhatTheRouteAccepts() throws {
+        let d = try TestDaemon(withModel: false)
+        defer { d.stop(); d.dir.cleanup() }
+        for limit in ["-9223372036854775808", "-5", "0", "9223372036854775807"] {
+            let reply = try d.get("/historical/alerts?limit=\(limit)")
+            #expect(reply.status == 200 && reply.object["alerts"] is [Any], "\(limit): \(reply.text)")
+        }
+        for limit in ["35033612096968986624", "", "ten"] {
+            let reply = try d.get("/historical/alerts?limit=\(limit)")
+            let loc = ((reply.object["detail"] as? [[String: Any]])?.first?["loc"] as? [String]) ?? []
+            #expect(reply.status == 422 && loc == ["query", "limit"], "\(limit): \(reply.text)")
+        }
+        let paths = try #require(d.get("/openapi.json", key: nil).object["paths"] as? [String: Any])
+        let parameters = try #require(((paths["/historical/alerts"] as? [String: Any])?["get"] as? [String: Any])?["parameters"] as? [[String: Any]])
+        let schema = try #require(parameters.first { $0["name"] as? String == "limit" }?["schema"] as? [String: Any])
+        #expect((schema["minimum"] as? NSNumber)?.int64Value == Int64.min && (schema["maximum"] as? NSNumber)?.int64Value == Int64.max, "\(schema)")
+    }
 }

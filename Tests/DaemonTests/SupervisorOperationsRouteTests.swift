@@ -70,6 +70,32 @@ import Testing
         #expect(anomalies.count == 1 && anomalies[0]["value"]?.doubleValue == 95 && anomalies[0]["severity"] == "critical")
     }
 
+    /// Found by tools/fuzz_api.sh (ST202): `alert_thresholds` was documented as any object, so `{"x": 1}` was valid
+    /// data answered 422. The document now says its shape (cpu|memory|disk → {critical, warning} percentages, nothing
+    /// else); bodies of that shape are stored, anything else is a 422 naming the field.
+    @Test func alertThresholdsAreDocumentedAsTheShapeTheRouteAccepts() throws {
+        let d = try SupervisorDaemon()
+        defer { d.stop(); d.dir.cleanup() }
+        let paths = try d.call("GET", "/openapi.json", token: .some(nil))["paths"]
+        let body = paths?["/api/v1/monitoring/config"]?["put"]?["requestBody"]?["content"]?["application/json"]?["schema"]
+        let thresholds = try #require(body?["properties"]?["alert_thresholds"])
+        #expect(thresholds["additionalProperties"] == .bool(false))
+        #expect(thresholds["properties"]?.objectValue?.map { $0.0 }.sorted() == ["cpu", "disk", "memory"])
+        let cpu = thresholds["properties"]?["cpu"]
+        #expect(cpu?["required"] == ["critical", "warning"] && cpu?["properties"]?["warning"]?["maximum"]?.doubleValue == 100)
+        // Of the documented shape: stored.
+        let stored = try d.call("PUT", "/api/v1/monitoring/config", ["alert_thresholds": ["disk": ["critical": 100, "warning": 0.5], "memory": ["critical": 70, "warning": 70]]])
+        #expect(stored.status == 200 && stored["alert_thresholds"]?["disk"]?["warning"]?.doubleValue == 0.5, "\(stored.text)")
+        #expect(try d.call("PUT", "/api/v1/monitoring/config", ["alert_thresholds": [:]]).status == 200)
+        // Outside it: 422 naming the field, nothing stored.
+        for bad: JSONValue in [["x": 1], ["cpu": 90], ["cpu": ["critical": 90]], ["cpu": ["critical": 101, "warning": 1]], ["cpu": .null]] {
+            let reply = try d.call("PUT", "/api/v1/monitoring/config", ["alert_thresholds": bad])
+            let loc = reply["detail"]?.arrayValue?.first?["loc"]?.arrayValue?.prefix(2).compactMap(\.stringValue)
+            #expect(reply.status == 422 && loc == ["body", "alert_thresholds"], "\(bad.encodedString): \(reply.text)")
+        }
+        #expect(try d.call("GET", "/api/v1/monitoring/config")["alert_thresholds"]?["memory"]?["warning"]?.doubleValue == 70)
+    }
+
     /// The sampler runs on the daemon clock and keeps host samples `retention_hours`.
     @Test func samplerRunsOnTheDaemonClockAndPrunesOldSamples() throws {
         let d = try SupervisorDaemon()
@@ -113,6 +139,17 @@ import Testing
         let down = try d.call("POST", "/api/v1/resources/scale", ["resource_type": "agents", "action": "scale_down", "magnitude": 0.5, "force": true])
         #expect(down["active_agents_after"] == .int(2))
         #expect(try d.call("POST", "/api/v1/resources/scale", ["resource_type": "gpu", "action": "scale_up"]).status == 409)
+        // Found by tools/fuzz_api.sh (ST112): ×10 scale-ups grew the pool to 366 182 agents and every agent listing took
+        // over 10 s. Scale-ups revive inactive agents first, add new ones up to the cap, and are refused there.
+        var answers: [Int] = []
+        for _ in 0..<6 { answers.append(try d.call("POST", "/api/v1/resources/scale", ["resource_type": "agents", "action": "scale_up", "magnitude": 10.0]).status) }
+        #expect(answers.prefix(3) == [200, 200, 200] && answers.last == 409, "\(answers)")
+        #expect(try d.call("GET", "/api/v1/agents").json.arrayValue?.count == SupervisorCore.maxAgents)
+        #expect(try d.call("GET", "/api/v1/agents/quota/status")["available_agents"] == .int(SupervisorCore.maxAgents))
+        _ = try d.call("POST", "/api/v1/resources/scale", ["resource_type": "agents", "action": "scale_down", "magnitude": 0.5, "force": true])
+        let revived = try d.call("POST", "/api/v1/resources/scale", ["resource_type": "agents", "action": "scale_up", "magnitude": 0.1])
+        #expect(revived.status == 200 && revived["active_agents_after"] == .int(141), "\(revived.text)")
+        #expect(try d.call("GET", "/api/v1/agents").json.arrayValue?.count == SupervisorCore.maxAgents)
         let health = try d.call("GET", "/api/v1/resources/health")
         #expect(["healthy", "warning", "degraded", "critical"].contains(health["status"]?.stringValue ?? ""))
     }

@@ -46,6 +46,34 @@ import Testing
         #expect(try d.call("POST", "/api/v1/workflows/\(id)/execute").status == 404)
     }
 
+    /// The fuzzer's positive-data check sent what `/openapi.json` allowed (any object) and got 422s. The body is now
+    /// documented as read: a name, and the definition nested or at the top level; what the DAG check adds (unique ids,
+    /// known references, no cycle) is in the description. Both documented forms are created; outside them, 422.
+    @Test func workflowBodyIsDocumentedAsTheRouteReadsIt() throws {
+        let d = try SupervisorDaemon()
+        defer { d.stop(); d.dir.cleanup() }
+        let paths = try d.call("GET", "/openapi.json", token: .some(nil))["paths"]
+        let schema = try #require(paths?["/api/v1/workflows"]?["post"]?["requestBody"]?["content"]?["application/json"]?["schema"])
+        #expect(schema["required"] == ["name"])
+        let forms = schema["anyOf"]?.arrayValue ?? []
+        #expect(forms.count == 2 && forms[0]["required"] == ["definition"] && forms[1]["required"] == ["tasks"], "\(schema.encodedString)")
+        #expect(forms[1]["not"] == ["required": ["definition"]])
+        let task = forms[1]["properties"]?["tasks"]?["items"]
+        #expect(task?["required"] == ["id", "type"] && task?["properties"]?["id"]?["maxLength"] == .int(100))
+        #expect(forms[0]["properties"]?["definition"]?["description"]?.stringValue?.contains("no cycle") == true)
+        // Both forms are created.
+        #expect(try d.call("POST", "/api/v1/workflows", Self.pipeline).status == 201)
+        let inline: JSONValue = ["name": "inline", "tasks": [["id": "a", "type": "documentation"], ["id": "b", "type": "BUG_FIX", "dependencies": ["a"]]],
+                                 "dependencies": [["task_id": "b", "depends_on": "a", "condition": "failure"]], "variables": .null]
+        let created = try d.call("POST", "/api/v1/workflows", inline)
+        #expect(created.status == 201, "\(created.text)")
+        // Outside them: 422.
+        for bad: JSONValue in [["name": "n"], ["name": "n", "definition": .null], ["name": "n", "tasks": []],
+                               ["name": "n", "tasks": [["id": .string(String(repeating: "x", count: 101)), "type": "BUG_FIX"]]]] {
+            #expect(try d.call("POST", "/api/v1/workflows", bad).status == 422, "\(bad.encodedString)")
+        }
+    }
+
     @Test func cyclesAndBadReferencesAreRejected() throws {
         let d = try SupervisorDaemon()
         defer { d.stop(); d.dir.cleanup() }

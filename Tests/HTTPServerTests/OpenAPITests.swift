@@ -15,7 +15,9 @@ struct OpenAPITests {
             queryParameters: [OpenAPIParameter(query: "level", schema: JSONSchema.enumeration(["critical", "warning"]))],
             responses: [200: OpenAPIResponse("Snapshot", schema: JSONSchema.object(["servers": JSONSchema.integer]),
                                              example: ["servers": 45])])) { _, _ in .json(["servers": 45]) }
-        api.get("/{server}") { _, _ in .json([:]) }
+        api.get("/{server}", docs: OpenAPIOperation(queryParameters: [
+            OpenAPIParameter(path: "server", schema: ["type": "string", "pattern": "^[a-z0-9-]+$"], description: "Server name"),
+        ])) { _, _ in .json([:]) }
         router.post("/feed/data", docs: OpenAPIOperation(
             requestBody: OpenAPIBody(schema: JSONSchema.object(["records": JSONSchema.array(of: JSONSchema.object([:]))],
                                                                required: ["records"]),
@@ -56,6 +58,13 @@ struct OpenAPITests {
             return
         }
         #expect(parameters.first?["in"] == "path")
+        // A route's own path parameter schema replaces the default string, once (never repeated as a query parameter).
+        #expect(parameters.count == 1)
+        #expect(parameters.first?["schema"]?["pattern"] == "^[a-z0-9-]+$")
+        #expect(parameters.first?["description"] == "Server name")
+        let currentParameters = try #require(document["paths"]?["/predictions/current"]?["get"]?["parameters"])
+        #expect(currentParameters == [["name": "level", "in": "query", "required": false,
+                              "schema": ["type": "string", "enum": ["critical", "warning"]]]])
         #expect(byServer["responses"]?["422"] != nil)
         #expect(document["paths"]?["/feed/data"]?["post"]?["requestBody"]?["required"] == true)
         #expect(document["paths"]?["/health"]?["get"]?["security"] == nil)

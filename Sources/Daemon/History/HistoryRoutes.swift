@@ -9,6 +9,11 @@ public struct HistoryRoutes: Sendable {
     static let rangeParameter = OpenAPIParameter(query: "time_range", schema: JSONSchema.enumeration(HistoryTimeRange.allCases.map(\.rawValue)),
                                                  description: "30m, 1h, 8h, 1d, 1w or 1M (30 days); ranges end at the newest tick")
 
+    /// Any 64-bit integer, clamped to 0...maxAlertsPerResponse; a larger number is 422 (found by fuzzing: the document
+    /// said `integer` with no bounds, so the fuzzer's 2^65 was valid data refused).
+    static let limitParameter = OpenAPIParameter(query: "limit", schema: JSONSchema.integer(in: Int.min...Int.max),
+                                                 description: "At most this many events (below 0 means 0; capped at maxAlertsPerResponse, 10000 by default)")
+
     /// Registers the five routes on `router` (a router or a group carrying auth and rate limits).
     public func addRoutes<R: RouterMethods>(to router: R) {
         let store = self.store
@@ -20,7 +25,7 @@ public struct HistoryRoutes: Sendable {
         router.get("/historical/alerts", docs: OpenAPIOperation(
             summary: "Alert events (escalated, de-escalated, resolved) in a time range, newest first", tags: ["historical"],
             queryParameters: [Self.rangeParameter, OpenAPIParameter(query: "server_name", description: "Only this server"),
-                              OpenAPIParameter(query: "limit", schema: JSONSchema.integer, description: "At most this many events")],
+                              Self.limitParameter],
             responses: [200: .init("Alert events (default time_range 1h)")])) { request, _ in
             let range = try HistoryTimeRange.parse(request.query, default: .hour1)
             let limit = try request.query.get("limit", as: Int.self)
@@ -45,7 +50,8 @@ public struct HistoryRoutes: Sendable {
         }
         router.get("/historical/export/{table}", docs: OpenAPIOperation(
             summary: "CSV export of alert events or environment snapshots", tags: ["historical"],
-            queryParameters: [Self.rangeParameter], responses: [200: .init("CSV inside JSON (default time_range 1d)")])) { request, context in
+            queryParameters: [OpenAPIParameter(path: "table", schema: JSONSchema.enumeration(HistoryStore.ExportTable.allCases.map(\.rawValue))),
+                              Self.rangeParameter], responses: [200: .init("CSV inside JSON (default time_range 1d)")])) { request, context in
             let raw = try context.parameters.require("table")
             guard let table = HistoryStore.ExportTable(rawValue: raw) else {
                 throw ValidationError(location: ["path", "table"], message: "Input should be 'alerts' or 'environment'", type: "literal_error")

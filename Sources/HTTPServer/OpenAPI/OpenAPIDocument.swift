@@ -48,11 +48,17 @@ public enum OpenAPIDocument {
         if !operation.tags.isEmpty { members.append(("tags", .array(operation.tags.map { .string($0) }))) }
         members.append(("operationId", .string(operation.operationID ?? defaultOperationID(route))))
 
+        let pathSchemas = operation.queryParameters.filter { $0.location == "path" }
         var parameters: [JSONValue] = PathSegment.parse(route.path).compactMap { segment in
             guard case .parameter(let name) = segment else { return nil }
-            return ["name": .string(name), "in": "path", "required": true, "schema": JSONSchema.string]
+            guard let documented = pathSchemas.first(where: { $0.name == name }) else {
+                return ["name": .string(name), "in": "path", "required": true, "schema": JSONSchema.string]
+            }
+            var member: [(String, JSONValue)] = [("name", .string(name)), ("in", "path"), ("required", true), ("schema", documented.schema)]
+            if let description = documented.description { member.append(("description", .string(description))) }
+            return .object(member)
         }
-        for parameter in operation.queryParameters {
+        for parameter in operation.queryParameters where parameter.location != "path" {
             var member: [(String, JSONValue)] = [("name", .string(parameter.name)), ("in", .string(parameter.location)),
                                                  ("required", .bool(parameter.required)), ("schema", parameter.schema)]
             if let description = parameter.description { member.append(("description", .string(description))) }
@@ -64,7 +70,7 @@ public enum OpenAPIDocument {
             var media: [(String, JSONValue)] = [("schema", body.schema)]
             if let example = body.example { media.append(("example", example)) }
             var requestBody: [(String, JSONValue)] = [("required", .bool(body.required)),
-                                                      ("content", .object([("application/json", .object(media))]))]
+                                                      ("content", .object(body.contentTypes.map { ($0, .object(media)) }))]
             if let description = body.description { requestBody.insert(("description", .string(description)), at: 0) }
             members.append(("requestBody", .object(requestBody)))
         }

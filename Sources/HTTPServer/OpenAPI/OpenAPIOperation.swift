@@ -48,7 +48,8 @@ public struct OpenAPIOperation: Sendable {
     }
 }
 
-/// A query (or header) parameter.
+/// A query, header or path parameter. The router documents every path parameter as a string; a path parameter
+/// listed in ``OpenAPIOperation/queryParameters`` gives that one its own schema (an enum, a pattern, an integer).
 public struct OpenAPIParameter: Sendable {
     public var name: String
     public var location: String
@@ -70,20 +71,30 @@ public struct OpenAPIParameter: Sendable {
         self.init(query: name, schema: schema, required: required, description: description)
         self.location = "header"
     }
+
+    /// The schema of the route's path parameter `{name}` (always required).
+    public init(path name: String, schema: JSONValue, description: String? = nil) {
+        self.init(query: name, schema: schema, required: true, description: description)
+        self.location = "path"
+    }
 }
 
-/// A JSON request body.
+/// A request body: JSON unless `contentTypes` says otherwise (a login that also takes a form, a multipart upload);
+/// `schema` describes the body under each of them.
 public struct OpenAPIBody: Sendable {
     public var description: String?
     public var schema: JSONValue
     public var example: JSONValue?
     public var required: Bool
+    public var contentTypes: [String]
 
-    public init(_ description: String? = nil, schema: JSONValue, example: JSONValue? = nil, required: Bool = true) {
+    public init(_ description: String? = nil, schema: JSONValue, example: JSONValue? = nil, required: Bool = true,
+                contentTypes: [String] = ["application/json"]) {
         self.description = description
         self.schema = schema
         self.example = example
         self.required = required
+        self.contentTypes = contentTypes
     }
 }
 

@@ -9,6 +9,16 @@ import Testing
                       headers: ["Content-Type": "application/x-www-form-urlencoded"])
     }
 
+    /// Found by tools/fuzz_api.sh (ST202): the documented email pattern reads code points; the route split on characters,
+    /// where "@" followed by a skin-tone modifier is one character, so a schema-valid address was refused.
+    @Test func register_EmailIsReadInCodePoints_AsDocumented() throws {
+        let s = try AutopackServer()
+        defer { s.stopAndClean() }
+        let reply = try s.post("/api/auth/register", ["username": "tone", "email": "a@\u{1F3FB}x.", "password": "password-1"])
+        #expect(reply.status == 201, "\(reply.text)")
+        #expect(try s.post("/api/auth/register", ["username": "none", "email": "a\u{1F3FB}x.", "password": "password-1"]).status == 422)
+    }
+
     @Test func register_Login_Me_WithA24HourRS256Token() throws {
         let s = try AutopackServer()
         defer { s.stopAndClean() }

@@ -24,6 +24,41 @@ import Testing
         #expect(try s.get("/api/auth/oauth/health", headers: admin).status == 200)
     }
 
+    /// Found by tools/fuzz_api.sh (ST202): `{provider}` must be an identifier (422 otherwise) but `/openapi.json`
+    /// documented any string. The document now gives the path parameter the identifier's schema.
+    @Test func credentialProvider_IsDocumentedAsTheIdentifierTheRouteRequires() throws {
+        let s = try AutopackServer()
+        defer { s.stopAndClean() }
+        let admin = try Self.token(s, "admin", AutopackServer.adminPassword)
+        for provider in ["a%20b", "%C3%A9", String(repeating: "x", count: 129)] {
+            let reply = try s.request("PUT", "/api/auth/oauth/credentials/\(provider)", json: ["expires_at": 2e9], headers: admin)
+            #expect(reply.status == 422 && reply.locations == ["path.provider"], "\(provider): \(reply.text)")
+        }
+        #expect(try s.request("PUT", "/api/auth/oauth/credentials/gh.enterprise-2_x", json: ["expires_at": 2e9], headers: admin).status == 200)
+        let paths = try #require(s.get("/openapi.json").object["paths"] as? [String: Any])
+        let put = try #require((paths["/api/auth/oauth/credentials/{provider}"] as? [String: Any])?["put"] as? [String: Any])
+        let parameters = try #require(put["parameters"] as? [[String: Any]])
+        #expect(parameters.count == 1 && parameters[0]["in"] as? String == "path")
+        let schema = try #require(parameters[0]["schema"] as? [String: Any])
+        #expect(schema["pattern"] as? String == "^[A-Za-z0-9._-]{1,128}$", "\(schema)")
+        #expect((schema["not"] as? [String: Any])?["enum"] as? [String] == [".", ".."])
+    }
+
+    /// Found by tools/fuzz_api.sh (ST401): once an admin had spent the refresh limit, the same client without a token
+    /// was answered 429, which says nothing of whether the route checks tokens. Auth now comes before the limit.
+    @Test func refreshAndResetWithoutAToken_Are401_EvenWhileTheClientIsLimited() throws {
+        let s = try AutopackServer(settings: AutopackServer.settings { $0.oauthAdminPerMinute = 2 })
+        defer { s.stopAndClean() }
+        let admin = try Self.token(s, "admin", AutopackServer.adminPassword)
+        for _ in 0..<2 { #expect(try s.post("/api/auth/oauth/refresh/none", headers: admin).status == 404) }
+        #expect(try s.post("/api/auth/oauth/refresh/none", headers: admin).status == 429)
+        #expect(try s.post("/api/auth/oauth/refresh/none").status == 401)
+        #expect(try s.post("/api/auth/oauth/reset/none", headers: ["Authorization": "Bearer not-a-token"]).status == 401)
+        #expect(try s.post("/api/auth/oauth/reset/none", headers: admin).status == 429)
+        // Still counted per client IP, not per user: the same admin from another (forwarded) address is not limited.
+        #expect(try s.post("/api/auth/oauth/refresh/none", headers: admin.merging(["X-Forwarded-For": "203.0.113.9"]) { $1 }).status == 404)
+    }
+
     @Test func credentialLifecycle_OverSockets() throws {
         let s = try AutopackServer(settings: AutopackServer.settings { $0.oauthRetryDelaySeconds = 0; $0.oauthAdminPerMinute = 1000 })
         defer { s.stopAndClean() }

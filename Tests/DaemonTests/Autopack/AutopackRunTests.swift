@@ -211,6 +211,49 @@ import Testing
         #expect(try closed.post("/runs/r/phases/P1/update_status", ["state": "EXECUTING"], headers: closed.key).status == 200)
     }
 
+    /// Found by tools/fuzz_api.sh (ST202): a phase may only name one of the body's tiers, a rule between fields no
+    /// schema can state. The document says it in words and types the phase's `tier_id` as the identifier it must be;
+    /// tools/fuzz_hooks.py keeps the fuzzer's valid bodies consistent. Consistent bodies are created, others refused.
+    @Test func runStart_PhasesNameTheBodysTiers_AsDocumented() throws {
+        let s = try AutopackServer()
+        defer { s.stopAndClean() }
+        let paths = try #require(s.get("/openapi.json").object["paths"] as? [String: Any])
+        let post = (paths["/runs/start"] as? [String: Any])?["post"] as? [String: Any]
+        let body = try #require(post?["requestBody"] as? [String: Any])
+        #expect((body["description"] as? String ?? "").contains("each phase's tier_id one of the tiers"))
+        let schema = try #require(((body["content"] as? [String: Any])?["application/json"] as? [String: Any])?["schema"] as? [String: Any])
+        let phases = (schema["properties"] as? [String: Any])?["phases"] as? [String: Any]
+        let phase = ((phases?["anyOf"] as? [[String: Any]])?.first?["items"] as? [String: Any]) ?? [:]
+        #expect(((phase["properties"] as? [String: Any])?["tier_id"] as? [String: Any])?["pattern"] as? String == "^[A-Za-z0-9._-]{1,128}$")
+        func start(_ id: String, phaseTiers: [String]) throws -> HTTPReply {
+            try s.post("/runs/start", ["run": ["run_id": id],
+                                       "tiers": [["tier_id": "T1", "tier_index": 0, "name": "a"], ["tier_id": "T2", "tier_index": 1, "name": "b"]],
+                                       "phases": phaseTiers.enumerated().map { ["phase_id": "P\($0.offset)", "phase_index": $0.offset, "tier_id": $0.element, "name": "p"] }],
+                       headers: s.key)
+        }
+        #expect(try start("consistent", phaseTiers: ["T1", "T2", "T1"]).status == 201)
+        for tiers in [["T1", "T9"], ["T1", "T 2"]] {
+            let reply = try start("inconsistent", phaseTiers: tiers)
+            #expect(reply.status == 422 && reply.locations == ["body.phases.1.tier_id"], "\(tiers): \(reply.text)")
+        }
+    }
+
+    /// Found by tools/fuzz_api.sh (ST201): `issue_key` is documented with maxLength 200, which JSON Schema counts in code
+    /// points; the route counted Swift characters, so 200 characters of combining marks (far more code points) passed.
+    @Test func recordIssue_KeyLengthCountsCodePoints_AsDocumented() throws {
+        let s = try AutopackServer()
+        defer { s.stopAndClean() }
+        try s.startRun("r")
+        func record(_ key: String) throws -> HTTPReply {
+            let encoded = key.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+            return try s.post("/runs/r/phases/P1/record_issue?issue_key=\(encoded)&severity=minor")
+        }
+        let accented = String(repeating: "e\u{301}", count: 100)            // 100 characters, 200 code points
+        #expect(try record(accented).status == 200)
+        let longer = try record("a" + accented)                               // 101 characters, 201 code points
+        #expect(longer.status == 422 && longer.locations == ["query.issue_key"], "\(longer.text)")
+    }
+
     @Test func runStart_RateLimitIs10PerMinutePerClientIP_ForwardedForTrustedOnlyFromLoopback() throws {
         let s = try AutopackServer(settings: AutopackServer.settings { $0.runStartPerMinute = 10 })
         defer { s.stopAndClean() }
@@ -220,8 +263,11 @@ import Testing
         let limited = try s.post("/runs/start", Fixtures.runStart("r10"), headers: headers)
         #expect(limited.status == 429)
         #expect(limited.headers["retry-after"] != nil)
+        // The key is checked first: the limited client without it is 403, not 429 (found by fuzzing, ST401).
+        #expect(try s.post("/runs/start", Fixtures.runStart("r10"), headers: ["X-Forwarded-For": "203.0.113.7"]).status == 403)
         headers["X-Forwarded-For"] = "203.0.113.8"
-        #expect(try s.post("/runs/start", Fixtures.runStart("r11"), headers: headers).status == 201)
+        let other = try s.post("/runs/start", Fixtures.runStart("r11"), headers: headers)
+        #expect(other.status == 201, "\(other.status) \(other.text)")
     }
 
     /// Child side of `killMinus9_AfterAcknowledgement_LosesNothing`: a no-op unless started by it.

@@ -61,4 +61,34 @@ import Testing
         }
         #expect(missing.isEmpty, "\(missing)")
     }
+
+    /// The fuzzer's positive-data check sent what `/openapi.json` allowed and got 422s where a body was documented as
+    /// any object: login (JSON or form), upload (multipart), builder and auditor results now say what the routes read.
+    @Test func bodiesAreDocumentedAsTheRoutesReadThem() throws {
+        let s = try AutopackServer()
+        defer { s.stopAndClean() }
+        let paths = try #require(s.get("/openapi.json").object["paths"] as? [String: Any])
+        func content(_ path: String) -> [String: Any] {
+            let post = (paths[path] as? [String: Any])?["post"] as? [String: Any]
+            return ((post?["requestBody"] as? [String: Any])?["content"] as? [String: Any]) ?? [:]
+        }
+        func schema(_ path: String, _ type: String = "application/json") -> [String: Any] {
+            ((content(path)[type] as? [String: Any])?["schema"] as? [String: Any]) ?? [:]
+        }
+        #expect(Set(content("/api/auth/login").keys) == ["application/json", "application/x-www-form-urlencoded"])
+        #expect(schema("/api/auth/login", "application/x-www-form-urlencoded")["required"] as? [String] == ["username", "password"])
+        #expect(Set(content("/files/upload").keys) == ["multipart/form-data"])
+        let file = ((schema("/files/upload", "multipart/form-data")["properties"] as? [String: Any])?["file"] as? [String: Any]) ?? [:]
+        #expect(file["format"] as? String == "binary")
+        let builder = schema("/runs/{run_id}/phases/{phase_id}/builder_result")
+        #expect(builder["required"] as? [String] == ["phase_id", "run_id", "status"] && builder["additionalProperties"] as? Bool == false)
+        #expect(Set((builder["properties"] as? [String: Any] ?? [:]).keys) == BuilderResult.members)
+        #expect(schema("/runs/{run_id}/phases/{phase_id}/auditor_result")["required"] as? [String] == ["phase_id", "run_id", "recommendation"])
+        // Both ways of logging in that the document names work.
+        #expect(try s.post("/api/auth/login", ["username": "admin", "password": AutopackServer.adminPassword]).status == 200)
+        let form = try s.request("POST", "/api/auth/login", body: Array("username=admin&password=\(AutopackServer.adminPassword)".utf8),
+                                 headers: ["Content-Type": "application/x-www-form-urlencoded"])
+        #expect(form.status == 200, "\(form.text)")
+    }
 }
+

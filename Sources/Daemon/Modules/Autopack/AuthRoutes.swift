@@ -39,12 +39,15 @@ struct AuthRoutes {
         ) { request, _ in
             let body = try request.decode(UserCreate.self)
             var checks = Checks()
-            checks.check((3...50).contains(body.username.count) && !body.username.contains(where: { $0.isWhitespace }),
+            // Code points, as the documented patterns and lengths read them: as characters, "@" followed by a skin-tone
+            // modifier is one character, so a schema-valid address had no "@" (found by fuzzing).
+            let username = body.username.unicodeScalars, email = body.email.unicodeScalars
+            checks.check((3...50).contains(username.count) && !username.contains(where: { $0.properties.isWhitespace }),
                          ["body", "username"], "ensure this value has 3-50 characters and no spaces")
-            let emailParts = body.email.split(separator: "@", omittingEmptySubsequences: false)
-            checks.check(emailParts.count == 2 && !emailParts[0].isEmpty && emailParts[1].contains(".") && body.email.count <= 254,
+            let emailParts = email.split(separator: "@", omittingEmptySubsequences: false)
+            checks.check(emailParts.count == 2 && !emailParts[0].isEmpty && emailParts[1].contains(".") && email.count <= 254,
                          ["body", "email"], "value is not a valid email address", type: "value_error.email")
-            checks.check((8...100).contains(body.password.count), ["body", "password"], "ensure this value has 8-100 characters")
+            checks.check((8...100).contains(body.password.unicodeScalars.count), ["body", "password"], "ensure this value has 8-100 characters")
             try checks.throwIfAny()
             do {
                 let user = try auth.users.create(username: body.username, email: body.email, fullName: body.full_name,
@@ -58,7 +61,10 @@ struct AuthRoutes {
 
         ctx.group(router, [], perMinute: ctx.settings.loginPerMinute).post("/api/auth/login", docs: Docs.docs(
             "Log in (OAuth2 password form or JSON) and get a 24 h RS256 access token", "auth",
-            body: OpenAPIBody("username=…&password=… (application/x-www-form-urlencoded) or {username, password}", schema: ["type": "object"]),
+            body: OpenAPIBody("username=…&password=… (application/x-www-form-urlencoded) or {username, password}",
+                              schema: JSONSchema.object(["username": JSONSchema.string(length: 1...Int.max), "password": JSONSchema.string(length: 1...Int.max)],
+                                                        required: ["username", "password"]),
+                              contentTypes: ["application/json", "application/x-www-form-urlencoded"]),
             responses: [200: "Token {access_token, token_type}", 401: "Incorrect username or password", 422: "Missing field"])
         ) { request, _ in
             let (username, password) = try Self.credentials(request)

@@ -40,7 +40,9 @@ struct ForwardedClientIdentity: Middleware {
 
     init(trusted: [String]) { trustedProxies = Set(["127.0.0.1", "::1", "::ffff:127.0.0.1"] + trusted) }
 
+    /// Sets the identity from the peer every time, so it also undoes an auth middleware's key or user identity.
     func handle(_ request: Request, context: inout Context, next: MiddlewareNext<Context>) throws -> Response {
+        context.core.clientIdentity = request.remoteAddress
         if trustedProxies.contains(request.remoteAddress), let forwarded = request.headers["X-Forwarded-For"],
            let first = forwarded.split(separator: ",").first?.trimmingCharacters(in: .whitespaces), !first.isEmpty, first.count <= 64 {
             context.core.clientIdentity = first

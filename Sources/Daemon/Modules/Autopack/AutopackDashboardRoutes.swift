@@ -93,7 +93,7 @@ struct AutopackDashboardRoutes {
             checks.oneOf(body.role, AutopackStore.roles, ["body", "role"])
             checks.oneOf(body.complexity, AutopackStore.complexities, ["body", "complexity"])
             checks.identifier(body.category ?? "general", ["body", "category"])
-            checks.check(!body.model.isEmpty && body.model.count <= 128, ["body", "model"], "must be 1-128 characters")
+            checks.check(!body.model.isEmpty && body.model.unicodeScalars.count <= 128, ["body", "model"], "must be 1-128 characters")
             if scope == "run" { checks.check(body.run_id != nil, ["body", "run_id"], "required when scope is run", type: "value_error.missing") }
             if scope == "global" { checks.check(body.run_id == nil, ["body", "run_id"], "only allowed when scope is run") }
             try checks.throwIfAny()

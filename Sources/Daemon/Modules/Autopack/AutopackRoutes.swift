@@ -26,13 +26,16 @@ struct AutopackRouteContext: Sendable {
         client = ForwardedClientIdentity(trusted: settings.trustedProxies)
     }
 
-    /// A route group with the client identity, an optional per-IP rate limit (per minute), then `auth`.
+    /// A route group with the client identity, `auth`, then an optional per-IP rate limit (per minute).
     func group(_ router: Router<BasicRequestContext>, _ auth: [any Middleware<BasicRequestContext>],
                perMinute: Int? = nil) -> RouterGroup<BasicRequestContext> {
-        var chain: [any Middleware<BasicRequestContext>] = [client]
-        if let perMinute { chain.append(RateLimitMiddleware<BasicRequestContext>(limit: perMinute, per: .seconds(60))) }
-        return router.group("", middleware: chain + auth)
+        router.group("", middleware: [client] + auth + (perMinute.map { perIP(RateLimitMiddleware(limit: $0, per: .seconds(60))) } ?? []))
     }
+
+    /// `limit` keyed on the client's IP, to follow the auth middleware. Auth comes first, as on the core's routes, so
+    /// a request without credentials is 401/403 even while its client is limited (found by fuzzing: a 429 there hid
+    /// whether the route checks credentials); auth keys the client by key or user, so the IP is set again before it.
+    func perIP(_ limit: RateLimitMiddleware<BasicRequestContext>) -> [any Middleware<BasicRequestContext>] { [client, limit] }
 
     /// ``Checks/identifier(_:_:)``: 1-128 of letters, digits, '.', '_', '-', and not `.` or `..`.
     static let identifier: JSONValue = ["type": "string", "pattern": "^[A-Za-z0-9._-]{1,128}$", "not": ["enum": [".", ".."]]]
@@ -40,9 +43,10 @@ struct AutopackRouteContext: Sendable {
     /// `schema` or JSON null (what a Swift optional decodes from).
     static func orNull(_ schema: JSONValue) -> JSONValue { ["anyOf": [schema, ["type": "null"]]] }
 
-    static func docs(_ summary: String, _ tag: String, query: [OpenAPIParameter] = [], body: OpenAPIBody? = nil,
-                     responses: [Int: String] = [:]) -> OpenAPIOperation {
-        var operation = OpenAPIOperation(summary: summary, tags: ["autopack: " + tag], queryParameters: query, requestBody: body)
+    /// `path`: the schemas of path parameters the route checks (``identifier``); the others are plain strings.
+    static func docs(_ summary: String, _ tag: String, path: [OpenAPIParameter] = [], query: [OpenAPIParameter] = [],
+                     body: OpenAPIBody? = nil, responses: [Int: String] = [:]) -> OpenAPIOperation {
+        var operation = OpenAPIOperation(summary: summary, tags: ["autopack: " + tag], queryParameters: path + query, requestBody: body)
         for (code, text) in responses {
             // 422 is the validation shape (a list naming each field), every other error `{"detail": "..."}`.
             let error = code == 422 ? JSONSchema.validationError : JSONSchema.errorDetail

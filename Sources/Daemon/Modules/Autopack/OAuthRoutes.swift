@@ -42,6 +42,7 @@ struct OAuthRoutes {
         }
         reader.put("/api/auth/oauth/credentials/{provider}", docs: Docs.docs(
             "Register or update a credential's metadata (expiry, scopes; never the secret) — admin only", "oauth",
+            path: [OpenAPIParameter(path: "provider", schema: Docs.identifier)],
             body: OpenAPIBody("{expires_at (epoch seconds), scopes}", schema: JSONSchema.object([
                 "expires_at": ["type": "number", "exclusiveMinimum": 0, "maximum": .double(Self.latestExpiry)], "scopes": Docs.orNull(JSONSchema.array(of: JSONSchema.string)),
             ], required: ["expires_at"])),
@@ -59,7 +60,7 @@ struct OAuthRoutes {
             return .json(try store.registerCredential(provider: provider, expiresAt: body.expires_at, scopes: body.scopes ?? []))
         }
         let adminLimit = RateLimitMiddleware<BasicRequestContext>(limit: settings.oauthAdminPerMinute, per: .seconds(60))
-        let admin = router.group("", middleware: [ctx.client, adminLimit, auth.require(nil)])
+        let admin = router.group("", middleware: [ctx.client, auth.require(nil)] + ctx.perIP(adminLimit))
         admin.post("/api/auth/oauth/refresh/{provider}", docs: Docs.docs(
             "Queue a credential refresh (bounded retries) — admin only", "oauth",
             responses: [403: "Not an admin", 404: "No such credential"])

@@ -176,7 +176,7 @@ struct BuilderResult: Decodable {
             c.check(ArtifactPath.normalize(path) != nil, ["body", "files_changed", .index(i)], "must be a relative path inside the workspace")
         }
         for (i, issue) in (suggested_issues ?? []).enumerated() {
-            c.check(!issue.issue_key.isEmpty && issue.issue_key.count <= 200, ["body", "suggested_issues", .index(i), "issue_key"],
+            c.check(!issue.issue_key.isEmpty && issue.issue_key.unicodeScalars.count <= 200, ["body", "suggested_issues", .index(i), "issue_key"],
                     "must be 1-200 characters")
             c.oneOf(issue.severity, ["minor", "major"], ["body", "suggested_issues", .index(i), "severity"])
         }
@@ -211,4 +211,54 @@ struct AuditorResult: Decodable {
         c.nonNegative(tokens_used, ["body", "tokens_used"])
         try c.throwIfAny()
     }
+}
+
+// What `validate` accepts, for `/openapi.json`. Two rules hold between the body and the request and no schema states
+// them: the body's run_id/phase_id equal the path's, and each changed file is a relative path inside the workspace.
+// The descriptions say them; tools/fuzz_hooks.py keeps the fuzzer's valid bodies to them.
+
+extension BuilderResult {
+    static let schema: JSONValue = {
+        typealias Docs = AutopackRouteContext
+        let count = Docs.orNull(JSONSchema.integer(in: 0...Int.max)), text = Docs.orNull(JSONSchema.string)
+        let probe = JSONSchema.object([
+            "probe_type": JSONSchema.string, "exit_code": JSONSchema.integer(in: Int.min...Int.max), "stdout": text, "stderr": text,
+            "duration_seconds": Docs.orNull(JSONSchema.number),
+        ], required: ["probe_type", "exit_code"])
+        let issue = JSONSchema.object([
+            "issue_key": JSONSchema.string(length: 1...200), "severity": JSONSchema.enumeration(["minor", "major"]), "source": text,
+            "category": JSONSchema.string, "evidence_refs": Docs.orNull(JSONSchema.array(of: JSONSchema.string)), "description": text,
+        ], required: ["issue_key", "severity", "category"])
+        return closed(JSONSchema.object([
+            "phase_id": JSONSchema.string, "run_id": JSONSchema.string,
+            "run_type": Docs.orNull(JSONSchema.enumeration(["project_build", "autopack_maintenance", "autopack_upgrade", "self_repair"])),
+            "allowed_paths": Docs.orNull(JSONSchema.array(of: JSONSchema.string)), "patch_content": text,
+            "files_changed": Docs.orNull(JSONSchema.array(of: JSONSchema.string)), "lines_added": count, "lines_removed": count,
+            "builder_attempts": count, "tokens_used": count, "duration_minutes": Docs.orNull(JSONSchema.number),
+            "probe_results": Docs.orNull(JSONSchema.array(of: probe)), "suggested_issues": Docs.orNull(JSONSchema.array(of: issue)),
+            "status": JSONSchema.enumeration(["success", "failed", "needs_review"]), "notes": text,
+        ], required: ["phase_id", "run_id", "status"]))
+    }()
+}
+
+extension AuditorResult {
+    static let schema: JSONValue = {
+        typealias Docs = AutopackRouteContext
+        let count = Docs.orNull(JSONSchema.integer(in: 0...Int.max)), text = Docs.orNull(JSONSchema.string)
+        let patch = JSONSchema.object(["description": text, "patch_content": text,
+                                       "files_affected": Docs.orNull(JSONSchema.array(of: JSONSchema.string))])
+        return JSONSchema.object([
+            "phase_id": JSONSchema.string, "run_id": JSONSchema.string, "review_notes": text,
+            "issues_found": Docs.orNull(JSONSchema.array(of: [:])), "suggested_patches": Docs.orNull(JSONSchema.array(of: patch)),
+            "auditor_attempts": count, "tokens_used": count,
+            "recommendation": JSONSchema.enumeration(["approve", "revise", "escalate"]),
+            "confidence": Docs.orNull(JSONSchema.enumeration(["low", "medium", "high"])),
+        ], required: ["phase_id", "run_id", "recommendation"])
+    }()
+}
+
+/// `schema` with no members beyond its properties (a body ``Request/decodeStrict(_:allowed:)`` reads).
+private func closed(_ schema: JSONValue) -> JSONValue {
+    guard case .object(let members) = schema else { return schema }
+    return .object(members + [("additionalProperties", false)])
 }

@@ -9,7 +9,8 @@ struct RunRoutes {
         let store = ctx.store
         ctx.group(router, ctx.key, perMinute: ctx.settings.runStartPerMinute).post("/runs/start", docs: Docs.docs(
             "Create and initialise a run with its tiers (PENDING) and phases (QUEUED)", "runs",
-            body: OpenAPIBody("RunStartRequest {run, tiers, phases}; ids unique, each phase's tier_id one of the tiers",
+            body: OpenAPIBody("RunStartRequest {run, tiers, phases}; tier and phase ids unique, each phase's tier_id one of the "
+                              + "tiers, at most run.max_phases phases (default 25): rules between fields a schema cannot state",
                               schema: JSONSchema.object([
                 "run": JSONSchema.object([
                     "run_id": Docs.identifier, "safety_profile": Docs.orNull(JSONSchema.enumeration(["normal", "safety_critical"])),
@@ -21,7 +22,7 @@ struct RunRoutes {
                     "tier_id": Docs.identifier, "tier_index": JSONSchema.integer(in: 0...Int.max), "name": ["type": "string", "minLength": 1],
                 ], required: ["tier_id", "tier_index", "name"]))),
                 "phases": Docs.orNull(JSONSchema.array(of: JSONSchema.object([
-                    "phase_id": Docs.identifier, "phase_index": JSONSchema.integer(in: 0...Int.max), "tier_id": JSONSchema.string,
+                    "phase_id": Docs.identifier, "phase_index": JSONSchema.integer(in: 0...Int.max), "tier_id": Docs.identifier,
                     "name": ["type": "string", "minLength": 1], "complexity": Docs.orNull(JSONSchema.enumeration(RunStartRequest.complexities)),
                 ], required: ["phase_id", "phase_index", "tier_id", "name"]))),
             ], required: ["run"]),
@@ -101,7 +102,8 @@ struct PhaseRoutes {
         }
         group.post("/runs/{run_id}/phases/{phase_id}/builder_result", docs: Docs.docs(
             "Submit a Builder result (patch stored as an artifact; success → GATE, failed → FAILED)", "phases",
-            body: OpenAPIBody("BuilderResult (extra fields forbidden)", schema: ["type": "object"]), responses: conflicts)
+            body: OpenAPIBody("BuilderResult (extra fields forbidden); run_id and phase_id equal the path's, each of files_changed "
+                              + "a relative path inside the workspace", schema: BuilderResult.schema), responses: conflicts)
         ) { request, context in
             let runID = try context.parameters.require("run_id"), phaseID = try context.parameters.require("phase_id")
             let result = try request.decodeStrict(BuilderResult.self, allowed: BuilderResult.members)
@@ -110,7 +112,7 @@ struct PhaseRoutes {
         }
         group.post("/runs/{run_id}/phases/{phase_id}/auditor_result", docs: Docs.docs(
             "Submit an Auditor result (approve → COMPLETE, revise → EXECUTING, escalate → approval request)", "phases",
-            body: OpenAPIBody("AuditorResult", schema: ["type": "object"]), responses: conflicts)
+            body: OpenAPIBody("AuditorResult; run_id and phase_id equal the path's", schema: AuditorResult.schema), responses: conflicts)
         ) { request, context in
             let runID = try context.parameters.require("run_id"), phaseID = try context.parameters.require("phase_id")
             let result = try request.decode(AuditorResult.self)
@@ -130,7 +132,8 @@ struct PhaseRoutes {
             var checks = Checks()
             let key = query["issue_key"] ?? "", severity = query["severity"] ?? ""
             if query["issue_key"] == nil { checks.fail(["query", "issue_key"], "field required", type: "value_error.missing") }
-            else { checks.check(!key.isEmpty && key.count <= 200, ["query", "issue_key"], "must be 1-200 characters") }
+            // Code points, as the documented maxLength counts (found by fuzzing: 200 characters of combining marks passed).
+            else { checks.check(!key.isEmpty && key.unicodeScalars.count <= 200, ["query", "issue_key"], "must be 1-200 characters") }
             if query["severity"] == nil { checks.fail(["query", "severity"], "field required", type: "value_error.missing") }
             else { checks.oneOf(severity, ["minor", "major"], ["query", "severity"]) }
             try checks.throwIfAny()

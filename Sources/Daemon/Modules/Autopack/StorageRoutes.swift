@@ -75,7 +75,7 @@ struct StorageRoutes {
             let body = try request.decode(Decision.self)
             var checks = Checks()
             checks.oneOf(body.decision ?? "approve", ["approve", "reject", "defer"], ["body", "decision"])
-            checks.check(!body.approved_by.isEmpty && body.approved_by.count <= 128, ["body", "approved_by"], "must be 1-128 characters")
+            checks.check(!body.approved_by.isEmpty && body.approved_by.unicodeScalars.count <= 128, ["body", "approved_by"], "must be 1-128 characters")
             try checks.throwIfAny()
             return .json(try store.decideCandidates(scanID: id, candidateIDs: body.candidate_ids ?? [], decision: body.decision ?? "approve",
                                                     by: body.approved_by))
@@ -116,6 +116,9 @@ struct StorageRoutes {
 
         keyed.post("/files/upload", docs: Docs.docs(
             "Upload a file (multipart field `file`), stored content-addressed", "files",
+            body: OpenAPIBody("multipart/form-data with a `file` part", schema: JSONSchema.object(["file": ["type": "string", "format": "binary"]],
+                                                                                                   required: ["file"]),
+                              contentTypes: ["multipart/form-data"]),
             responses: [413: "Larger than AUTOPACK_ARTIFACT_MAX_BYTES", 422: "No `file` part"])
         ) { request, _ in
             guard request.body.count <= settings.artifactMaxBytes + 64 * 1024 else {
@@ -143,7 +146,7 @@ struct StorageRoutes {
         ) { request, _ in
             let body = try request.decode(ResearchRequest.self)
             var checks = Checks()
-            checks.check((3...2000).contains(body.query.count), ["body", "query"], "must be 3-2000 characters")
+            checks.check((3...2000).contains(body.query.unicodeScalars.count), ["body", "query"], "must be 3-2000 characters")
             try checks.throwIfAny()
             return .json(try store.createResearchSession(query: body.query), status: .created)
         }

@@ -40,6 +40,9 @@ final class SupervisorCore: Sendable {
     var now: Double { clock.now().timeIntervalSince1970 }
     func iso(_ seconds: Double) -> String { AuthTime.iso(Date(timeIntervalSince1970: seconds)) }
 
+    /// Most agents (active or not) `POST /resources/scale` keeps; a scale-up past it is refused (409).
+    static let maxAgents = 256
+
     /// Built-in rows on first start: two agents, the two local providers, the default alert rules, the plugins.
     private func seed() throws {
         let now = self.now

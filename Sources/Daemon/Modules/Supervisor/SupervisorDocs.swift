@@ -64,6 +64,19 @@ struct BodyField {
         BodyField(name: name, schema: ["type": "object"], required: required)
     }
 
+    /// `PUT /monitoring/config`'s `alert_thresholds`: `{cpu|memory|disk: {critical, warning}}`, both percentages. The
+    /// route also refuses `warning` above `critical`, an order between two fields no JSON Schema can state (the
+    /// description says it; tools/fuzz_hooks.py keeps the fuzzer's valid bodies in order).
+    static let alertThresholds: BodyField = {
+        let levels = JSONSchema.object(["critical": JSONSchema.number(in: 0...100), "warning": JSONSchema.number(in: 0...100)],
+                                       required: ["critical", "warning"])
+        let metrics = ["cpu", "memory", "disk"].map { ($0, levels) }
+        return BodyField(name: "alert_thresholds", schema: [
+            "type": "object", "properties": .object(metrics), "additionalProperties": false,
+            "description": "Per metric (cpu, memory, disk) its critical and warning percentages; warning must not exceed critical",
+        ], required: false)
+    }()
+
     /// `minCount`: what the route checks after reading (e.g. a batch of at least one).
     static func array(_ name: String, required: Bool = false, minCount: Int = 0, maxCount: Int = 1_000, items: JSONValue? = nil) -> BodyField {
         var members: [(String, JSONValue)] = [("type", "array"), ("minItems", .int(minCount)), ("maxItems", .int(maxCount))]

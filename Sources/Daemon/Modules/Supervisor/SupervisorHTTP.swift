@@ -48,12 +48,13 @@ struct BodyReader {
 
     mutating func missing(_ key: String) { fail(key, "field required", "value_error.missing") }
 
+    /// Lengths count Unicode code points, as JSON Schema's minLength/maxLength (and the original's Python `len`) do.
     mutating func string(_ key: String, required: Bool = false, maxLength: Int = 200, minLength: Int = 1) -> String? {
         guard let value = self[key] else { if required { missing(key) }; return nil }
         guard case .string(let text) = value else { fail(key, "str type expected", "type_error.str"); return nil }
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        if trimmed.count < minLength { fail(key, "ensure this value has at least \(minLength) characters", "value_error.any_str.min_length"); return nil }
-        if text.count > maxLength { fail(key, "ensure this value has at most \(maxLength) characters", "value_error.any_str.max_length"); return nil }
+        if trimmed.unicodeScalars.count < minLength { fail(key, "ensure this value has at least \(minLength) characters", "value_error.any_str.min_length"); return nil }
+        if text.unicodeScalars.count > maxLength { fail(key, "ensure this value has at most \(maxLength) characters", "value_error.any_str.max_length"); return nil }
         return text
     }
 

@@ -77,12 +77,14 @@ struct SupervisorRoutes: Sendable {
 
     /// `created`: the route answers 201 with this (the new row), not 200. `fields`: the body's schema, one entry
     /// per ``BodyReader`` call of the route (without it the body is documented as any object, by its example).
+    /// `path`: schemas of path parameters the route checks (an enum, a pattern; 422 otherwise); the others are strings.
     func doc(_ summary: String, _ tag: String, created: String? = nil, fields: [BodyField]? = nil, body: JSONValue? = nil,
-             query: [QueryDoc] = [], errors: [Int: String] = [:]) -> OpenAPIOperation {
+             path: [String: JSONValue] = [:], query: [QueryDoc] = [], errors: [Int: String] = [:]) -> OpenAPIOperation {
         var operation = OpenAPIOperation(summary: summary, tags: ["supervisor: " + tag])
         if let created { operation.responses[201] = OpenAPIResponse(created) }
         if let body { operation.requestBody = OpenAPIBody(schema: fields.map(BodyField.schema) ?? ["type": "object"], example: body) }
-        operation.queryParameters = query.map(\.parameter)
+        operation.queryParameters = path.sorted { $0.key < $1.key }.map { OpenAPIParameter(path: $0.key, schema: $0.value) }
+            + query.map(\.parameter)
         for (code, text) in errors { operation.responses[code] = OpenAPIResponse(text, schema: JSONSchema.errorDetail) }
         if body != nil { operation.responses[422] = OpenAPIResponse("Validation error naming the field", schema: JSONSchema.validationError) }
         return operation
@@ -95,6 +97,13 @@ struct SupervisorRoutes: Sendable {
 
 
 extension OpenAPIOperation {
+    /// This operation with its request body's schema replaced by `schema` (a body ``BodyField`` cannot say).
+    func withBody(_ schema: JSONValue) -> OpenAPIOperation {
+        var operation = self
+        operation.requestBody?.schema = schema
+        return operation
+    }
+
     /// This operation with its success documented as `status` (e.g. 201) instead of the default 200.
     func answering(_ status: Int, _ description: String) -> OpenAPIOperation {
         var operation = self

@@ -38,7 +38,7 @@ extension SupervisorRoutes {
         }
         read.get("/analytics/insights", docs: doc("Rule-based insights (error rate, CPU, queue depth)", "analytics")) { _, _ in .json(.array(try core.insights())) }
         read.get("/analytics/trends/{metric_type}", docs: doc("Least-squares trend over hourly means of the last 7 days", "analytics",
-                                                              query: [.int("prediction_hours", 1...168)])) { request, context in
+                                                              path: ["metric_type": JSONSchema.enumeration(SupervisorCore.metricTypes)], query: [.int("prediction_hours", 1...168)])) { request, context in
             let type = context.parameters["metric_type"] ?? ""
             guard SupervisorCore.metricTypes.contains(type) else {
                 throw ValidationError(location: ["path", "metric_type"], message: "value is not a valid enumeration member; permitted: "

@@ -154,7 +154,7 @@ extension SupervisorRoutes {
             }
         }
         fields.email = body.string("email", maxLength: 254)
-        if let email = fields.email, !(email.contains("@") && email.split(separator: "@").count == 2 && !email.contains(" ")) {
+        if let email = fields.email?.unicodeScalars, !(email.contains("@") && email.split(separator: "@").count == 2 && !email.contains(" ")) {
             body.fail("email", "value is not a valid email address", "value_error.email")
         }
         fields.fullName = body.string("full_name", maxLength: 200)

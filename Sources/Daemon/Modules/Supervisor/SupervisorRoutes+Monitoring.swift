@@ -61,7 +61,7 @@ extension SupervisorRoutes {
         }
         read.get("/monitoring/config", docs: doc("Monitoring configuration", "monitoring")) { _, _ in .json(try core.monitoringConfig()) }
         manage.put("/monitoring/config", docs: doc("Change sampling interval, retention, thresholds or enabled", "monitoring",
-                                                   fields: [.bool("enabled"), .int("sampling_interval", range: 1...3_600), .int("retention_hours", range: 1...8_760), .object("alert_thresholds")],
+                                                   fields: [.bool("enabled"), .int("sampling_interval", range: 1...3_600), .int("retention_hours", range: 1...8_760), .alertThresholds],
                                                    body: ["sampling_interval": 10, "retention_hours": 24, "enabled": true])) { request, _ in
             var body = try BodyReader(request)
             var config = try core.monitoringConfig().objectValue ?? []

@@ -52,7 +52,7 @@ extension SupervisorRoutes {
         read.get("/plugins/health/all", docs: doc("Health of every plugin", "plugins")) { _, _ in
             .json(.object(try rows().map { ($0.0, ["status": .string($0.1), "healthy": .bool($0.1 != "error")] as JSONValue) }))
         }
-        read.get("/plugins/types/{plugin_type}", docs: doc("Plugins of one type", "plugins")) { _, context in
+        read.get("/plugins/types/{plugin_type}", docs: doc("Plugins of one type", "plugins", path: ["plugin_type": JSONSchema.enumeration(PluginCatalog.types)])) { _, context in
             let type = context.parameters["plugin_type"] ?? ""
             guard PluginCatalog.types.contains(type) else {
                 throw ValidationError(location: ["path", "plugin_type"], message: "permitted: " + PluginCatalog.types.joined(separator: ", "), type: "type_error.enum")

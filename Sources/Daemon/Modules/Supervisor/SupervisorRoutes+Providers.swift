@@ -3,7 +3,9 @@ import HTTPServer
 
 /// `/api/v1/providers/*`: the registry, health from recorded calls, execution through a routing strategy.
 extension SupervisorRoutes {
-    static let providerIDPattern = try! NSRegularExpression(pattern: #"^[a-z0-9][a-z0-9_\-]{0,63}$"#)
+    /// `\z`, not `$`: ICU's `$` also matches before a final newline, which the documented (ECMA) pattern refuses.
+    static let providerIDPattern = try! NSRegularExpression(pattern: #"^[a-z0-9][a-z0-9_\-]{0,63}\z"#)
+    static let providerIDSchema: JSONValue = ["type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,63}$"]
 
     func addProviderRoutes() {
         let core = self.core
@@ -27,6 +29,7 @@ extension SupervisorRoutes {
         manage.post("/providers/{provider_id}/register", docs: doc("Register a provider (types other than local ones are declared but unreachable offline)", "providers", created: "The registered provider",
                                                                    fields: [.choice("type", SupervisorCore.providerTypes, required: true), .object("config"), .int("priority", range: 1...10), .bool("enabled")],
                                                                    body: ["type": "anthropic", "config": ["model": "…"], "priority": 5, "enabled": true],
+                                                                   path: ["provider_id": Self.providerIDSchema],
                                                                    errors: [409: "Provider exists"])) { request, context in
             let id = context.parameters["provider_id"] ?? ""
             var body = try BodyReader(request)

@@ -10,6 +10,28 @@ extension SupervisorRoutes {
                                                                       ["id": "docs", "name": "Docs", "type": "DOCUMENTATION", "config": ["code": "/// hi"],
                                                                        "dependencies": ["scan"]]]]]
 
+    /// What `POST /workflows` reads: a name, and the definition either as `definition` or at the top level (tasks
+    /// then required). Task ids unique, every dependency naming one of the tasks, no cycle: rules between fields that
+    /// the description says (tools/fuzz_hooks.py keeps the fuzzer's valid bodies to them).
+    static let workflowSchema: JSONValue = {
+        let task = BodyField.schema([.string("id", required: true, maxLength: 100), .string("name", maxLength: 200),
+                                     .choice("type", TaskTypes.all, required: true), .object("config"),
+                                     .array("dependencies", items: ["type": "string"])])
+        let dependency = BodyField.schema([.string("task_id", required: true), .string("depends_on", required: true),
+                                           .choice("condition", WorkflowDefinition.conditions)])
+        let definitionFields: [BodyField] = [.array("tasks", required: true, minCount: 1, maxCount: 500, items: task),
+                                             .array("dependencies", maxCount: 5_000, items: dependency), .object("variables")]
+        guard case .object(var definition) = BodyField.schema(definitionFields),
+              case .object(var top) = BodyField.schema([.string("name", required: true, maxLength: 200),
+                                                        .string("description", maxLength: 2_000, minLength: 0)]) else { return [:] }
+        definition.append(("description", "A workflow definition: task ids unique, each dependency naming one of the tasks, no cycle"))
+        let nested = JSONValue.object([("properties", .object([("definition", .object(definition))])), ("required", ["definition"])])
+        var inline = definition.filter { $0.0 != "type" && $0.0 != "description" }
+        inline.append(("not", ["required": ["definition"]]))
+        top.append(("anyOf", [nested, .object(inline)]))
+        return .object(top)
+    }()
+
     /// `definition` object, or the definition's fields at the top level.
     static func readDefinition(_ body: inout BodyReader) -> WorkflowDefinition? {
         if body.has("definition") {
@@ -22,7 +44,7 @@ extension SupervisorRoutes {
     func addWorkflowRoutes() {
         let core = self.core
         api("workflows:create").post("/workflows", docs: doc("Create a workflow (DAG checked: references, duplicates, cycles)", "workflows", created: "The new workflow",
-                                                             body: Self.workflowExample)) { request, _ in
+                                                             body: Self.workflowExample).withBody(Self.workflowSchema)) { request, _ in
             var body = try BodyReader(request)
             let name = body.string("name", required: true, maxLength: 200)
             let description = body.string("description", maxLength: 2_000, minLength: 0)

@@ -55,7 +55,7 @@ struct TelemetryBody {
                                 type: "value_error.any_str.min_length"))
             return nil
         }
-        if s.count > maxLength {
+        if s.unicodeScalars.count > maxLength {   // code points, as the documented maxLength counts
             issues.append(.init(location: ["body", .key(key)], message: "ensure this value has at most \(maxLength) characters",
                                 type: "value_error.any_str.max_length"))
             return nil
