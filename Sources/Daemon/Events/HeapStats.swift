@@ -23,7 +23,8 @@ public struct HeapStats: Sendable, Equatable {
 
     /// Returns every free page of every arena to the kernel (`malloc_trim(0)`). Walks the arenas under
     /// their locks: milliseconds on a large heap, so it is called after rare large releases (a training,
-    /// a model reload), never per tick. True when memory was released.
+    /// a model reload) and once per retention pass (every 10 min by default), never per tick. True when
+    /// memory was released.
     @discardableResult
     public static func trim() -> Bool { malloc_trim(0) != 0 }
 

@@ -37,7 +37,12 @@ extension HistoryStore {
         let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "argus.history.retention", qos: .utility))
         let interval = configuration.retentionIntervalSeconds
         timer.schedule(deadline: .now() + interval, repeating: interval)
-        timer.setEventHandler { [weak self] in _ = try? self?.pruneExpired() }
+        timer.setEventHandler { [weak self] in
+            _ = try? self?.pruneExpired()
+            // Ticks, reads and the pass's own deletes free memory that glibc keeps resident until trimmed:
+            // without this the soak's RSS climbed 180–310 MiB a simulated day between trainings (docs/soak.md).
+            HeapStats.trimAfterLargeRelease()
+        }
         setRetentionTimer(timer)
         timer.resume()
     }
