@@ -49,6 +49,7 @@ import Training
             if after[target]?.scored == c.scored {
                 #expect(after[target]?.logFactors == c.logFactors && after[target]?.shrinkErrors == c.shrinkErrors)
                 #expect(after[target]?.levels == c.levels && after[target]?.spread == c.spread)
+                #expect(after[target]?.levelStep == c.levelStep && after[target]?.previous == c.previous)
             }
         }
     }

@@ -147,4 +147,16 @@ import Testing
         #expect(back.logFactors == c.logFactors && back.scored == 10 && back.insideRaw == 4 && back.insideServed == 8)
         #expect(back.pending == BandCalibration().pending)
     }
+
+    /// A restart's first tick sees the newest step again: it must not move the restored levels a second time.
+    @Test func restoredLevels_AreNotMovedAgainByTheSameStep() throws {
+        var c = BandCalibration()
+        for (step, value) in [(1, 50), (2, 58), (3, 55)] as [(Int64, Float)] { c.observe(step: step, actual: value) }
+        var back = try JSONDecoder().decode(BandCalibration.self, from: JSONEncoder().encode(c))
+        #expect(back.levelStep == 3 && back.previous == 55 && back.levels == c.levels)
+        back.observe(step: 3, actual: 55)
+        #expect(back.levels == c.levels && back.spread == c.spread)
+        back.observe(step: 4, actual: 60); c.observe(step: 4, actual: 60)
+        #expect(back.levels == c.levels && back.spread == c.spread)
+    }
 }

@@ -32,6 +32,11 @@ public final class BandCalibrationStore: Sendable {
         Migration(version: 2, name: "median selection levels", sql: """
         ALTER TABLE band_calibration ADD COLUMN levels TEXT NOT NULL DEFAULT '';
         ALTER TABLE band_calibration ADD COLUMN spread REAL NOT NULL DEFAULT 0;
+        """),
+        // The step that last moved the levels and its value: a restart's first tick sees that step again.
+        Migration(version: 3, name: "median selection level step", sql: """
+        ALTER TABLE band_calibration ADD COLUMN level_step INTEGER;
+        ALTER TABLE band_calibration ADD COLUMN previous REAL;
         """)]
 
     /// Steps after which a server no longer forecast is forgotten, in memory and in the file: a fleet
@@ -52,20 +57,23 @@ public final class BandCalibrationStore: Sendable {
         let db = try SQLiteDatabase(path: dataDirectory.appendingPathComponent(Self.fileName).path, migrations: Self.migrations)
         database = db
         let rows = try db.read { c in
-            try c.query("SELECT server, target, log_factors, shrink_errors, scored, inside_raw, inside_served, levels, spread FROM band_calibration") { s in
+            try c.query("""
+                SELECT server, target, log_factors, shrink_errors, scored, inside_raw, inside_served, levels, spread, level_step, previous
+                FROM band_calibration
+                """) { s in
                 (s.string(0) ?? "", s.string(1) ?? "", s.string(2) ?? "", s.string(3) ?? "", Int(s.int64(4)), Int(s.int64(5)), Int(s.int64(6)),
-                 s.string(7) ?? "", Float(s.double(8)))
+                 s.string(7) ?? "", Float(s.double(8)), s.isNull(9) ? nil : s.int64(9), s.isNull(10) ? nil : Float(s.double(10)))
             }
         }
         var loaded: [String: [String: BandCalibration]] = [:]
-        for (server, target, factors, errors, scored, raw, served, levels, spread) in rows {
+        for (server, target, factors, errors, scored, raw, served, levels, spread, levelStep, previous) in rows {
             var c = BandCalibration()
             let values = factors.split(separator: ",").compactMap { Float($0) }
             if values.count == c.logFactors.count {
                 c.logFactors = values.map { min(max($0, BandCalibration.logFactorRange.lowerBound), BandCalibration.logFactorRange.upperBound) }
             }
             c.restoreErrors(errors.split(separator: ";").map { $0.split(separator: ",").compactMap { Float($0) } })
-            c.restoreLevels(levels.split(separator: ",").compactMap { Float($0) })
+            c.restoreLevels(levels.split(separator: ",").compactMap { Float($0) }, step: levelStep, previous: previous.flatMap { $0.isFinite ? $0 : nil })
             c.spread = spread.isFinite ? spread : 0
             c.scored = scored; c.insideRaw = raw; c.insideServed = served
             loaded[server, default: [:]][target] = c
@@ -116,14 +124,17 @@ public final class BandCalibrationStore: Sendable {
         try database.writeTransaction { c in
             for server in forget { try c.run("DELETE FROM band_calibration WHERE server = ?", [.text(server)]) }
             let insert = try c.cached("""
-                INSERT OR REPLACE INTO band_calibration (server, target, log_factors, shrink_errors, scored, inside_raw, inside_served, levels, spread)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT OR REPLACE INTO band_calibration (server, target, log_factors, shrink_errors, scored, inside_raw, inside_served, levels, spread,
+                                                         level_step, previous)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for (server, target, cal) in rows {
                 try insert.execute([.text(server), .text(target), .text(cal.logFactors.map { "\($0)" }.joined(separator: ",")),
                                     .text(cal.shrinkErrors.map { $0.map { "\($0)" }.joined(separator: ",") }.joined(separator: ";")),
                                     .integer(Int64(cal.scored)), .integer(Int64(cal.insideRaw)), .integer(Int64(cal.insideServed)),
-                                    .text((0..<4).map { "\(cal.levels[$0])" }.joined(separator: ",")), .real(Double(cal.spread))])
+                                    .text((0..<4).map { "\(cal.levels[$0])" }.joined(separator: ",")), .real(Double(cal.spread)),
+                                    cal.levelStep == .min ? .null : .integer(cal.levelStep),
+                                    cal.previous.isFinite ? .real(Double(cal.previous)) : .null])
             }
         }
     }

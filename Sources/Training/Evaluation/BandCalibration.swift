@@ -70,9 +70,11 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     public var levels = SIMD4<Float>(repeating: .nan)
     /// Recent mean absolute one-step change of the observed values.
     public var spread: Float = 0
-    /// The newest step whose value moved the levels (a tick without a new step must not move them twice).
-    var levelStep: Int64 = .min
-    var previous: Float = .nan
+    /// The newest step whose value moved the levels (a tick without a new step must not move them twice,
+    /// nor the first tick after a restart, which sees the same newest step again: persisted).
+    public internal(set) var levelStep: Int64 = .min
+    /// That step's value (the spread's previous value; persisted).
+    public internal(set) var previous: Float = .nan
     /// Forecasts scored, inside the raw band, inside the served (calibrated) band.
     public var scored = 0
     public var insideRaw = 0
@@ -93,7 +95,7 @@ public struct BandCalibration: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case logFactors = "log_factors", shrinkErrors = "shrink_errors", scored, insideRaw = "inside_raw", insideServed = "inside_served"
-        case levels, spread
+        case levels, spread, levelStep = "level_step", previous
     }
 
     public init() {
@@ -108,7 +110,10 @@ public struct BandCalibration: Codable, Sendable, Equatable {
         let factors = try c.decode([Float].self, forKey: .logFactors)
         if factors.count == Self.horizons.count { logFactors = factors.map { min(max($0, Self.logFactorRange.lowerBound), Self.logFactorRange.upperBound) } }
         if let errors = try c.decodeIfPresent([[Float]].self, forKey: .shrinkErrors) { restoreErrors(errors) }
-        if let values = try c.decodeIfPresent([Float].self, forKey: .levels) { restoreLevels(values) }
+        if let values = try c.decodeIfPresent([Float].self, forKey: .levels) {
+            restoreLevels(values, step: try c.decodeIfPresent(Int64.self, forKey: .levelStep),
+                          previous: try c.decodeIfPresent(Float.self, forKey: .previous))
+        }
         spread = try c.decodeIfPresent(Float.self, forKey: .spread) ?? 0
         scored = try c.decode(Int.self, forKey: .scored)
         insideRaw = try c.decode(Int.self, forKey: .insideRaw)
@@ -121,6 +126,8 @@ public struct BandCalibration: Codable, Sendable, Equatable {
         try c.encode(shrinkErrors, forKey: .shrinkErrors)
         // NaN (nothing observed yet) has no JSON form: the levels are left out until there is a value.
         if !levels[3].isNaN { try c.encode((0..<4).map { levels[$0] }, forKey: .levels) }
+        if levelStep != .min { try c.encode(levelStep, forKey: .levelStep) }
+        if !previous.isNaN { try c.encode(previous, forKey: .previous) }
         try c.encode(spread, forKey: .spread)
         try c.encode(scored, forKey: .scored)
         try c.encode(insideRaw, forKey: .insideRaw)
@@ -132,11 +139,13 @@ public struct BandCalibration: Codable, Sendable, Equatable {
         if errors.count == Self.horizons.count, errors.allSatisfy({ $0.count == Self.candidateCount }) { shrinkErrors = errors }
     }
 
-    /// Takes persisted levels (four values, NaN = not yet observed); the next observed step continues from them.
-    public mutating func restoreLevels(_ values: [Float]) {
+    /// Takes persisted levels (four values, NaN = not yet observed) and, when known, the step that last moved
+    /// them and its value; the next newer observed step continues from them.
+    public mutating func restoreLevels(_ values: [Float], step: Int64? = nil, previous: Float? = nil) {
         guard values.count == 4 else { return }
         levels = SIMD4(values)
-        previous = levels[0]
+        self.previous = previous ?? levels[0]
+        if let step { levelStep = step }
     }
 
     /// Width factor per horizon in ``horizons``.
