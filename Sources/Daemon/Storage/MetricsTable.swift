@@ -194,17 +194,9 @@ public enum MetricsTable {
                                    _ body: (_ server: String, _ stepTimestamp: Int64, _ values: [Double], _ status: ServerStatus) throws -> Void)
         throws
     {
-        let statement = try connection.prepare("SELECT server_name, step_ts, " + (metricColumns + ["status"]).joined(separator: ", ")
-                                               + " FROM metrics WHERE step_ts >= ?1 AND step_ts < ?2"
-                                               + (namesFrom == nil ? "" : " AND server_name >= ?3") + (namesBefore == nil ? "" : " AND server_name < ?4")
-                                               + " ORDER BY step_ts, server_name")
-        try statement.bind(fromStep, at: 1)
-        try statement.bind(toStep, at: 2)
-        if let namesFrom { try statement.bind(namesFrom, at: 3) }
-        if let namesBefore { try statement.bind(namesBefore, at: 4) }
         var values = [Double](repeating: 0, count: MetricField.count)
         var statusCache: (text: String, status: ServerStatus)?
-        while try statement.step() {
+        try forEachStepRow(from: fromStep, to: toStep, namesFrom: namesFrom, namesBefore: namesBefore, on: connection) { statement in
             let name = statement.string(0) ?? ""
             for i in 0..<MetricField.count { values[i] = statement.double(Int32(2 + i)) }
             let text = statement.string(Int32(2 + MetricField.count)) ?? ""
