@@ -238,10 +238,14 @@ def main():
     ap.add_argument("--only", help="comma-separated substrings: keep matching series only")
     ap.add_argument("--origin-every", type=int, default=rd.ORIGIN_EVERY, help="score every Nth step's origin (the cache has every tick)")
     ap.add_argument("--peers", help="realdata_eval.py --json report with the same --origin-every: its methods are shown too")
+    ap.add_argument("--nab", default=os.path.join(rd.HERE, "..", "..", "shared", "data", "real-metrics"),
+                    help="folder of NAB/MIT CSVs (a folder without CSVs: none)")
+    ap.add_argument("--proc", action="append", help="time-compressed /proc recordings (default: the two of 2026-11-23)")
     args = ap.parse_args()
 
-    series = rd.load_nab(os.path.join(rd.HERE, "..", "..", "shared", "data", "real-metrics"))
-    for p in (os.path.join(rd.HERE, "realdata", f) for f in ("procfeed_20261123_4s_as_300s.jsonl.gz", "procfeed_20261123b_4s_as_300s.jsonl.gz")):
+    series = rd.load_nab(args.nab)
+    default_proc = [os.path.join(rd.HERE, "realdata", f) for f in ("procfeed_20261123_4s_as_300s.jsonl.gz", "procfeed_20261123b_4s_as_300s.jsonl.gz")]
+    for p in args.proc or default_proc:
         series += rd.load_proc(p)
     for s in series:
         n = len(s["y"])
