@@ -59,12 +59,16 @@ class Policy:
     """
 
     def __init__(self, name, alphas=(0, .25, .5, .75, 1), anchors=("last",), decay=0.05, shrink=True, hedge=None,
-                 level_rates=(0.5, 0.2, 0.05), prior=None, median_rate=0.1, margin=0.0, form="departure", union=None):
+                 level_rates=(0.5, 0.2, 0.05), prior=None, median_rate=0.1, margin=0.0, form="departure", union=None,
+                 guard=None):
         self.name, self.alphas, self.anchors, self.decay, self.shrink, self.hedge = name, alphas, anchors, decay, shrink, hedge
         self.level_rates, self.prior, self.median_rate, self.margin, self.form = level_rates, prior, median_rate, margin, form
         # None: the band around the chosen median only; "bands": widened to also cover the model's own calibrated band
         # (same factor); "aci": the same, with misses scored against that union band.
         self.union = union
+        # (long memory, margin, horizons guarded): at the guarded horizons persistence is served unless the
+        # short-memory winner also beats it by `margin` over the long memory (BandCalibration's persistence guard).
+        self.guard = guard
 
     def anchor_values(self, last, levels):
         out = []
@@ -87,8 +91,16 @@ class Policy:
     def default_index(self):
         return self.anchors.index("last") * len(self.alphas) + self.alphas.index(1) if "last" in self.anchors else 0
 
-    def pick(self, errors):
-        """errors: (n,) recent errors → weights (n,) summing to 1."""
+    def pick(self, errors, long_errors=None, i=0):
+        """errors: (n,) recent errors (long_errors: over the guard's long memory) → weights (n,) summing to 1."""
+        if self.guard and i < self.guard[2]:
+            w = self.pick(errors, None, len(HORIZONS))
+            best, keep = int(np.argmax(w)), self.alphas.index(0)
+            if best != keep and not (long_errors[best] < long_errors[keep] * (1 - self.guard[1]) - 1e-12
+                                     and errors[best] < errors[keep] - 1e-12):
+                w[:] = 0
+                w[keep] = 1
+            return w
         w = np.zeros(len(errors))
         if self.margin and "last" in self.anchors and errors.max() > 0:
             # Departing from persistence (anchor last, α = 0) must win by `margin` (relative).
@@ -116,6 +128,7 @@ def replay(series, raw, policy, bands=True):
     log_factors = np.zeros(len(HORIZONS))
     n = policy.n()
     errors = np.zeros((len(HORIZONS), n))
+    long_errors = np.zeros((len(HORIZONS), n))
     pending = [dict() for _ in HORIZONS]          # due step → (low, mid, high, factor, candidate medians)
     levels = None
     spread, median, previous = 0.0, 0.0, None
@@ -149,9 +162,11 @@ def replay(series, raw, policy, bands=True):
                 r = (mid - actual) / (mid - low) if mid > low else np.inf
             decay = policy.decay[i] if isinstance(policy.decay, tuple) else policy.decay
             errors[i] += decay * (np.abs(actual - cands) - errors[i])
+            if policy.guard:
+                long_errors[i] += policy.guard[0] * (np.abs(actual - cands) - long_errors[i])
             miss = (not inside) if policy.union == "aci" else r > factor
             log_factors[i] = min(max(log_factors[i] + RATE * ((1 if miss else 0) - (1 - TARGET_COVERAGE)), LOG_RANGE[0]), LOG_RANGE[1])
-        weights = [policy.pick(errors[i]) if policy.shrink else None for i in range(len(HORIZONS))]
+        weights = [policy.pick(errors[i], long_errors[i], i) if policy.shrink else None for i in range(len(HORIZONS))]
         last = actual
 
         def served_mid(k):
@@ -196,10 +211,22 @@ POLICIES = {
     "raw": Policy("raw", shrink=False),
     # The first median calibration (issue 11, 2026-12-04 morning): the model shrunk toward the last value, decay 0.05.
     "before": Policy("before"),
-    # What the daemon serves (BandCalibration.swift): the shrunk model or a level as it is, longer memory at long horizons.
-    "served": Policy("served", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure"),
+    # What the daemon serves (BandCalibration.swift): the shrunk model or a level as it is, longer memory at long
+    # horizons, the union band scored by ACI, and at 5 and 30 min persistence unless the winner also beats it by
+    # 5 % over a long memory (0.005).
+    "served": Policy("served", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure", union="aci",
+                     guard=(0.005, 0.05, 2)),
+    # Guard variants measured on the way (models/README.md).
+    "guard-no-margin": Policy("guard-no-margin", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure", union="aci",
+                              guard=(0.005, 0.0, 2)),
+    "guard-long-0.002": Policy("guard-long-0.002", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure", union="aci",
+                               guard=(0.002, 0.05, 2)),
+    "guard-margin-0.1": Policy("guard-margin-0.1", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure", union="aci",
+                               guard=(0.005, 0.1, 2)),
+    "served-selection-only": Policy("served-selection-only", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure"),
     # Variants measured on the way (models/README.md lists their figures).
     "served-union": Policy("served-union", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure", union="bands"),
+    # What was served before the persistence guard (2026-12-05 morning).
     "served-union-aci": Policy("served-union-aci", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure", union="aci"),
     "same-decay": Policy("same-decay", anchors=MEDIAN_ANCHORS, decay=0.05, median_rate=0.3, form="pure"),
     "short-decay-0.02": Policy("short-decay-0.02", anchors=MEDIAN_ANCHORS, decay=(0.02, 0.02, 0.005, 0.001), median_rate=0.3, form="pure"),

@@ -48,6 +48,7 @@ import Training
             #expect(after[target]?.scored ?? -1 >= c.scored)
             if after[target]?.scored == c.scored {
                 #expect(after[target]?.logFactors == c.logFactors && after[target]?.shrinkErrors == c.shrinkErrors)
+                #expect(after[target]?.guardErrors == c.guardErrors && c.guardErrors[0].contains { $0 > 0 })
                 #expect(after[target]?.levels == c.levels && after[target]?.spread == c.spread)
                 #expect(after[target]?.levelStep == c.levelStep && after[target]?.previous == c.previous)
             }

@@ -62,13 +62,51 @@ import Testing
         #expect(once[0] == 30 && once[3] > 20 && once[3] < 40)
         let back = try JSONDecoder().decode(BandCalibration.self, from: JSONEncoder().encode(c))
         #expect(back.levels == c.levels && back.spread == c.spread)
-        #expect(back.shrinkErrors == c.shrinkErrors)
+        #expect(back.shrinkErrors == c.shrinkErrors && back.guardErrors == c.guardErrors)
     }
 
     @Test func errorsOfAnOlderCandidateSet_StartAfresh() {
         var c = BandCalibration()
         c.restoreErrors(BandCalibration.horizons.map { _ in [1, 2, 3, 4, 5] })   // the five-α set of before
         #expect(c.shrinkErrors == BandCalibration().shrinkErrors)
-        #expect(c.chosenCandidates == [Int](repeating: BandCalibration.modelCandidate, count: BandCalibration.horizons.count))
+        // Fresh: persistence at the guarded short horizons, the model as it is at the others.
+        #expect(c.chosenCandidates == BandCalibration.horizons.indices.map {
+            $0 < BandCalibration.guardedHorizons ? BandCalibration.persistenceCandidate : BandCalibration.modelCandidate
+        })
+    }
+
+    /// The persistence guard: at 30 min a candidate that won the last hour is served only if it also beats
+    /// persistence over the long memory; at 8 h (unguarded) the short memory's winner is served as before.
+    @Test func shortHorizonWinner_IsServedOnlyIfItAlsoBeatsPersistenceOverTheLongMemory() {
+        var c = BandCalibration()
+        let level = BandCalibration.shrinkCandidates.count + BandCalibration.MedianAnchor.level.rawValue - 1
+        func errors(persistence: Float, level l: Float) -> [Float] {
+            var e = [Float](repeating: 9, count: BandCalibration.candidateCount)
+            e[BandCalibration.persistenceCandidate] = persistence; e[level] = l
+            return e
+        }
+        // The level won the last hour at every horizon; over the long memory persistence was better.
+        c.shrinkErrors = BandCalibration.horizons.map { _ in errors(persistence: 2, level: 1) }
+        c.guardErrors = (0..<BandCalibration.guardedHorizons).map { _ in errors(persistence: 2, level: 3) }
+        #expect(c.chosenCandidates == [0, 0, level, level])
+        // Better over the long memory too, but by less than the margin: still persistence.
+        c.guardErrors = (0..<BandCalibration.guardedHorizons).map { _ in errors(persistence: 2, level: 2 * (1 - BandCalibration.guardMargin / 2)) }
+        #expect(c.chosenCandidates == [0, 0, level, level])
+        // Proven on both memories: the level is served at the short horizons too.
+        c.guardErrors = (0..<BandCalibration.guardedHorizons).map { _ in errors(persistence: 2, level: 1.5) }
+        #expect(c.chosenCandidates == [level, level, level, level])
+    }
+
+    /// Regime switches every few hours (a build machine: idle, then busy): over the last hour a smoothed
+    /// level looks good inside a regime, but at 30 min persistence is right across switches. The guard
+    /// serves persistence; without it the 30-min error is higher.
+    @Test func regimeSwitches_ServePersistenceAtThirtyMinutes() {
+        func series(_ t: Int64, _ rng: inout BandCalibrationTests.Normal) -> Float {
+            let busy = (t / 30) % 2 == 1 && (t / 97) % 3 != 0
+            return (busy ? 92 : 8) + 3 * rng.next()
+        }
+        let r = Self.run(series: series, model: { _, last in last * 0.6 + 20 })
+        #expect(r.served <= 1.02 * r.last)
+        #expect(r.served < 0.8 * r.model)
     }
 }

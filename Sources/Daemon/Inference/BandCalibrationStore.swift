@@ -37,6 +37,10 @@ public final class BandCalibrationStore: Sendable {
         Migration(version: 3, name: "median selection level step", sql: """
         ALTER TABLE band_calibration ADD COLUMN level_step INTEGER;
         ALTER TABLE band_calibration ADD COLUMN previous REAL;
+        """),
+        // The persistence guard's long-memory errors at the short horizons.
+        Migration(version: 4, name: "persistence guard errors", sql: """
+        ALTER TABLE band_calibration ADD COLUMN guard_errors TEXT NOT NULL DEFAULT '';
         """)]
 
     /// Steps after which a server no longer forecast is forgotten, in memory and in the file: a fleet
@@ -58,21 +62,23 @@ public final class BandCalibrationStore: Sendable {
         database = db
         let rows = try db.read { c in
             try c.query("""
-                SELECT server, target, log_factors, shrink_errors, scored, inside_raw, inside_served, levels, spread, level_step, previous
+                SELECT server, target, log_factors, shrink_errors, scored, inside_raw, inside_served, levels, spread, level_step, previous,
+                       guard_errors
                 FROM band_calibration
                 """) { s in
                 (s.string(0) ?? "", s.string(1) ?? "", s.string(2) ?? "", s.string(3) ?? "", Int(s.int64(4)), Int(s.int64(5)), Int(s.int64(6)),
-                 s.string(7) ?? "", Float(s.double(8)), s.isNull(9) ? nil : s.int64(9), s.isNull(10) ? nil : Float(s.double(10)))
+                 s.string(7) ?? "", Float(s.double(8)), s.isNull(9) ? nil : s.int64(9), s.isNull(10) ? nil : Float(s.double(10)), s.string(11) ?? "")
             }
         }
         var loaded: [String: [String: BandCalibration]] = [:]
-        for (server, target, factors, errors, scored, raw, served, levels, spread, levelStep, previous) in rows {
+        for (server, target, factors, errors, scored, raw, served, levels, spread, levelStep, previous, guardErrors) in rows {
             var c = BandCalibration()
             let values = factors.split(separator: ",").compactMap { Float($0) }
             if values.count == c.logFactors.count {
                 c.logFactors = values.map { min(max($0, BandCalibration.logFactorRange.lowerBound), BandCalibration.logFactorRange.upperBound) }
             }
-            c.restoreErrors(errors.split(separator: ";").map { $0.split(separator: ",").compactMap { Float($0) } })
+            c.restoreErrors(Self.matrix(errors))
+            c.restoreGuardErrors(Self.matrix(guardErrors))
             c.restoreLevels(levels.split(separator: ",").compactMap { Float($0) }, step: levelStep, previous: previous.flatMap { $0.isFinite ? $0 : nil })
             c.spread = spread.isFinite ? spread : 0
             c.scored = scored; c.insideRaw = raw; c.insideServed = served
@@ -125,19 +131,23 @@ public final class BandCalibrationStore: Sendable {
             for server in forget { try c.run("DELETE FROM band_calibration WHERE server = ?", [.text(server)]) }
             let insert = try c.cached("""
                 INSERT OR REPLACE INTO band_calibration (server, target, log_factors, shrink_errors, scored, inside_raw, inside_served, levels, spread,
-                                                         level_step, previous)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                                         level_step, previous, guard_errors)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for (server, target, cal) in rows {
                 try insert.execute([.text(server), .text(target), .text(cal.logFactors.map { "\($0)" }.joined(separator: ",")),
-                                    .text(cal.shrinkErrors.map { $0.map { "\($0)" }.joined(separator: ",") }.joined(separator: ";")),
+                                    .text(Self.text(cal.shrinkErrors)),
                                     .integer(Int64(cal.scored)), .integer(Int64(cal.insideRaw)), .integer(Int64(cal.insideServed)),
                                     .text((0..<4).map { "\(cal.levels[$0])" }.joined(separator: ",")), .real(Double(cal.spread)),
                                     cal.levelStep == .min ? .null : .integer(cal.levelStep),
-                                    cal.previous.isFinite ? .real(Double(cal.previous)) : .null])
+                                    cal.previous.isFinite ? .real(Double(cal.previous)) : .null, .text(Self.text(cal.guardErrors))])
             }
         }
     }
+
+    /// Rows of errors as stored: values joined by ",", rows by ";".
+    static func text(_ rows: [[Float]]) -> String { rows.map { $0.map { "\($0)" }.joined(separator: ",") }.joined(separator: ";") }
+    static func matrix(_ text: String) -> [[Float]] { text.split(separator: ";").map { $0.split(separator: ",").compactMap { Float($0) } } }
 
     /// Drops the servers whose newest step is more than `forgetAfterSteps` behind this tick's newest (a
     /// server restored from the file but not forecast since gets its grace period from now). Called under

@@ -15,6 +15,12 @@ import Foundation
 /// the factors). A series where the model's departures do not pay gets persistence or a level, one where
 /// they pay keeps them; the real-data benchmark (models/README.md) measures the choice.
 ///
+/// **Persistence guard** at the short horizons (5 and 30 minutes), where the last value is the forecast to
+/// beat: persistence is served unless the short memory's winner also beats it by ``guardMargin`` over a long
+/// memory (``guardDecay``, about a day of steps) of this series' errors. A winner of the last hour alone is
+/// too often the previous regime's (a build that just started or stopped); a fresh series serves
+/// persistence at these horizons until a candidate has proven itself on both memories.
+///
 /// Every tick: ``observe(step:actual:)`` moves the levels and scores the forecasts issued `h` steps earlier
 /// for the step that just closed (P10/P50/P90 kept for horizons 1, 6, 24 and 96), then the new forecast is
 /// shifted to the chosen median, kept for scoring later, and its quantiles are widened or narrowed around
@@ -66,6 +72,16 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     public static let shrinkDecays: [Float] = [0.05, 0.05, 0.005, 0.001]
     /// Per horizon, per candidate (``candidateCount``): recent mean absolute error of that median.
     public var shrinkErrors: [[Float]]
+    /// The horizons (the first ``guardedHorizons`` of ``horizons``: 1 and 6 steps) where persistence is
+    /// served unless the winner also beats it over the long memory.
+    public static let guardedHorizons = 2
+    /// EWMA weight of the guard's long memory, and how much lower (relative) the winner's error must be there.
+    public static let guardDecay: Float = 0.005
+    public static let guardMargin: Float = 0.05
+    /// Per guarded horizon, per candidate: mean absolute error over the long memory.
+    public var guardErrors: [[Float]]
+    /// Index of persistence (the model shrunk all the way to the last value, α = 0) among the candidates.
+    public static let persistenceCandidate = 0
     /// Fast, medium and slow smoothed levels and the running median of the observed values (NaN before the first).
     public var levels = SIMD4<Float>(repeating: .nan)
     /// Recent mean absolute one-step change of the observed values.
@@ -95,12 +111,13 @@ public struct BandCalibration: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case logFactors = "log_factors", shrinkErrors = "shrink_errors", scored, insideRaw = "inside_raw", insideServed = "inside_served"
-        case levels, spread, levelStep = "level_step", previous
+        case levels, spread, levelStep = "level_step", previous, guardErrors = "guard_errors"
     }
 
     public init() {
         logFactors = [Float](repeating: 0, count: Self.horizons.count)
         shrinkErrors = Self.horizons.map { _ in [Float](repeating: 0, count: Self.candidateCount) }
+        guardErrors = (0..<Self.guardedHorizons).map { _ in [Float](repeating: 0, count: Self.candidateCount) }
         pending = Self.horizons.map { [Pending](repeating: Pending(), count: $0) }
     }
 
@@ -110,6 +127,7 @@ public struct BandCalibration: Codable, Sendable, Equatable {
         let factors = try c.decode([Float].self, forKey: .logFactors)
         if factors.count == Self.horizons.count { logFactors = factors.map { min(max($0, Self.logFactorRange.lowerBound), Self.logFactorRange.upperBound) } }
         if let errors = try c.decodeIfPresent([[Float]].self, forKey: .shrinkErrors) { restoreErrors(errors) }
+        if let errors = try c.decodeIfPresent([[Float]].self, forKey: .guardErrors) { restoreGuardErrors(errors) }
         if let values = try c.decodeIfPresent([Float].self, forKey: .levels) {
             restoreLevels(values, step: try c.decodeIfPresent(Int64.self, forKey: .levelStep),
                           previous: try c.decodeIfPresent(Float.self, forKey: .previous))
@@ -124,6 +142,7 @@ public struct BandCalibration: Codable, Sendable, Equatable {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(logFactors, forKey: .logFactors)
         try c.encode(shrinkErrors, forKey: .shrinkErrors)
+        try c.encode(guardErrors, forKey: .guardErrors)
         // NaN (nothing observed yet) has no JSON form: the levels are left out until there is a value.
         if !levels[3].isNaN { try c.encode((0..<4).map { levels[$0] }, forKey: .levels) }
         if levelStep != .min { try c.encode(levelStep, forKey: .levelStep) }
@@ -137,6 +156,11 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     /// Takes persisted candidate errors if they have today's shape (an older candidate set starts afresh).
     public mutating func restoreErrors(_ errors: [[Float]]) {
         if errors.count == Self.horizons.count, errors.allSatisfy({ $0.count == Self.candidateCount }) { shrinkErrors = errors }
+    }
+
+    /// Takes persisted long-memory errors of the guarded horizons if they have today's shape.
+    public mutating func restoreGuardErrors(_ errors: [[Float]]) {
+        if errors.count == Self.guardedHorizons, errors.allSatisfy({ $0.count == Self.candidateCount }) { guardErrors = errors }
     }
 
     /// Takes persisted levels (four values, NaN = not yet observed) and, when known, the step that last moved
@@ -154,12 +178,17 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     /// Width factor for forecast step `k` (1-based): linear in `ln k` between the scored horizons.
     public func factor(step k: Int) -> Float { exp(Self.interpolate(logFactors, step: k)) }
 
-    /// The chosen candidate per scored horizon (lowest recent error; ties keep the model as it is).
+    /// The chosen candidate per scored horizon: the lowest recent error (ties keep the model as it is); at
+    /// the guarded horizons persistence unless that winner also beats it by the margin over the long memory.
     public var chosenCandidates: [Int] {
-        shrinkErrors.map { errors in
+        shrinkErrors.indices.map { i in
+            let errors = shrinkErrors[i]
             var best = Self.modelCandidate
             for j in errors.indices where errors[j] < errors[best] { best = j }
-            return best
+            guard i < Self.guardedHorizons, best != Self.persistenceCandidate else { return best }
+            let p = Self.persistenceCandidate, long = guardErrors[i]
+            let proven = errors[best] < errors[p] && long[best] < long[p] * (1 - Self.guardMargin)
+            return proven ? best : p
         }
     }
 
@@ -223,6 +252,14 @@ public struct BandCalibration: Codable, Sendable, Equatable {
                 for c in 0..<Self.candidateCount {
                     let e = abs(actual - Self.candidate(c, last: p.last, levels: p.levels, rawMid: p.rawMid))
                     errors[c] += decay * (e - errors[c])
+                }
+            }
+            if i < Self.guardedHorizons {
+                guardErrors[i].withUnsafeMutableBufferPointer { errors in
+                    for c in 0..<Self.candidateCount {
+                        let e = abs(actual - Self.candidate(c, last: p.last, levels: p.levels, rawMid: p.rawMid))
+                        errors[c] += Self.guardDecay * (e - errors[c])
+                    }
                 }
             }
             // The served band is the union of the band around the chosen median and the model's own (same
