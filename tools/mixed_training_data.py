@@ -23,7 +23,8 @@ move the split. Rules:
 - A longer series (the ASG CPU and machine-temperature series: 44-55 days of history) is cut into pieces of
   the range's length (21 days = 3 weeks, so every piece keeps its weekday), its end placed at the range's end,
   each piece a server of its own (`name~k`). Pieces too short for one window (36 + 96 steps) are dropped.
-No tiling or repetition: a seam would be a jump no real server makes, and repeating a series weighs it twice.
+No tiling: a seam would be a jump no real server makes. Repetition is opt-in (--real-copies N writes every real
+piece N times as servers `name#j`: the same windows N times, i.e. real data weighed N-fold; measured separately).
 """
 import argparse
 import datetime as dt
@@ -92,6 +93,7 @@ def main():
     ap.add_argument("--nab", default=os.path.join(HERE, "..", "..", "shared", "data", "real-metrics"))
     ap.add_argument("--proc", nargs="*", default=[os.path.join(HERE, "realdata", f) for f in
                                                    ("procfeed_20261123_4s_as_300s.jsonl.gz", "procfeed_20261123b_4s_as_300s.jsonl.gz")])
+    ap.add_argument("--real-copies", type=int, default=1, help="write every real piece this many times (weight)")
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
 
@@ -105,13 +107,15 @@ def main():
         for src in sources(args.nab, args.proc):
             for server, steps in place(src, start, end, cutoff, args.val_fraction):
                 assert max(steps) < src["split"], "never a step of the scored 30 %"
-                for i, t in steps.items():
-                    record = {"timestamp": iso(t), "server_name": server, "status": "healthy", "profile": "generic"}
-                    record.update({k: src["feed"][k][i] for k in rd.FEED_FIELDS})
-                    f.write(json.dumps(record) + "\n")
+                for copy in range(args.real_copies):
+                    name = server if copy == 0 else f"{server}#{copy}"
+                    for i, t in steps.items():
+                        record = {"timestamp": iso(t), "server_name": name, "status": "healthy", "profile": "generic"}
+                        record.update({k: src["feed"][k][i] for k in rd.FEED_FIELDS})
+                        f.write(json.dumps(record) + "\n")
                 ts = sorted(steps.values())
                 in_val = sum(t >= cutoff for t in ts)
-                total += len(ts)
+                total += len(ts) * args.real_copies
                 print(f"{server}: steps {min(steps)}..{max(steps)} of {src['n']} (split {src['split']}) at "
                       f"{iso(ts[0])} .. {iso(ts[-1])}, {len(ts) - in_val} before the validation cutoff, {in_val} after",
                       file=sys.stderr)
