@@ -248,17 +248,14 @@ public struct BandCalibration: Codable, Sendable, Equatable {
             if actual >= p.mid { r = p.high > p.mid ? (actual - p.mid) / (p.high - p.mid) : (actual == p.mid ? 0 : .infinity) }
             else { r = p.mid > p.low ? (p.mid - actual) / (p.mid - p.low) : .infinity }
             let decay = Self.shrinkDecays[i]
+            // Each candidate's error once, into the short memory and, at the guarded horizons, the long one.
+            let guarded = i < Self.guardedHorizons
             shrinkErrors[i].withUnsafeMutableBufferPointer { errors in
-                for c in 0..<Self.candidateCount {
-                    let e = abs(actual - Self.candidate(c, last: p.last, levels: p.levels, rawMid: p.rawMid))
-                    errors[c] += decay * (e - errors[c])
-                }
-            }
-            if i < Self.guardedHorizons {
-                guardErrors[i].withUnsafeMutableBufferPointer { errors in
+                guardErrors[guarded ? i : 0].withUnsafeMutableBufferPointer { long in
                     for c in 0..<Self.candidateCount {
                         let e = abs(actual - Self.candidate(c, last: p.last, levels: p.levels, rawMid: p.rawMid))
-                        errors[c] += Self.guardDecay * (e - errors[c])
+                        errors[c] += decay * (e - errors[c])
+                        if guarded { long[c] += Self.guardDecay * (e - long[c]) }
                     }
                 }
             }
