@@ -60,7 +60,7 @@ class Policy:
 
     def __init__(self, name, alphas=(0, .25, .5, .75, 1), anchors=("last",), decay=0.05, shrink=True, hedge=None,
                  level_rates=(0.5, 0.2, 0.05), prior=None, median_rate=0.1, margin=0.0, form="departure", union=None,
-                 guard=None):
+                 guard=None, regime=None):
         self.name, self.alphas, self.anchors, self.decay, self.shrink, self.hedge = name, alphas, anchors, decay, shrink, hedge
         self.level_rates, self.prior, self.median_rate, self.margin, self.form = level_rates, prior, median_rate, margin, form
         # None: the band around the chosen median only; "bands": widened to also cover the model's own calibrated band
@@ -69,6 +69,9 @@ class Policy:
         # (long memory, margin, horizons guarded): at the guarded horizons persistence is served unless the
         # short-memory winner also beats it by `margin` over the long memory (BandCalibration's persistence guard).
         self.guard = guard
+        # (fast memory, ratio, first horizon index): at those horizons the usual winner is replaced by persistence
+        # when a fast memory of the errors says persistence is `ratio` times better than it (a regime change).
+        self.regime = regime
 
     def anchor_values(self, last, levels):
         out = []
@@ -91,8 +94,15 @@ class Policy:
     def default_index(self):
         return self.anchors.index("last") * len(self.alphas) + self.alphas.index(1) if "last" in self.anchors else 0
 
-    def pick(self, errors, long_errors=None, i=0):
+    def pick(self, errors, long_errors=None, i=0, fast_errors=None):
         """errors: (n,) recent errors (long_errors: over the guard's long memory) → weights (n,) summing to 1."""
+        if self.regime and i >= self.regime[2] and fast_errors is not None:
+            w = self.pick(errors, None, len(HORIZONS))
+            best, keep = int(np.argmax(w)), self.alphas.index(0)
+            if best != keep and fast_errors[keep] * self.regime[1] < fast_errors[best]:
+                w[:] = 0
+                w[keep] = 1
+            return w
         if self.guard and i < self.guard[2]:
             w = self.pick(errors, None, len(HORIZONS))
             best, keep = int(np.argmax(w)), self.alphas.index(0)
@@ -129,6 +139,7 @@ def replay(series, raw, policy, bands=True):
     n = policy.n()
     errors = np.zeros((len(HORIZONS), n))
     long_errors = np.zeros((len(HORIZONS), n))
+    fast_errors = np.zeros((len(HORIZONS), n))
     pending = [dict() for _ in HORIZONS]          # due step → (low, mid, high, factor, candidate medians)
     levels = None
     spread, median, previous = 0.0, 0.0, None
@@ -164,9 +175,11 @@ def replay(series, raw, policy, bands=True):
             errors[i] += decay * (np.abs(actual - cands) - errors[i])
             if policy.guard:
                 long_errors[i] += policy.guard[0] * (np.abs(actual - cands) - long_errors[i])
+            if policy.regime:
+                fast_errors[i] += policy.regime[0] * (np.abs(actual - cands) - fast_errors[i])
             miss = (not inside) if policy.union == "aci" else r > factor
             log_factors[i] = min(max(log_factors[i] + RATE * ((1 if miss else 0) - (1 - TARGET_COVERAGE)), LOG_RANGE[0]), LOG_RANGE[1])
-        weights = [policy.pick(errors[i], long_errors[i], i) if policy.shrink else None for i in range(len(HORIZONS))]
+        weights = [policy.pick(errors[i], long_errors[i], i, fast_errors[i]) if policy.shrink else None for i in range(len(HORIZONS))]
         last = actual
 
         def served_mid(k):
@@ -223,6 +236,10 @@ POLICIES = {
                                guard=(0.002, 0.05, 2)),
     "guard-margin-0.1": Policy("guard-margin-0.1", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure", union="aci",
                                guard=(0.005, 0.1, 2)),
+    # Regime variants (2026-12-05 evening): at 2 h and 8 h, persistence when a fast memory says it is `ratio` better.
+    **{f"regime-{d}-{r}": Policy(f"regime-{d}-{r}", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure",
+                                 union="aci", guard=(0.005, 0.05, 2), regime=(d, r, 2))
+       for d in (0.01, 0.02, 0.05) for r in (1.0, 1.5, 2.0)},
     "served-selection-only": Policy("served-selection-only", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure"),
     # Variants measured on the way (models/README.md lists their figures).
     "served-union": Policy("served-union", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure", union="bands"),

@@ -15,7 +15,7 @@ divided by the same scale; coverage of P10–P90 over all 96 steps (nominal 0.80
 Methods: last value and seasonal naive (1 day = 288 steps), with statsforecast's own residual bands;
 AutoARIMA and AutoETS from statsforecast (non-seasonal: a 288-step season is out of reach for both; fitted
 on the last --fit-window steps before the origin); Argus through `argusd evaluate --origins` (the daemon's
-tick code in process). Argus sees the series in a feed field: percent series (CPU) as `cpu_idle_pct` =
+tick code in process). Argus sees the series in a feed field: percent series (CPU: a name containing "cpu_utilization") as `cpu_idle_pct` =
 100 − value and scored on `cpu_pct`; other units rescaled by 2 / (mean of the first 70 %) into
 `load_average` (an affine map: sMAE, sPL and coverage are unchanged by it); the other feed fields hold a
 quiet server's constants. The /proc series are fed with all their recorded fields.
@@ -96,16 +96,17 @@ def origins_for(n, every=ORIGIN_EVERY):
 
 def load_nab(folder):
     series = []
-    for name in sorted(os.listdir(folder)):
-        if not name.endswith(".csv"):
+    for file in sorted(os.listdir(folder)):
+        if not file.endswith((".csv", ".csv.gz")):
             continue
-        with open(os.path.join(folder, name)) as f:
+        name = file.removesuffix(".gz")
+        with (gzip.open if file.endswith(".gz") else open)(os.path.join(folder, file), "rt") as f:
             rows = list(csv.reader(f))[1:]
         first, y = regular_grid(sorted((epoch(t), float(v)) for t, v in rows))
         n = len(y)
         split = math.ceil(n * (1 - EVAL_SHARE))
         feed = {k: [v] * n for k, v in QUIET_SERVER.items()}
-        if name.startswith(PERCENT_SERIES):
+        if any(p in name for p in PERCENT_SERIES):
             target, factor = "cpu_pct", 1.0
             feed["cpu_idle_pct"] = list(100 - y)
         else:
@@ -216,6 +217,9 @@ def main():
                     help="steps between origins (default 12 = hourly; larger = fewer statsforecast fits, same origins for every method)")
     ap.add_argument("--no-peers", action="store_true", help="skip AutoARIMA/AutoETS (fast)")
     ap.add_argument("--json", help="write every score as JSON")
+    ap.add_argument("--merge", nargs="+", metavar="JSON",
+                    help="print one table from --json reports of the same series and origins run separately (e.g. the "
+                         "peers in one process, Argus with --no-peers in another), then exit")
     ap.add_argument("--skip-widths-only", action="store_true", help="skip the 'width calibration only' Argus variant")
     ap.add_argument("--calibration-warmup", type=int, default=576,
                     help="also score Argus with the daemon's online band calibration, ticking every step from this many "
@@ -228,6 +232,8 @@ def main():
     ap.add_argument("--finetune-history", type=int, metavar="STEPS",
                     help="with --finetune: only the last STEPS steps before the first origin (288 = the 1 day a new install has)")
     args = ap.parse_args()
+    if args.merge:
+        return merge_reports(args.merge, args.json)
     started = time.time()
     timings = {}
 
@@ -303,6 +309,38 @@ def main():
     if args.json:
         with open(args.json, "w") as f:
             json.dump(report, f, indent=1, sort_keys=True)
+
+
+def merge_reports(paths, out=None):
+    """One report from several runs over the same series and origins: methods are united, "overall" is
+    recomputed, run times are listed per run (the runs went side by side)."""
+    reports = [json.load(open(p)) for p in paths]
+    merged = reports[0]
+    for r in reports[1:]:
+        if r["series"].keys() != merged["series"].keys():
+            raise SystemExit("--merge: the reports hold different series")
+        for name, s in r["series"].items():
+            if s["origins"] != merged["series"][name]["origins"]:
+                raise SystemExit(f"--merge: {name} was scored on different origins")
+            merged["series"][name]["methods"].update(s["methods"])
+        merged["split"] = max(merged["split"], r["split"], key=len)
+        for key in ("finetune", "peer_fit_failures"):
+            if key in r:
+                merged[key] = r[key]
+    methods = list(dict.fromkeys(m for s in merged["series"].values() for m in s["methods"]))
+    merged["overall"] = {m: {k: float(np.mean([s["methods"][m][k] for s in merged["series"].values()]))
+                             for k in next(iter(merged["series"].values()))["methods"][m]} for m in methods}
+    runs = [r["run"] for r in reports]
+    merged["run"] = {"date": max(r["date"] for r in runs), "argusd": next((r["argusd"] for r in runs if r["argusd"]), None),
+                     "options": ["--merge"] + [f"[{' '.join(r['options'])}]" for r in runs],
+                     "seconds": {**{k: v for r in runs for k, v in r["seconds"].items() if k != "total"},
+                                 "total": max(r["seconds"]["total"] for r in runs)},
+                     "load_average": max(r["load_average"] for r in runs)}
+    series = [{"origins": range(s["origins"])} for s in merged["series"].values()]
+    print_tables(merged, series)
+    if out:
+        with open(out, "w") as f:
+            json.dump(merged, f, indent=1, sort_keys=True)
 
 
 def argus_variants(args):
