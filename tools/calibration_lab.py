@@ -240,6 +240,9 @@ POLICIES = {
     **{f"regime-{d}-{r}": Policy(f"regime-{d}-{r}", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure",
                                  union="aci", guard=(0.005, 0.05, 2), regime=(d, r, 2))
        for d in (0.01, 0.02, 0.05) for r in (1.0, 1.5, 2.0)},
+    # The served guard and selection with the band around the chosen median only (no union with the model's band).
+    "guard-no-union": Policy("guard-no-union", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure",
+                             guard=(0.005, 0.05, 2)),
     "served-selection-only": Policy("served-selection-only", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure"),
     # Variants measured on the way (models/README.md lists their figures).
     "served-union": Policy("served-union", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure", union="bands"),
