@@ -15,10 +15,10 @@ divided by the same scale; coverage of P10–P90 over all 96 steps (nominal 0.80
 Methods: last value and seasonal naive (1 day = 288 steps), with statsforecast's own residual bands;
 AutoARIMA and AutoETS from statsforecast (non-seasonal: a 288-step season is out of reach for both; fitted
 on the last --fit-window steps before the origin); Argus through `argusd evaluate --origins` (the daemon's
-tick code in process). Argus sees the series in a feed field: percent series (CPU: a name containing "cpu_utilization") as `cpu_idle_pct` =
-100 − value and scored on `cpu_pct`; other units rescaled by 2 / (mean of the first 70 %) into
-`load_average` (an affine map: sMAE, sPL and coverage are unchanged by it); the other feed fields hold a
-quiet server's constants. The /proc series are fed with all their recorded fields.
+tick code in process). Argus sees the series in a feed field: percent series (CPU: a name containing
+"cpu_utilization") as `cpu_idle_pct` = 100 − value and scored on `cpu_pct`; other units rescaled by
+2 / (mean of the first 70 %) into `load_average` (an affine map: sMAE, sPL and coverage are unchanged by
+it); the other feed fields hold a quiet server's constants. The /proc series are fed with all their recorded fields.
 
 --finetune adds Argus after a fine-tune on the fed history, per series: the history before the series'
 first scored origin (its first 70 %; nothing at or after the split) is written as a feed file and the
@@ -293,9 +293,7 @@ def main():
     for s in series:
         report["series"][s["name"]] = {"origins": len(s["origins"]), "steps": len(s["y"]), "source": s["source"],
                                        "methods": {m: scores(s["y"], s["scale"], per[s["name"]]) for m, per in methods.items()}}
-    for m in methods:
-        rows = [report["series"][s["name"]]["methods"][m] for s in series]
-        report["overall"][m] = {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
+    report["overall"] = overall(report["series"], methods)
     if peer_forecast.failures:
         report["peer_fit_failures"] = peer_forecast.failures
     if finetunes:
@@ -305,10 +303,16 @@ def main():
     report["run"] = {"date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "argusd": args.argusd,
                      "options": sys.argv[1:], "seconds": {**timings, "total": time.time() - started},
                      "load_average": os.getloadavg()[0]}
-    print_tables(report, series)
+    print_tables(report)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(report, f, indent=1, sort_keys=True)
+
+
+def overall(per_series, methods):
+    """{method: each score's mean over the series} (the "overall" of a report)."""
+    return {m: {k: float(np.mean([s["methods"][m][k] for s in per_series.values()]))
+                for k in next(iter(per_series.values()))["methods"][m]} for m in methods}
 
 
 def merge_reports(paths, out=None):
@@ -327,17 +331,14 @@ def merge_reports(paths, out=None):
         for key in ("finetune", "peer_fit_failures"):
             if key in r:
                 merged[key] = r[key]
-    methods = list(dict.fromkeys(m for s in merged["series"].values() for m in s["methods"]))
-    merged["overall"] = {m: {k: float(np.mean([s["methods"][m][k] for s in merged["series"].values()]))
-                             for k in next(iter(merged["series"].values()))["methods"][m]} for m in methods}
+    merged["overall"] = overall(merged["series"], dict.fromkeys(m for s in merged["series"].values() for m in s["methods"]))
     runs = [r["run"] for r in reports]
     merged["run"] = {"date": max(r["date"] for r in runs), "argusd": next((r["argusd"] for r in runs if r["argusd"]), None),
                      "options": ["--merge"] + [f"[{' '.join(r['options'])}]" for r in runs],
                      "seconds": {**{k: v for r in runs for k, v in r["seconds"].items() if k != "total"},
                                  "total": max(r["seconds"]["total"] for r in runs)},
                      "load_average": max(r["load_average"] for r in runs)}
-    series = [{"origins": range(s["origins"])} for s in merged["series"].values()]
-    print_tables(merged, series)
+    print_tables(merged)
     if out:
         with open(out, "w") as f:
             json.dump(merged, f, indent=1, sort_keys=True)
@@ -410,10 +411,10 @@ def newest_model(folder):
     return os.path.join(folder, names[-1])
 
 
-def print_tables(report, series):
+def print_tables(report):
     run = report["run"]
     print(f"Real-data rolling-origin benchmark, {run['date']}, argusd {run['argusd']}, options: {' '.join(run['options']) or '(none)'}")
-    print(f"Split: {report['split']}; {sum(len(s['origins']) for s in series)} origins over {len(series)} series.")
+    print(f"Split: {report['split']}; {sum(s['origins'] for s in report['series'].values())} origins over {len(report['series'])} series.")
     print("Zero-shot = the default model as shipped. \"(as served)\" = the daemon's default calibration "
           f"(`argusd serve`: band calibration on, median selection on = \"{SERVED_VARIANT.strip(' +')}\").")
     if "finetune" in report:
