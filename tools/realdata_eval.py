@@ -27,7 +27,10 @@ default model is fine-tuned on it with `argusd train --from` and the settings of
 lr 1e-3, seed 42, one thread; the same TrainingRun, so the same warm start, short-history rolling-origin
 validation below the normal split, persistence shrinkage and band refit). 3 epochs (≤ 19,200 windows,
 about a minute on one quiet core) rather than the trigger's default 10 keep 15 series affordable;
---finetune-epochs 10 is the trigger's default. The fine-tuned model is then scored on the same origins through `argusd evaluate --origins`. A
+--finetune-epochs 10 is the trigger's default. The fine-tuned model is then scored on the same origins through `argusd evaluate --origins`,
+taking over at the first origin from the default model, which served the calibration's warm-up: a daemon hot-swaps
+a fine-tune in with the calibration state its previous model earned (--finetune-own-warmup adds a row where the
+fine-tuned model warms it on its own history instead, how these figures were made before 2026-12-06). A
 history the daemon would refuse (below its documented minimum) keeps the default model, as the daemon
 does, and the table says so.
 """
@@ -134,16 +137,18 @@ def load_proc(path):
     return out
 
 
-def argus_forecasts(series, argusd, model, workdir, calibrate=None, widths_only=False):
+def argus_forecasts(series, argusd, model, workdir, calibrate=None, widths_only=False, warm_model=None):
     """Runs `argusd evaluate --origins`; returns {(name, origin): (P10, P50, P90) arrays in series units}.
-    calibrate=STEPS: with the daemon's online band calibration, ticking every step from STEPS before the first origin."""
+    calibrate=STEPS: with the daemon's online band calibration, ticking every step from STEPS before the first origin;
+    warm_model: the model that serves those warm-up ticks (`model` takes over at the first origin, as a hot swap)."""
     spec = [dict(name=s["name"], target=s["target"], profile="generic", first_epoch=s["first"], step_seconds=STEP,
                  feed=s["feed"], origins=s["origins"]) for s in series]
     inp, out = os.path.join(workdir, "origins.json"), os.path.join(workdir, "argus_forecasts.jsonl")
     with open(inp, "w") as f:
         json.dump(spec, f)
     subprocess.run([argusd, "evaluate", "--model", model, "--origins", inp, "--forecasts-out", out, "--threads", "1", "--quiet"]
-                   + ([] if calibrate is None else ["--calibrate", str(calibrate)]) + (["--widths-only"] if widths_only else []), check=True)
+                   + ([] if calibrate is None else ["--calibrate", str(calibrate)]) + (["--widths-only"] if widths_only else [])
+                   + ([] if calibrate is None or warm_model is None else ["--warm-model", warm_model]), check=True)
     factors = {s["name"]: s["factor"] for s in series}
     result = {}
     with open(out) as f:
@@ -229,6 +234,9 @@ def main():
                          "daemon's /admin/trigger-training settings (see above; slow: minutes per series)")
     ap.add_argument("--finetune-epochs", type=int, default=3, metavar="N",
                     help="with --finetune: epochs, as /admin/trigger-training?epochs=N (default 3; the trigger's default is 10)")
+    ap.add_argument("--finetune-own-warmup", action="store_true",
+                    help="with --finetune: also score the fine-tuned model with the calibration warmed by itself on its own "
+                         "history (how fine-tuned figures were made before 2026-12-06), not by the default model it replaces")
     ap.add_argument("--finetune-history", type=int, metavar="STEPS",
                     help="with --finetune: only the last STEPS steps before the first origin (288 = the 1 day a new install has)")
     args = ap.parse_args()
@@ -277,11 +285,18 @@ def main():
                 by_model = {}
                 for s in series:
                     by_model.setdefault(finetunes[s["name"]].get("folder") or default_path, []).append(s)
-                for suffix, warmup, widths_only in variants:
+                # The daemon's calibration was warmed by the model it served before the fine-tune (own_warmup: the
+                # fine-tuned model warms it on its own history, an extra row for comparison).
+                runs = [(suffix, warmup, widths_only, False) for suffix, warmup, widths_only in variants]
+                if args.finetune_own_warmup:
+                    runs += [(suffix.replace(" (as served)", "") + ", warmed on its own history", warmup, widths_only, True)
+                             for suffix, warmup, widths_only in variants if warmup is not None]
+                for suffix, warmup, widths_only, own_warmup in runs:
                     t0 = time.time()
                     fc = {}
                     for path, group in by_model.items():
-                        fc.update(argus_forecasts(group, args.argusd, path, work, warmup, widths_only))
+                        warm = None if own_warmup or path == default_path else default_path
+                        fc.update(argus_forecasts(group, args.argusd, path, work, warmup, widths_only, warm))
                     name = "Argus fine-tuned" + suffix
                     methods[name] = {s["name"]: {o: fc[(s["name"], o)] for o in s["origins"]} for s in series}
                     timings[name] = time.time() - t0

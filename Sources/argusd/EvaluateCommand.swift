@@ -23,6 +23,7 @@ enum EvaluateCommand: Command {
         OptionSpec("forecasts-out", value: "FILE", "With --origins: where to write the forecasts (JSON lines)."),
         OptionSpec("widths-only", "With --calibrate: calibrate band widths only, no median shrinkage."),
         OptionSpec("calibrate", value: "STEPS", "With --origins: apply the daemon's online band calibration, ticking every step from STEPS before the first origin."),
+        OptionSpec("warm-model", value: "DIR", "With --calibrate: the model that serves the warm-up ticks before the first origin (the daemon's model before a fine-tune); --model takes over at the first origin with the calibration state, as a hot swap does."),
         OptionSpec("raw-out", value: "DIR", "With --calibrate: also write every tick's raw forecast of the target (float32, quantile-major) to DIR, for tools/calibration_lab.py."),
     ]
     static let discussion = """
@@ -52,8 +53,14 @@ enum EvaluateCommand: Command {
         if !quiet { Console.error("model \(url.lastPathComponent): \(loaded.model.parameterCount) parameters, manifest verified") }
         if let origins = o.string("origins") {
             let warmup = o.string("calibrate") == nil ? nil : try o.int("calibrate", default: 0, in: 0...1_000_000)
+            var warmModel: LoadedModel?
+            if let path = o.string("warm-model") {
+                guard warmup != nil else { throw TrainingError.invalidInput("--warm-model needs --calibrate STEPS (the warm-up it serves)") }
+                warmModel = try ModelFolder.load(URL(fileURLWithPath: path))
+                warmModel?.model.threads = loaded.model.threads
+            }
             return try forecastOrigins(path: origins, out: try o.required("forecasts-out"), loaded: loaded, calibrationWarmup: warmup,
-                                       shrinkMedian: !o.flag("widths-only"), rawOut: o.string("raw-out"), quiet: quiet)
+                                       shrinkMedian: !o.flag("widths-only"), warmModel: warmModel, rawOut: o.string("raw-out"), quiet: quiet)
         }
         var data = try TrainingData.load(o, command: name, spec: loaded.spec, defaultSeed: 2, quiet: quiet)
         if let truthPath = o.string("truth") {
@@ -77,12 +84,13 @@ enum EvaluateCommand: Command {
 
     /// `--origins`: forecasts every origin of every series and writes them as JSON lines.
     static func forecastOrigins(path: String, out: String, loaded: LoadedModel, calibrationWarmup: Int?, shrinkMedian: Bool,
-                                rawOut: String? = nil, quiet: Bool) throws -> Int32 {
+                                warmModel: LoadedModel? = nil, rawOut: String? = nil, quiet: Bool) throws -> Int32 {
         let series: [OriginSeries]
         do {
             series = try JSONDecoder().decode([OriginSeries].self, from: Data(contentsOf: URL(fileURLWithPath: path)))
         } catch { throw TrainingError.io("cannot read origins \(path): \(error)") }
         let forecaster = OriginForecaster(model: loaded.model, builder: loaded.builder)
+        let warmForecaster = warmModel.map { OriginForecaster(model: $0.model, builder: $0.builder) }
         let encoder = JSONEncoder()
         var lines = Data()
         let t0 = Date()
@@ -91,7 +99,7 @@ enum EvaluateCommand: Command {
             // Raw ticks of this series: one record per tick, its origin step then quantiles × horizon floats.
             var raw = Data()
             let forecasts = try calibrationWarmup.map {
-                try forecaster.calibratedForecasts(s, warmup: $0, shrinkMedian: shrinkMedian, raw: rawOut == nil ? nil : { step, values in
+                try forecaster.calibratedForecasts(s, warmup: $0, shrinkMedian: shrinkMedian, warmModel: warmForecaster, raw: rawOut == nil ? nil : { step, values in
                     var record = [Float(step)] + values.flatMap { $0 }
                     raw.append(Data(bytes: &record, count: record.count * MemoryLayout<Float>.size))
                 })

@@ -59,4 +59,31 @@ import Training
         #expect(try forecaster.forecasts(s)[1].values != after[1].values)
         #expect(try forecaster.forecasts(s)[0].values == after[0].values)
     }
+
+    /// A fine-tune evaluated as the daemon serves it: the previous model forecasts the warm-up ticks, the
+    /// fine-tuned one from the first origin on, and the calibration state carries across the swap.
+    @Test func calibratedForecasts_WarmModelServesTheTicksBeforeTheFirstOrigin() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.cleanup() }
+        let before = try ModelFolder.load(try TinyModel.write(into: dir.url, seed: 1, name: "tft_model_20250101_000000"))
+        let after = try ModelFolder.load(try TinyModel.write(into: dir.url, seed: 2, name: "tft_model_20250101_000001"))
+        var warm = OriginForecaster(model: before.model, builder: before.builder)
+        var served = OriginForecaster(model: after.model, builder: after.builder)
+        warm.batchSize = 7; served.batchSize = 7          // batches that would straddle the first origin
+        let s = Self.series(steps: 90, origins: [60, 72, 84])
+
+        var ticks: [Int: [[Float]]] = [:]
+        let swapped = try served.calibratedForecasts(s, warmup: 30, warmModel: warm) { step, values in ticks[step] = values }
+        #expect(ticks.keys.sorted() == Array(30...84))
+        for step in [30, 45, 59, 60, 61, 84] {
+            let model = step < 60 ? warm : served
+            let plain = try model.forecasts(Self.series(steps: 90, origins: [step]))[0].values
+            #expect(ticks[step] == plain, "tick \(step) must be forecast by the \(step < 60 ? "warm-up" : "evaluated") model")
+        }
+        // The calibration warmed by the previous model differs from one warmed by the fine-tune itself,
+        // and a warm model equal to the evaluated one changes nothing.
+        let own = try served.calibratedForecasts(s, warmup: 30)
+        #expect(swapped.map(\.values) != own.map(\.values))
+        #expect(try served.calibratedForecasts(s, warmup: 30, warmModel: served).map(\.values) == own.map(\.values))
+    }
 }

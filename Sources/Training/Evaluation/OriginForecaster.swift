@@ -97,31 +97,42 @@ public struct OriginForecaster {
     /// that step, and the calibrated forecasts of the origins are returned.
     /// `raw`, when given, sees every tick's uncalibrated forecast of the target (`step` = the tick's origin:
     /// the history is steps `0..<step`) — for replaying calibration variants offline (tools/calibration_lab.py).
-    public func calibratedForecasts(_ series: OriginSeries, warmup: Int, shrinkMedian: Bool = true,
+    ///
+    /// `warmModel`, when given, forecasts the warm-up ticks before the first origin and this forecaster's model
+    /// takes over at the first origin, the calibration state carried over: what a daemon does when a fine-tune
+    /// finishes and is hot-swapped in (its calibration keeps the errors the previous model earned, and forecasts
+    /// still pending from it are scored as they mature). Without it, a fine-tuned model would warm the
+    /// calibration on its own training and validation history, whose errors it was fitted to.
+    public func calibratedForecasts(_ series: OriginSeries, warmup: Int, shrinkMedian: Bool = true, warmModel: OriginForecaster? = nil,
                                     raw: ((_ step: Int, _ values: [[Float]]) -> Void)? = nil) throws -> [OriginForecast] {
         guard let first = series.origins.min(), let last = series.origins.max() else { return [] }
-        let encoder = model.config.maxEncoderLength, spec = builder.spec
+        if let warmModel, warmModel.builder.spec.targets != builder.spec.targets || warmModel.model.config.quantiles != model.config.quantiles {
+            throw TrainingError.invalidInput("the warm-up model's targets and quantiles differ from the evaluated model's")
+        }
         let wanted = Set(series.origins)
         var calibration = BandCalibration()
         var out: [OriginForecast] = []
-        var t = max(spec.minEncoderLength, first - warmup)
+        var t = max(builder.spec.minEncoderLength, first - warmup)
         while t <= last {
-            let steps = Array(t...min(last, t + batchSize - 1))
+            // A batch never straddles the first origin: the model serving it changes there.
+            let serving = t < first ? (warmModel ?? self) : self
+            let spec = serving.builder.spec, encoder = serving.model.config.maxEncoderLength
+            let steps = Array(t...min(last, t + batchSize - 1, t < first ? first - 1 : last))
             let windows = steps.map { series.window(endingBefore: $0, steps: encoder) }
-            let input = try builder.inferenceBatch(for: windows)
-            let output = try model.forward(input.batch, include: [])
-            for (j, f) in builder.forecasts(output, for: input).enumerated() {
+            let input = try serving.builder.inferenceBatch(for: windows)
+            let output = try serving.model.forward(input.batch, include: [])
+            for (j, f) in serving.builder.forecasts(output, for: input).enumerated() {
                 let lastStep = (windows[j].lastEpoch) / Int64(series.stepSeconds)
                 guard let raw0 = f.values[series.target], let actual = spec.lastValue(of: series.target, in: windows[j]) else { continue }
                 let target = spec.targets.firstIndex(of: series.target)!
                 raw?(steps[j], raw0)
                 let calibrated = calibration.update(lastStep: lastStep, actual: actual, forecast: raw0, quantiles: f.quantiles, shrinkMedian: shrinkMedian)
-                    .map { $0.map { builder.clamp($0, target: target) } }
+                    .map { $0.map { serving.builder.clamp($0, target: target) } }
                 if wanted.contains(steps[j]) {
                     out.append(OriginForecast(series: series.name, origin: steps[j], quantiles: f.quantiles, values: calibrated))
                 }
             }
-            t += batchSize
+            t = steps.last! + 1
         }
         return out
     }
