@@ -88,4 +88,23 @@ import Training
         }
         #expect(a.risk.score == b.risk.score)
     }
+
+    /// A hot swap (a reload, or a finished fine-tune) keeps each server's calibration: the errors and levels
+    /// the previous model earned stay, and the new model's forecasts are scored from there on. The real-data
+    /// benchmark replays fine-tunes this way (`argusd evaluate --warm-model`).
+    @Test func calibration_CarriesAcrossAModelReload() throws {
+        let d = try TestDaemon()
+        defer { d.stop(); d.dir.cleanup() }
+        try Self.feedStepwise(d, steps: 0..<30)
+        let before = try #require(d.daemon.calibration?.calibration(server: "ppdb001")?["mem_used_pct"])
+        let other = try TinyModel.write(into: d.modelsDirectory, seed: 3, name: "tft_model_20250114_000000")
+        let reloaded = try d.post("/admin/reload-model", Data(#"{"model_path": "\#(other.path)"}"#.utf8))
+        #expect(reloaded.status == 200, "\(reloaded.text)")
+        try Self.feedStepwise(d, steps: 30..<31)
+        #expect(try d.get("/predictions/current").object["model"] as? String == "tft_model_20250114_000000")
+        let after = try #require(d.daemon.calibration?.calibration(server: "ppdb001")?["mem_used_pct"])
+        #expect(after.scored > before.scored)
+        #expect(after.levelStep == before.levelStep + 1)
+        #expect(after.guardErrors[0].contains { $0 > 0 })
+    }
 }
