@@ -248,16 +248,14 @@ public struct BandCalibration: Codable, Sendable, Equatable {
             if actual >= p.mid { r = p.high > p.mid ? (actual - p.mid) / (p.high - p.mid) : (actual == p.mid ? 0 : .infinity) }
             else { r = p.mid > p.low ? (p.mid - actual) / (p.mid - p.low) : .infinity }
             let decay = Self.shrinkDecays[i]
-            // Each candidate's error once, into the short memory and, at the guarded horizons, the long one.
-            let guarded = i < Self.guardedHorizons
-            shrinkErrors[i].withUnsafeMutableBufferPointer { errors in
-                guardErrors[guarded ? i : 0].withUnsafeMutableBufferPointer { long in
-                    for c in 0..<Self.candidateCount {
-                        let e = abs(actual - Self.candidate(c, last: p.last, levels: p.levels, rawMid: p.rawMid))
-                        errors[c] += decay * (e - errors[c])
-                        if guarded { long[c] += Self.guardDecay * (e - long[c]) }
+            if i < Self.guardedHorizons {
+                shrinkErrors[i].withUnsafeMutableBufferPointer { short in
+                    guardErrors[i].withUnsafeMutableBufferPointer { long in
+                        Self.scoreCandidates(p, actual: actual, short: short, decay: decay, long: long)
                     }
                 }
+            } else {
+                shrinkErrors[i].withUnsafeMutableBufferPointer { Self.scoreCandidates(p, actual: actual, short: $0, decay: decay, long: nil) }
             }
             // The served band is the union of the band around the chosen median and the model's own (same
             // widths): a miss is outside both.
@@ -269,6 +267,17 @@ public struct BandCalibration: Codable, Sendable, Equatable {
             if !miss { insideServed += 1 }
             let next = logFactors[i] + Self.rate * ((miss ? 1 : 0) - (1 - Self.targetCoverage))
             logFactors[i] = min(max(next, Self.logFactorRange.lowerBound), Self.logFactorRange.upperBound)
+        }
+    }
+
+    /// Moves each candidate's error memories toward its error on `actual`, computed once: the short memory,
+    /// and at the guarded horizons the persistence guard's long one.
+    static func scoreCandidates(_ p: Pending, actual: Float, short: UnsafeMutableBufferPointer<Float>, decay: Float,
+                                long: UnsafeMutableBufferPointer<Float>?) {
+        for c in 0..<candidateCount {
+            let e = abs(actual - candidate(c, last: p.last, levels: p.levels, rawMid: p.rawMid))
+            short[c] += decay * (e - short[c])
+            if let long { long[c] += guardDecay * (e - long[c]) }
         }
     }
 

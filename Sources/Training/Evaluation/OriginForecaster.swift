@@ -114,10 +114,11 @@ public struct OriginForecaster {
         var out: [OriginForecast] = []
         var t = max(builder.spec.minEncoderLength, first - warmup)
         while t <= last {
-            // A batch never straddles the first origin: the model serving it changes there.
-            let serving = t < first ? (warmModel ?? self) : self
+            // With a warm model, a batch never straddles the first origin: the model serving it changes there.
+            let swapAhead = warmModel != nil && t < first
+            let serving = swapAhead ? warmModel! : self
             let spec = serving.builder.spec, encoder = serving.model.config.maxEncoderLength
-            let steps = Array(t...min(last, t + batchSize - 1, t < first ? first - 1 : last))
+            let steps = Array(t...min(last, t + batchSize - 1, swapAhead ? first - 1 : last))
             let windows = steps.map { series.window(endingBefore: $0, steps: encoder) }
             let input = try serving.builder.inferenceBatch(for: windows)
             let output = try serving.model.forward(input.batch, include: [])
