@@ -27,10 +27,11 @@ default model is fine-tuned on it with `argusd train --from` and the settings of
 lr 1e-3, seed 42, one thread; the same TrainingRun, so the same warm start, short-history rolling-origin
 validation below the normal split, persistence shrinkage and band refit). 3 epochs (≤ 19,200 windows,
 about a minute on one quiet core) rather than the trigger's default 10 keep 15 series affordable;
---finetune-epochs 10 is the trigger's default. The fine-tuned model is then scored on the same origins through `argusd evaluate --origins`,
-taking over at the first origin from the default model, which served the calibration's warm-up: a daemon hot-swaps
-a fine-tune in with the calibration state its previous model earned (--finetune-own-warmup adds a row where the
-fine-tuned model warms it on its own history instead, how these figures were made before 2026-12-06). A
+--finetune-epochs 10 is the trigger's default. The fine-tuned model is then scored on the same origins through
+`argusd evaluate --origins`, taking over at the first origin from the default model, which served the
+calibration's warm-up: a daemon hot-swaps a fine-tune in with the calibration state its previous model earned
+(--finetune-own-warmup adds a row where the fine-tuned model warms it on its own history instead, how these
+figures were made until the evening of 2026-12-05). A
 history the daemon would refuse (below its documented minimum) keeps the default model, as the daemon
 does, and the table says so.
 """
@@ -236,7 +237,7 @@ def main():
                     help="with --finetune: epochs, as /admin/trigger-training?epochs=N (default 3; the trigger's default is 10)")
     ap.add_argument("--finetune-own-warmup", action="store_true",
                     help="with --finetune: also score the fine-tuned model with the calibration warmed by itself on its own "
-                         "history (how fine-tuned figures were made before 2026-12-06), not by the default model it replaces")
+                         "history (how fine-tuned figures were made until the evening of 2026-12-05), not by the default model it replaces")
     ap.add_argument("--finetune-history", type=int, metavar="STEPS",
                     help="with --finetune: only the last STEPS steps before the first origin (288 = the 1 day a new install has)")
     args = ap.parse_args()
