@@ -27,7 +27,7 @@ import realdata_eval as rd  # noqa: E402
 HORIZONS = (1, 6, 24, 96)
 LOW, MID, HIGH = 1, 3, 5          # rows of P10, P50, P90 in the 7-quantile ladder
 RATE, TARGET_COVERAGE = 0.05, 0.8
-LOG_RANGE = (math.log(0.25), math.log(32))
+LOG_RANGE = (math.log(1 / 32), math.log(32))     # BandCalibration.logFactorRange (¼ … 32 before 2026-12-05 late)
 
 
 def step_table(steps=rd.HORIZON):
@@ -60,7 +60,7 @@ class Policy:
 
     def __init__(self, name, alphas=(0, .25, .5, .75, 1), anchors=("last",), decay=0.05, shrink=True, hedge=None,
                  level_rates=(0.5, 0.2, 0.05), prior=None, median_rate=0.1, margin=0.0, form="departure", union=None,
-                 guard=None, regime=None):
+                 guard=None, regime=None, log_range=LOG_RANGE):
         self.name, self.alphas, self.anchors, self.decay, self.shrink, self.hedge = name, alphas, anchors, decay, shrink, hedge
         self.level_rates, self.prior, self.median_rate, self.margin, self.form = level_rates, prior, median_rate, margin, form
         # None: the band around the chosen median only; "bands": widened to also cover the model's own calibrated band
@@ -72,6 +72,8 @@ class Policy:
         # (fast memory, ratio, first horizon index): at those horizons the usual winner is replaced by persistence
         # when a fast memory of the errors says persistence is `ratio` times better than it (a regime change).
         self.regime = regime
+        # Bounds of ln(band factor): the adaptive update's coverage → 0.8 holds only while the factor is inside them.
+        self.log_range = log_range
 
     def anchor_values(self, last, levels):
         out = []
@@ -178,7 +180,8 @@ def replay(series, raw, policy, bands=True):
             if policy.regime:
                 fast_errors[i] += policy.regime[0] * (np.abs(actual - cands) - fast_errors[i])
             miss = (not inside) if policy.union == "aci" else r > factor
-            log_factors[i] = min(max(log_factors[i] + RATE * ((1 if miss else 0) - (1 - TARGET_COVERAGE)), LOG_RANGE[0]), LOG_RANGE[1])
+            log_factors[i] = min(max(log_factors[i] + RATE * ((1 if miss else 0) - (1 - TARGET_COVERAGE)), policy.log_range[0]),
+                                 policy.log_range[1])
         weights = [policy.pick(errors[i], long_errors[i], i, fast_errors[i]) if policy.shrink else None for i in range(len(HORIZONS))]
         last = actual
 
@@ -243,6 +246,10 @@ POLICIES = {
     # The served guard and selection with the band around the chosen median only (no union with the model's band).
     "guard-no-union": Policy("guard-no-union", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure",
                              guard=(0.005, 0.05, 2)),
+    # The served policy with another floor of the band factor (served: 1/32; 1/4 until 2026-12-05 late, where on
+    # quantised series the floor, not the adaptive update, set the width).
+    **{f"floor-1/{d}": Policy(f"floor-1/{d}", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure", union="aci",
+                              guard=(0.005, 0.05, 2), log_range=(math.log(1 / d), math.log(32))) for d in (4, 8, 128)},
     "served-selection-only": Policy("served-selection-only", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure"),
     # Variants measured on the way (models/README.md lists their figures).
     "served-union": Policy("served-union", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure", union="bands"),

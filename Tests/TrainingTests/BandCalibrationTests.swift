@@ -56,6 +56,15 @@ import Testing
         #expect(r.factor < 0.5)
     }
 
+    /// A band eight times too wide (an idle or quantised series under a model made for busy ones) needs a
+    /// factor below ¼: the bounds must not stop the adaptive update short of nominal coverage.
+    @Test func farTooWideBands_AreNarrowedBelowAQuarter() {
+        let r = Self.run(sigma: 0.125)
+        #expect(r.raw > 0.99)
+        #expect(r.served > 0.74 && r.served < 0.86)
+        #expect(r.factor < 0.25)
+    }
+
     @Test func rightBands_StayNearOne() {
         let r = Self.run(sigma: 1)
         #expect(r.served > 0.74 && r.served < 0.86)

@@ -32,13 +32,15 @@ import Foundation
 /// A forecast is inside the raw band if the actual value fell within the P10–P90 around its served P50 at
 /// factor 1; a miss is a value outside the served band (at the factor it used). Each score
 /// moves `ln factor` by `rate · (miss − 0.2)`: the long-run miss rate of the served band goes to 0.2
-/// (coverage 0.8) whatever the model's noise assumption was. Cost per series per tick: 9 error updates per
-/// scored horizon and a multiply-add per served value; memory: 127 pending forecasts.
+/// (coverage 0.8) whatever the model's noise assumption was, within factors 1/32 … 32. Cost per series per
+/// tick: 9 error updates per scored horizon and a multiply-add per served value; memory: 127 pending forecasts.
 public struct BandCalibration: Codable, Sendable, Equatable {
     public static let horizons = [1, 6, 24, 96]
     public static let targetCoverage: Float = 0.8
     public static let rate: Float = 0.05
-    public static let logFactorRange: ClosedRange<Float> = log(0.25)...log(32)
+    /// Bounds of `ln factor`, symmetric: the miss rate goes to 0.2 only while the factor is free to move, and a
+    /// floor of ¼ (before 2026-12-05) held quantised idle series at 0.98 coverage (models/README.md).
+    public static let logFactorRange: ClosedRange<Float> = log(1.0 / 32)...log(32)
 
     /// What a served median is built on: the last value (with the model's departure from it, shrunk) or a level.
     public enum MedianAnchor: Int, CaseIterable, Sendable {
