@@ -250,6 +250,9 @@ POLICIES = {
     # quantised series the floor, not the adaptive update, set the width).
     **{f"floor-1/{d}": Policy(f"floor-1/{d}", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure", union="aci",
                               guard=(0.005, 0.05, 2), log_range=(math.log(1 / d), math.log(32))) for d in (4, 8, 128)},
+    # The persistence guard at every horizon (2 h and 8 h too), long memory 0.005 or 0.001, margin 5 % or 0.
+    **{f"guard-all-{m}-{g}": Policy(f"guard-all-{m}-{g}", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure",
+                                    union="aci", guard=(m, g, 4)) for m in (0.005, 0.001) for g in (0.05, 0.0)},
     "served-selection-only": Policy("served-selection-only", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure"),
     # Variants measured on the way (models/README.md lists their figures).
     "served-union": Policy("served-union", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure", union="bands"),
