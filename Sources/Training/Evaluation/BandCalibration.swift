@@ -39,7 +39,7 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     public static let targetCoverage: Float = 0.8
     public static let rate: Float = 0.05
     /// Bounds of `ln factor`, symmetric: the miss rate goes to 0.2 only while the factor is free to move, and a
-    /// floor of ¼ (before 2026-12-05) held quantised idle series at 0.98 coverage (models/README.md).
+    /// floor of ¼ (until 2026-12-05) held quantised idle series at 0.98 coverage (models/README.md).
     public static let logFactorRange: ClosedRange<Float> = log(1.0 / 32)...log(32)
 
     /// What a served median is built on: the last value (with the model's departure from it, shrunk) or a level.
