@@ -78,7 +78,10 @@ class Policy:
     def anchor_values(self, last, levels):
         out = []
         for a in self.anchors:
-            out.append(last if a == "last" else levels[-1] if a == "med" else levels[int(a[3:])])
+            if a == "combo":      # the mean of the flat forecasts: the last value and every level
+                out.append((last + float(np.sum(levels))) / (1 + len(levels)))
+            else:
+                out.append(last if a == "last" else levels[-1] if a == "med" else levels[int(a[3:])])
         return np.array(out)
 
     def candidates(self, last, levels, raw_mid):
@@ -253,6 +256,9 @@ POLICIES = {
     # The persistence guard at every horizon (2 h and 8 h too), long memory 0.005 or 0.001, margin 5 % or 0.
     **{f"guard-all-{m}-{g}": Policy(f"guard-all-{m}-{g}", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure",
                                     union="aci", guard=(m, g, 4)) for m in (0.005, 0.001) for g in (0.05, 0.0)},
+    # A candidate more: the mean of the flat forecasts (the last value and the four levels), a forecast combination.
+    "combo": Policy("combo", anchors=MEDIAN_ANCHORS + ("combo",), decay=SERVED_DECAYS, median_rate=0.3, form="pure",
+                    union="aci", guard=(0.005, 0.05, 2)),
     "served-selection-only": Policy("served-selection-only", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure"),
     # Variants measured on the way (models/README.md lists their figures).
     "served-union": Policy("served-union", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure", union="bands"),
