@@ -60,7 +60,7 @@ class Policy:
 
     def __init__(self, name, alphas=(0, .25, .5, .75, 1), anchors=("last",), decay=0.05, shrink=True, hedge=None,
                  level_rates=(0.5, 0.2, 0.05), prior=None, median_rate=0.1, margin=0.0, form="departure", union=None,
-                 guard=None, regime=None, log_range=LOG_RANGE):
+                 guard=None, regime=None, log_range=LOG_RANGE, median_clamp=False, median_growth=1.0):
         self.name, self.alphas, self.anchors, self.decay, self.shrink, self.hedge = name, alphas, anchors, decay, shrink, hedge
         self.level_rates, self.prior, self.median_rate, self.margin, self.form = level_rates, prior, median_rate, margin, form
         # None: the band around the chosen median only; "bands": widened to also cover the model's own calibrated band
@@ -74,6 +74,10 @@ class Policy:
         self.regime = regime
         # Bounds of ln(band factor): the adaptive update's coverage → 0.8 holds only while the factor is inside them.
         self.log_range = log_range
+        # median_clamp: the running median never steps past the value it moves toward (served since 2026-12-06).
+        # median_growth: its step grows by this factor while its moves keep one direction (back to the base step
+        # on a turn), so a level shift is followed in tens of steps instead of hundreds once the spread collapsed.
+        self.median_clamp, self.median_growth = median_clamp, median_growth
 
     def anchor_values(self, last, levels):
         out = []
@@ -148,6 +152,7 @@ def replay(series, raw, policy, bands=True):
     pending = [dict() for _ in HORIZONS]          # due step → (low, mid, high, factor, candidate medians)
     levels = None
     spread, median, previous = 0.0, 0.0, None
+    boost, last_sign = 1.0, 0.0
     out = {}
     for row in raw:
         t = int(row[0])
@@ -160,7 +165,11 @@ def replay(series, raw, policy, bands=True):
             levels = levels[:len(policy.level_rates)]
             levels = levels + np.array(policy.level_rates) * (actual - levels)
             spread += 0.05 * (abs(actual - previous) - spread)
-            median += policy.median_rate * max(spread, 1e-6) * np.sign(actual - median)
+            sign = float(np.sign(actual - median))
+            boost = min(boost * policy.median_growth, 1e6) if sign != 0 and sign == last_sign else 1.0
+            last_sign = sign
+            step = policy.median_rate * max(spread, 1e-6) * boost
+            median = actual if policy.median_clamp and abs(actual - median) <= step else median + sign * step
         previous = actual
         levels = np.append(levels[:len(policy.level_rates)], median)
         # Score what was due at the step that just closed (t - 1).
@@ -234,7 +243,11 @@ POLICIES = {
     # horizons, the union band scored by ACI, and at 5 and 30 min persistence unless the winner also beats it by
     # 5 % over a long memory (0.005).
     "served": Policy("served", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure", union="aci",
-                     guard=(0.005, 0.05, 2)),
+                     guard=(0.005, 0.05, 2), median_clamp=True),
+    # What was served until 2026-12-06: the running median could step past the value (every policy below too,
+    # unless it says median_clamp).
+    "served-unclamped": Policy("served-unclamped", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure",
+                               union="aci", guard=(0.005, 0.05, 2)),
     # Guard variants measured on the way (models/README.md).
     "guard-no-margin": Policy("guard-no-margin", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure", union="aci",
                               guard=(0.005, 0.0, 2)),
@@ -259,6 +272,11 @@ POLICIES = {
     # A candidate more: the mean of the flat forecasts (the last value and the four levels), a forecast combination.
     "combo": Policy("combo", anchors=MEDIAN_ANCHORS + ("combo",), decay=SERVED_DECAYS, median_rate=0.3, form="pure",
                     union="aci", guard=(0.005, 0.05, 2)),
+    # The running median with a step that grows while its moves keep one direction (2026-12-06; not adopted).
+    **{f"median-growth-{g}{'-clamp' if c else ''}": Policy(f"median-growth-{g}{'-clamp' if c else ''}", anchors=MEDIAN_ANCHORS,
+                                                         decay=SERVED_DECAYS, median_rate=0.3, form="pure", union="aci",
+                                                         guard=(0.005, 0.05, 2), median_clamp=c, median_growth=g)
+       for g in (1.1, 1.2, 1.5) for c in (False, True)},
     "served-selection-only": Policy("served-selection-only", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure"),
     # Variants measured on the way (models/README.md lists their figures).
     "served-union": Policy("served-union", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure", union="bands"),

@@ -65,6 +65,16 @@ import Testing
         #expect(back.shrinkErrors == c.shrinkErrors && back.guardErrors == c.guardErrors)
     }
 
+    /// The running median never steps past the value it moves toward: on a series that settles on one value
+    /// (an idle, quantised CPU) it sits on that value rather than dithering around it by its step.
+    @Test func runningMedian_SettlesOnARepeatedValue() {
+        var c = BandCalibration()
+        for t in 0..<Int64(100) { c.observe(step: t, actual: t % 2 == 0 ? 4 : 6) }    // spread 2: a step of ~0.6
+        for t in Int64(100)..<130 { c.observe(step: t, actual: 5.1) }
+        #expect(c.levels[3] == 5.1)
+        #expect(c.spread > 0.3)                                                        // steps still far above the gap
+    }
+
     @Test func errorsOfAnOlderCandidateSet_StartAfresh() {
         var c = BandCalibration()
         c.restoreErrors(BandCalibration.horizons.map { _ in [1, 2, 3, 4, 5] })   // the five-α set of before

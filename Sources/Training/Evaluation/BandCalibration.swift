@@ -58,7 +58,8 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     }
     /// Smoothing weights of the fast, medium and slow levels (per step).
     public static let levelRates: SIMD3<Float> = [0.5, 0.2, 0.05]
-    /// The running median moves by this share of the recent mean |one-step change| toward each value.
+    /// The running median moves by this share of the recent mean |one-step change| toward each value (never
+    /// past it).
     public static let medianRate: Float = 0.3
     /// Weight of the recent mean |one-step change| (the running median's step size).
     public static let spreadRate: Float = 0.05
@@ -231,8 +232,10 @@ public struct BandCalibration: Codable, Sendable, Equatable {
             levels[0] += r[0] * (actual - levels[0])
             levels[1] += r[1] * (actual - levels[1])
             levels[2] += r[2] * (actual - levels[2])
-            let towards: Float = actual > levels[3] ? 1 : (actual < levels[3] ? -1 : 0)
-            levels[3] += Self.medianRate * max(spread, 1e-6) * towards
+            // A proximal step on |actual − median|: toward the value by the step, never past it, so on a series
+            // that sits on one value the median sits on it too instead of dithering around it by a step.
+            let step = Self.medianRate * max(spread, 1e-6), gap = actual - levels[3]
+            levels[3] = abs(gap) <= step ? actual : levels[3] + (gap > 0 ? step : -step)
         }
         previous = actual
     }
