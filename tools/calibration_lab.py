@@ -269,7 +269,8 @@ POLICIES = {
     # The persistence guard at every horizon (2 h and 8 h too), long memory 0.005 or 0.001, margin 5 % or 0.
     **{f"guard-all-{m}-{g}": Policy(f"guard-all-{m}-{g}", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure",
                                     union="aci", guard=(m, g, 4)) for m in (0.005, 0.001) for g in (0.05, 0.0)},
-    # A candidate more: the mean of the flat forecasts (the last value and the four levels), a forecast combination.
+    # A candidate more: the mean of the flat forecasts (the last value and the four levels), a forecast combination
+    # (2026-12-06; not adopted).
     "combo": Policy("combo", anchors=MEDIAN_ANCHORS + ("combo",), decay=SERVED_DECAYS, median_rate=0.3, form="pure",
                     union="aci", guard=(0.005, 0.05, 2)),
     # The running median with a step that grows while its moves keep one direction (2026-12-06; not adopted).
