@@ -53,8 +53,14 @@ import Testing
         #expect(body["encrypted_count"] as? Int == 2)
         #expect((body["by_category"] as? [String: Any])?["certificate"] as? Int == 1)
         #expect(body["algorithm"] as? String == "AES-256-GCM")
-        // Flip one ciphertext byte: its GCM tag no longer verifies.
-        try d.telemetry.database.write { c in try c.run("UPDATE secrets SET ciphertext = X'00' || substr(ciphertext, 2) WHERE name = 'A_TOKEN'") }
+        // Change one ciphertext byte: its GCM tag no longer verifies. (Always a different byte: writing X'00'
+        // changed nothing when the random ciphertext began with 0x00, one run in 256.)
+        try d.telemetry.database.write { c in
+            try c.run("""
+                UPDATE secrets SET ciphertext = (CASE WHEN substr(ciphertext, 1, 1) = X'00' THEN X'01' ELSE X'00' END) || substr(ciphertext, 2)
+                WHERE name = 'A_TOKEN'
+                """)
+        }
         body = try d.get("/api/telemetry/secrets/status").object
         #expect(body["vault_health"] as? String == "degraded")
         #expect(body["encrypted_count"] as? Int == 1)
