@@ -60,7 +60,7 @@ class Policy:
 
     def __init__(self, name, alphas=(0, .25, .5, .75, 1), anchors=("last",), decay=0.05, shrink=True, hedge=None,
                  level_rates=(0.5, 0.2, 0.05), prior=None, median_rate=0.1, margin=0.0, form="departure", union=None,
-                 guard=None, regime=None, log_range=LOG_RANGE, median_clamp=False, median_growth=1.0):
+                 guard=None, regime=None, log_range=LOG_RANGE, median_clamp=False, median_growth=1.0, median_window=None):
         self.name, self.alphas, self.anchors, self.decay, self.shrink, self.hedge = name, alphas, anchors, decay, shrink, hedge
         self.level_rates, self.prior, self.median_rate, self.margin, self.form = level_rates, prior, median_rate, margin, form
         # None: the band around the chosen median only; "bands": widened to also cover the model's own calibrated band
@@ -74,10 +74,12 @@ class Policy:
         self.regime = regime
         # Bounds of ln(band factor): the adaptive update's coverage → 0.8 holds only while the factor is inside them.
         self.log_range = log_range
-        # median_clamp: the running median never steps past the value it moves toward (served since 2026-12-06).
+        # median_clamp: the running median never steps past the value it moves toward (served-running-median).
         # median_growth: its step grows by this factor while its moves keep one direction (back to the base step
         # on a turn), so a level shift is followed in tens of steps instead of hundreds once the spread collapsed.
         self.median_clamp, self.median_growth = median_clamp, median_growth
+        # median_window: the exact median of the last this-many values instead of the running median (served: 48).
+        self.median_window = median_window
 
     def anchor_values(self, last, levels):
         out = []
@@ -153,6 +155,7 @@ def replay(series, raw, policy, bands=True):
     levels = None
     spread, median, previous = 0.0, 0.0, None
     boost, last_sign = 1.0, 0.0
+    window = []
     out = {}
     for row in raw:
         t = int(row[0])
@@ -170,6 +173,10 @@ def replay(series, raw, policy, bands=True):
             last_sign = sign
             step = policy.median_rate * max(spread, 1e-6) * boost
             median = actual if policy.median_clamp and abs(actual - median) <= step else median + sign * step
+        if policy.median_window:
+            window.append(actual)
+            median = float(np.median(window[-policy.median_window:]))
+            del window[:-policy.median_window]
         previous = actual
         levels = np.append(levels[:len(policy.level_rates)], median)
         # Score what was due at the step that just closed (t - 1).
@@ -243,9 +250,12 @@ POLICIES = {
     # horizons, the union band scored by ACI, and at 5 and 30 min persistence unless the winner also beats it by
     # 5 % over a long memory (0.005).
     "served": Policy("served", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure", union="aci",
-                     guard=(0.005, 0.05, 2), median_clamp=True),
-    # What was served until 2026-12-06: the running median could step past the value (every policy below too,
-    # unless it says median_clamp).
+                     guard=(0.005, 0.05, 2), median_window=48),
+    # Served for a few hours of 2026-12-06 (580418a): the running median's proximal step, never past the value.
+    "served-running-median": Policy("served-running-median", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3,
+                                    form="pure", union="aci", guard=(0.005, 0.05, 2), median_clamp=True),
+    # What was served until 2026-12-06: the running median stepped by 0.3 × the spread and could step past the
+    # value (every policy below too, unless it says median_clamp or median_window).
     "served-unclamped": Policy("served-unclamped", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure",
                                union="aci", guard=(0.005, 0.05, 2)),
     # Guard variants measured on the way (models/README.md).
@@ -278,6 +288,10 @@ POLICIES = {
                                                          decay=SERVED_DECAYS, median_rate=0.3, form="pure", union="aci",
                                                          guard=(0.005, 0.05, 2), median_clamp=c, median_growth=g)
        for g in (1.1, 1.2, 1.5) for c in (False, True)},
+    # The exact median of the last W values instead of the running median (2026-12-06; 48 is served).
+    **{f"median-window-{w}": Policy(f"median-window-{w}", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3,
+                                    form="pure", union="aci", guard=(0.005, 0.05, 2), median_clamp=True, median_window=w)
+       for w in (24, 48, 96, 288)},
     "served-selection-only": Policy("served-selection-only", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure"),
     # Variants measured on the way (models/README.md lists their figures).
     "served-union": Policy("served-union", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure", union="bands"),

@@ -162,10 +162,10 @@ import Testing
         var c = BandCalibration()
         for (step, value) in [(1, 50), (2, 58), (3, 55)] as [(Int64, Float)] { c.observe(step: step, actual: value) }
         var back = try JSONDecoder().decode(BandCalibration.self, from: JSONEncoder().encode(c))
-        #expect(back.levelStep == 3 && back.previous == 55 && back.levels == c.levels)
+        #expect(back.levelStep == 3 && back.recent == [50, 58, 55] && back.levels == c.levels)
         back.observe(step: 3, actual: 55)
-        #expect(back.levels == c.levels && back.spread == c.spread)
+        #expect(back.levels == c.levels && back.recent == c.recent)
         back.observe(step: 4, actual: 60); c.observe(step: 4, actual: 60)
-        #expect(back.levels == c.levels && back.spread == c.spread)
+        #expect(back.levels == c.levels && back.recent == c.recent)
     }
 }

@@ -61,18 +61,30 @@ import Testing
         #expect(c.levels == once)
         #expect(once[0] == 30 && once[3] > 20 && once[3] < 40)
         let back = try JSONDecoder().decode(BandCalibration.self, from: JSONEncoder().encode(c))
-        #expect(back.levels == c.levels && back.spread == c.spread)
+        #expect(back.levels == c.levels && back.recent == c.recent)
         #expect(back.shrinkErrors == c.shrinkErrors && back.guardErrors == c.guardErrors)
     }
 
-    /// The running median never steps past the value it moves toward: on a series that settles on one value
-    /// (an idle, quantised CPU) it sits on that value rather than dithering around it by its step.
-    @Test func runningMedian_SettlesOnARepeatedValue() {
+    /// The rolling median ignores bursts shorter than half its window and follows a level shift once the
+    /// shift has lasted half the window (a busy machine gone quiet is quiet by then, not at its old level).
+    @Test func rollingMedian_IgnoresBurstsAndFollowsALevelShift() {
         var c = BandCalibration()
-        for t in 0..<Int64(100) { c.observe(step: t, actual: t % 2 == 0 ? 4 : 6) }    // spread 2: a step of ~0.6
-        for t in Int64(100)..<130 { c.observe(step: t, actual: 5.1) }
-        #expect(c.levels[3] == 5.1)
-        #expect(c.spread > 0.3)                                                        // steps still far above the gap
+        let half = Int64(BandCalibration.medianWindow / 2)
+        for t in 0..<Int64(200) { c.observe(step: t, actual: t % 5 == 0 ? 95 : 50) }     // busy, with one-step bursts
+        #expect(c.levels[3] == 50)
+        for t in Int64(200)..<200 + half - 1 { c.observe(step: t, actual: 5) }             // quiet, one step short of half
+        #expect(c.levels[3] == 50)
+        c.observe(step: 200 + half - 1, actual: 5); c.observe(step: 200 + half, actual: 5)
+        #expect(c.levels[3] == 5)
+    }
+
+    /// A state saved before the rolling median (levels, no window) continues from the saved median.
+    @Test func stateWithoutAWindow_StartsItFromTheSavedMedian() throws {
+        var c = BandCalibration()
+        c.restoreLevels([10, 10, 10, 40], step: 7)
+        #expect(c.recent == [40])
+        c.observe(step: 8, actual: 20)
+        #expect(c.levels[3] == 30)
     }
 
     @Test func errorsOfAnOlderCandidateSet_StartAfresh() {

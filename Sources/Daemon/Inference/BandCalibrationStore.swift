@@ -41,6 +41,11 @@ public final class BandCalibrationStore: Sendable {
         // The persistence guard's long-memory errors at the short horizons.
         Migration(version: 4, name: "persistence guard errors", sql: """
         ALTER TABLE band_calibration ADD COLUMN guard_errors TEXT NOT NULL DEFAULT '';
+        """),
+        // The values the rolling median is taken over, oldest first (`spread` and `previous` are no longer
+        // read or written: the running median they stepped has given way to the rolling one).
+        Migration(version: 5, name: "rolling median window", sql: """
+        ALTER TABLE band_calibration ADD COLUMN recent TEXT NOT NULL DEFAULT '';
         """)]
 
     /// Steps after which a server no longer forecast is forgotten, in memory and in the file: a fleet
@@ -62,16 +67,15 @@ public final class BandCalibrationStore: Sendable {
         database = db
         let rows = try db.read { c in
             try c.query("""
-                SELECT server, target, log_factors, shrink_errors, scored, inside_raw, inside_served, levels, spread, level_step, previous,
-                       guard_errors
+                SELECT server, target, log_factors, shrink_errors, scored, inside_raw, inside_served, levels, level_step, guard_errors, recent
                 FROM band_calibration
                 """) { s in
                 (s.string(0) ?? "", s.string(1) ?? "", s.string(2) ?? "", s.string(3) ?? "", Int(s.int64(4)), Int(s.int64(5)), Int(s.int64(6)),
-                 s.string(7) ?? "", Float(s.double(8)), s.isNull(9) ? nil : s.int64(9), s.isNull(10) ? nil : Float(s.double(10)), s.string(11) ?? "")
+                 s.string(7) ?? "", s.isNull(8) ? nil : s.int64(8), s.string(9) ?? "", s.string(10) ?? "")
             }
         }
         var loaded: [String: [String: BandCalibration]] = [:]
-        for (server, target, factors, errors, scored, raw, served, levels, spread, levelStep, previous, guardErrors) in rows {
+        for (server, target, factors, errors, scored, raw, served, levels, levelStep, guardErrors, recent) in rows {
             var c = BandCalibration()
             let values = factors.split(separator: ",").compactMap { Float($0) }
             if values.count == c.logFactors.count {
@@ -79,8 +83,8 @@ public final class BandCalibrationStore: Sendable {
             }
             c.restoreErrors(Self.matrix(errors))
             c.restoreGuardErrors(Self.matrix(guardErrors))
-            c.restoreLevels(levels.split(separator: ",").compactMap { Float($0) }, step: levelStep, previous: previous.flatMap { $0.isFinite ? $0 : nil })
-            c.spread = spread.isFinite ? spread : 0
+            c.restoreLevels(levels.split(separator: ",").compactMap { Float($0) }, step: levelStep,
+                            recent: recent.split(separator: ",").compactMap { Float($0) })
             c.scored = scored; c.insideRaw = raw; c.insideServed = served
             loaded[server, default: [:]][target] = c
         }
@@ -130,17 +134,17 @@ public final class BandCalibrationStore: Sendable {
         try database.writeTransaction { c in
             for server in forget { try c.run("DELETE FROM band_calibration WHERE server = ?", [.text(server)]) }
             let insert = try c.cached("""
-                INSERT OR REPLACE INTO band_calibration (server, target, log_factors, shrink_errors, scored, inside_raw, inside_served, levels, spread,
-                                                         level_step, previous, guard_errors)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT OR REPLACE INTO band_calibration (server, target, log_factors, shrink_errors, scored, inside_raw, inside_served, levels,
+                                                         level_step, guard_errors, recent)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for (server, target, cal) in rows {
                 try insert.execute([.text(server), .text(target), .text(cal.logFactors.map { "\($0)" }.joined(separator: ",")),
                                     .text(Self.text(cal.shrinkErrors)),
                                     .integer(Int64(cal.scored)), .integer(Int64(cal.insideRaw)), .integer(Int64(cal.insideServed)),
-                                    .text((0..<4).map { "\(cal.levels[$0])" }.joined(separator: ",")), .real(Double(cal.spread)),
-                                    cal.levelStep == .min ? .null : .integer(cal.levelStep),
-                                    cal.previous.isFinite ? .real(Double(cal.previous)) : .null, .text(Self.text(cal.guardErrors))])
+                                    .text((0..<4).map { "\(cal.levels[$0])" }.joined(separator: ",")),
+                                    cal.levelStep == .min ? .null : .integer(cal.levelStep), .text(Self.text(cal.guardErrors)),
+                                    .text(cal.recent.map { "\($0)" }.joined(separator: ","))])
             }
         }
     }

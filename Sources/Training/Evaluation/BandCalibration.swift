@@ -7,7 +7,8 @@ import Foundation
 /// is either the model's median shrunk toward the last value, `last + α · (P50 − last)` with α ∈
 /// ``shrinkCandidates`` (α = 1: the model as it is, the choice until scores say otherwise; α = 0:
 /// persistence), or one of the other ``MedianAnchor``s as it is: three exponentially smoothed levels (fast,
-/// medium, slow: simple exponential smoothing) or a running median (the robust level of a bursty series).
+/// medium, slow: simple exponential smoothing) or the median of the last ``medianWindow`` values (the robust
+/// level of a bursty series, which still follows a level shift once it has lasted half the window).
 /// For each scored horizon the recent
 /// mean absolute error (EWMA, weight ``shrinkDecays``: longer memory for longer horizons, whose errors are
 /// strongly correlated from one step to the next) of every candidate is kept, and the lowest wins; the
@@ -33,7 +34,8 @@ import Foundation
 /// factor 1; a miss is a value outside the served band (at the factor it used). Each score
 /// moves `ln factor` by `rate · (miss − 0.2)`: the long-run miss rate of the served band goes to 0.2
 /// (coverage 0.8) whatever the model's noise assumption was, within factors 1/32 … 32. Cost per series per
-/// tick: 9 error updates per scored horizon and a multiply-add per served value; memory: 127 pending forecasts.
+/// tick: 9 error updates per scored horizon, a multiply-add per served value and one value in and out of the
+/// median's sorted window; memory: 127 pending forecasts and twice 48 values.
 public struct BandCalibration: Codable, Sendable, Equatable {
     public static let horizons = [1, 6, 24, 96]
     public static let targetCoverage: Float = 0.8
@@ -58,11 +60,9 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     }
     /// Smoothing weights of the fast, medium and slow levels (per step).
     public static let levelRates: SIMD3<Float> = [0.5, 0.2, 0.05]
-    /// The running median moves by this share of the recent mean |one-step change| toward each value (never
-    /// past it).
-    public static let medianRate: Float = 0.3
-    /// Weight of the recent mean |one-step change| (the running median's step size).
-    public static let spreadRate: Float = 0.05
+    /// Values the rolling median is taken over: 4 hours of 5-minute steps. A burst moves it only once it
+    /// has lasted 2 hours (half the window); a level shift is followed after 2 hours.
+    public static let medianWindow = 48
 
     /// `ln` of the width factor per horizon in ``horizons``.
     public var logFactors: [Float]
@@ -88,12 +88,12 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     /// Fast, medium and slow smoothed levels and the running median of the observed values (NaN before the first).
     public var levels = SIMD4<Float>(repeating: .nan)
     /// Recent mean absolute one-step change of the observed values.
-    public var spread: Float = 0
     /// The newest step whose value moved the levels (a tick without a new step must not move them twice,
     /// nor the first tick after a restart, which sees the same newest step again: persisted).
     public internal(set) var levelStep: Int64 = .min
-    /// That step's value (the spread's previous value; persisted).
-    public internal(set) var previous: Float = .nan
+    /// The last ``medianWindow`` observed values, oldest first (persisted), and the same values sorted.
+    public internal(set) var recent: [Float] = []
+    var recentSorted: [Float] = []
     /// Forecasts scored, inside the raw band, inside the served (calibrated) band.
     public var scored = 0
     public var insideRaw = 0
@@ -114,7 +114,7 @@ public struct BandCalibration: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case logFactors = "log_factors", shrinkErrors = "shrink_errors", scored, insideRaw = "inside_raw", insideServed = "inside_served"
-        case levels, spread, levelStep = "level_step", previous, guardErrors = "guard_errors"
+        case levels, recent, levelStep = "level_step", guardErrors = "guard_errors"
     }
 
     public init() {
@@ -133,9 +133,8 @@ public struct BandCalibration: Codable, Sendable, Equatable {
         if let errors = try c.decodeIfPresent([[Float]].self, forKey: .guardErrors) { restoreGuardErrors(errors) }
         if let values = try c.decodeIfPresent([Float].self, forKey: .levels) {
             restoreLevels(values, step: try c.decodeIfPresent(Int64.self, forKey: .levelStep),
-                          previous: try c.decodeIfPresent(Float.self, forKey: .previous))
+                          recent: try c.decodeIfPresent([Float].self, forKey: .recent) ?? [])
         }
-        spread = try c.decodeIfPresent(Float.self, forKey: .spread) ?? 0
         scored = try c.decode(Int.self, forKey: .scored)
         insideRaw = try c.decode(Int.self, forKey: .insideRaw)
         insideServed = try c.decode(Int.self, forKey: .insideServed)
@@ -149,8 +148,7 @@ public struct BandCalibration: Codable, Sendable, Equatable {
         // NaN (nothing observed yet) has no JSON form: the levels are left out until there is a value.
         if !levels[3].isNaN { try c.encode((0..<4).map { levels[$0] }, forKey: .levels) }
         if levelStep != .min { try c.encode(levelStep, forKey: .levelStep) }
-        if !previous.isNaN { try c.encode(previous, forKey: .previous) }
-        try c.encode(spread, forKey: .spread)
+        if !recent.isEmpty { try c.encode(recent, forKey: .recent) }
         try c.encode(scored, forKey: .scored)
         try c.encode(insideRaw, forKey: .insideRaw)
         try c.encode(insideServed, forKey: .insideServed)
@@ -166,13 +164,39 @@ public struct BandCalibration: Codable, Sendable, Equatable {
         if errors.count == Self.guardedHorizons, errors.allSatisfy({ $0.count == Self.candidateCount }) { guardErrors = errors }
     }
 
-    /// Takes persisted levels (four values, NaN = not yet observed) and, when known, the step that last moved
-    /// them and its value; the next newer observed step continues from them.
-    public mutating func restoreLevels(_ values: [Float], step: Int64? = nil, previous: Float? = nil) {
+    /// Takes persisted levels (four values, NaN = not yet observed), the step that last moved them and the
+    /// values the rolling median is taken over; the next newer observed step continues from them. A state
+    /// saved before the rolling median (no values) starts its window from the saved median.
+    public mutating func restoreLevels(_ values: [Float], step: Int64? = nil, recent: [Float] = []) {
         guard values.count == 4 else { return }
         levels = SIMD4(values)
-        self.previous = previous ?? levels[0]
         if let step { levelStep = step }
+        self.recent = Array(recent.filter(\.isFinite).suffix(Self.medianWindow))
+        if self.recent.isEmpty, levels[3].isFinite { self.recent = [levels[3]] }
+        recentSorted = self.recent.sorted()
+    }
+
+    /// Adds an observed value to the rolling median's window (the oldest leaves a full one) and returns the
+    /// window's median (the mean of the two middle values of an even count).
+    mutating func pushRecent(_ value: Float) -> Float {
+        if recent.count >= Self.medianWindow {
+            let oldest = recent.removeFirst()
+            recentSorted.remove(at: Self.lowerBound(of: oldest, in: recentSorted))
+        }
+        recent.append(value)
+        recentSorted.insert(value, at: Self.lowerBound(of: value, in: recentSorted))
+        let n = recentSorted.count
+        return n % 2 == 1 ? recentSorted[n / 2] : (recentSorted[n / 2 - 1] + recentSorted[n / 2]) / 2
+    }
+
+    /// The first index of `sorted` whose value is not below `value`.
+    static func lowerBound(of value: Float, in sorted: [Float]) -> Int {
+        var low = 0, high = sorted.count
+        while low < high {
+            let mid = (low + high) / 2
+            if sorted[mid] < value { low = mid + 1 } else { high = mid }
+        }
+        return low
     }
 
     /// Width factor per horizon in ``horizons``.
@@ -224,20 +248,17 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     mutating func moveLevels(step: Int64, actual: Float) {
         guard step > levelStep else { return }
         levelStep = step
-        if levels[0].isNaN || levels[3].isNaN || previous.isNaN {
+        if levels[0].isNaN || levels[3].isNaN {
             levels = SIMD4(repeating: actual)
+            recent = []; recentSorted = []
+            _ = pushRecent(actual)
         } else {
-            spread += Self.spreadRate * (abs(actual - previous) - spread)
             let r = Self.levelRates
             levels[0] += r[0] * (actual - levels[0])
             levels[1] += r[1] * (actual - levels[1])
             levels[2] += r[2] * (actual - levels[2])
-            // A proximal step on |actual − median|: toward the value by the step, never past it, so on a series
-            // that sits on one value the median sits on it too instead of dithering around it by a step.
-            let step = Self.medianRate * max(spread, 1e-6), gap = actual - levels[3]
-            levels[3] = abs(gap) <= step ? actual : levels[3] + (gap > 0 ? step : -step)
+            levels[3] = pushRecent(actual)
         }
-        previous = actual
     }
 
     /// Scores the forecasts that were due at `step` (absolute step number: epoch / step seconds).
