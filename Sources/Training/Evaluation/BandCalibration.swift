@@ -85,9 +85,8 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     public var guardErrors: [[Float]]
     /// Index of persistence (the model shrunk all the way to the last value, α = 0) among the candidates.
     public static let persistenceCandidate = 0
-    /// Fast, medium and slow smoothed levels and the running median of the observed values (NaN before the first).
+    /// Fast, medium and slow smoothed levels and the rolling median of the observed values (NaN before the first).
     public var levels = SIMD4<Float>(repeating: .nan)
-    /// Recent mean absolute one-step change of the observed values.
     /// The newest step whose value moved the levels (a tick without a new step must not move them twice,
     /// nor the first tick after a restart, which sees the same newest step again: persisted).
     public internal(set) var levelStep: Int64 = .min
