@@ -55,6 +55,38 @@ import Training
         }
     }
 
+    /// A calibration file written before the rolling median (schema 4: a running median, its step spread and
+    /// the previous value, no window) is migrated, keeps its errors and levels, and starts the window from the
+    /// saved median, which the store writes back at close.
+    @Test func calibrationFileOfSchema4_UpgradesAndStartsTheWindowFromTheSavedMedian() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.cleanup() }
+        let path = dir.url.appendingPathComponent(BandCalibrationStore.fileName).path
+        let old = try SQLiteDatabase(path: path, migrations: Array(BandCalibrationStore.migrations.prefix(4)))
+        let errors = BandCalibration.horizons.map { _ in (0..<BandCalibration.candidateCount).map { "\($0)" }.joined(separator: ",") }
+        try old.write { c in
+            try c.run("""
+                INSERT INTO band_calibration (server, target, log_factors, shrink_errors, scored, inside_raw, inside_served, levels, spread,
+                                              level_step, previous, guard_errors)
+                VALUES ('ppdb001', 'mem_used_pct', '0.1,0.2,0.3,0.4', ?, 9, 7, 8, '50,51,52,53', 1.5, 100, 54, '')
+                """, [.text(errors.joined(separator: ";"))])
+        }
+        old.close()
+
+        let store = try BandCalibrationStore(dataDirectory: dir.url)
+        var c = try #require(store.calibration(server: "ppdb001")?["mem_used_pct"])
+        #expect(c.scored == 9 && c.logFactors == [0.1, 0.2, 0.3, 0.4] && c.shrinkErrors[0][1] == 1)
+        #expect(c.levels == SIMD4(50, 51, 52, 53) && c.levelStep == 100 && c.recent == [53])
+        c.observe(step: 101, actual: 57)
+        #expect(c.levels[3] == 55)
+        store.close()
+        let written = try SQLiteDatabase(path: path, migrations: BandCalibrationStore.migrations)
+        defer { written.close() }
+        let version = try written.read { c in try c.query("PRAGMA user_version") { Int($0.int64(0)) } }
+        #expect(version == [BandCalibrationStore.migrations.count])
+        #expect(try written.read { c in try c.query("SELECT recent FROM band_calibration") { $0.string(0) } } == ["53.0"])
+    }
+
     @Test func calibrationOff_ServesRawBandsAndSaysSo() throws {
         let d = try TestDaemon(configure: { $0.bandCalibration = false })
         defer { d.stop(); d.dir.cleanup() }
