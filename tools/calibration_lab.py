@@ -60,7 +60,7 @@ class Policy:
 
     def __init__(self, name, alphas=(0, .25, .5, .75, 1), anchors=("last",), decay=0.05, shrink=True, hedge=None,
                  level_rates=(0.5, 0.2, 0.05), prior=None, median_rate=0.1, margin=0.0, form="departure", union=None,
-                 guard=None, regime=None, log_range=LOG_RANGE, median_clamp=False, median_growth=1.0, median_window=None):
+                 guard=None, regime=None, log_range=LOG_RANGE, median_clamp=False, median_growth=1.0, median_window=None, norm=None, norm_from=0, norm_rate=0.05, sticky=0.0, norm_floor=1e-9):
         self.name, self.alphas, self.anchors, self.decay, self.shrink, self.hedge = name, alphas, anchors, decay, shrink, hedge
         self.level_rates, self.prior, self.median_rate, self.margin, self.form = level_rates, prior, median_rate, margin, form
         # None: the band around the chosen median only; "bands": widened to also cover the model's own calibrated band
@@ -80,6 +80,16 @@ class Policy:
         self.median_clamp, self.median_growth = median_clamp, median_growth
         # median_window: the exact median of the last this-many values instead of the running median (served: 48).
         self.median_window = median_window
+        # norm: what each scored error is divided by before it enters the candidates' memory (2026-12-06, second
+        # session): None (absolute errors), "mean" (the mean of all candidates' errors at that step: a relative
+        # score, so a quiet regime's steps weigh as much as a busy one's) or "spread" (the running mean one-step
+        # change at scoring time: absolute within a regime, louder in a quiet one).
+        self.norm = norm
+        # ... at horizons from index norm_from on; "spread" is then the running mean one-step change at rate norm_rate.
+        self.norm_from, self.norm_rate, self.norm_floor = norm_from, norm_rate, norm_floor
+        # sticky: at 2 h and 8 h the previous tick's choice is kept unless another candidate's error is lower by this
+        # share (hysteresis against switching among near-tied candidates).
+        self.sticky = sticky
 
     def anchor_values(self, last, levels):
         out = []
@@ -154,6 +164,8 @@ def replay(series, raw, policy, bands=True):
     pending = [dict() for _ in HORIZONS]          # due step → (low, mid, high, factor, candidate medians)
     levels = None
     spread, median, previous = 0.0, 0.0, None
+    norm_spread = 0.0
+    chosen = [None] * len(HORIZONS)
     boost, last_sign = 1.0, 0.0
     window = []
     out = {}
@@ -168,6 +180,7 @@ def replay(series, raw, policy, bands=True):
             levels = levels[:len(policy.level_rates)]
             levels = levels + np.array(policy.level_rates) * (actual - levels)
             spread += 0.05 * (abs(actual - previous) - spread)
+            norm_spread += policy.norm_rate * (abs(actual - previous) - norm_spread)
             sign = float(np.sign(actual - median))
             boost = min(boost * policy.median_growth, 1e6) if sign != 0 and sign == last_sign else 1.0
             last_sign = sign
@@ -178,6 +191,8 @@ def replay(series, raw, policy, bands=True):
             median = float(np.median(window[-policy.median_window:]))
             del window[:-policy.median_window]
         previous = actual
+        w_ = window[-48:] if policy.median_window else [actual]
+        window_spread = float(np.mean(np.abs(np.diff(w_)))) if len(w_) > 1 else 0.0
         levels = np.append(levels[:len(policy.level_rates)], median)
         # Score what was due at the step that just closed (t - 1).
         for i, h in enumerate(HORIZONS):
@@ -193,7 +208,14 @@ def replay(series, raw, policy, bands=True):
             else:
                 r = (mid - actual) / (mid - low) if mid > low else np.inf
             decay = policy.decay[i] if isinstance(policy.decay, tuple) else policy.decay
-            errors[i] += decay * (np.abs(actual - cands) - errors[i])
+            e = np.abs(actual - cands)
+            if policy.norm == "mean" and i >= policy.norm_from:
+                e = e / max(float(np.mean(e)), 1e-9)
+            elif policy.norm == "spread" and i >= policy.norm_from:
+                e = e / max(norm_spread, policy.norm_floor)
+            elif policy.norm == "window" and i >= policy.norm_from:
+                e = e / max(window_spread, 1e-9)
+            errors[i] += decay * (e - errors[i])
             if policy.guard:
                 long_errors[i] += policy.guard[0] * (np.abs(actual - cands) - long_errors[i])
             if policy.regime:
@@ -202,6 +224,13 @@ def replay(series, raw, policy, bands=True):
             log_factors[i] = min(max(log_factors[i] + RATE * ((1 if miss else 0) - (1 - TARGET_COVERAGE)), policy.log_range[0]),
                                  policy.log_range[1])
         weights = [policy.pick(errors[i], long_errors[i], i, fast_errors[i]) if policy.shrink else None for i in range(len(HORIZONS))]
+        if policy.sticky and policy.shrink:
+            for i in range(2, len(HORIZONS)):
+                best = int(np.argmax(weights[i]))
+                if chosen[i] is not None and best != chosen[i] and errors[i][best] > errors[i][chosen[i]] * (1 - policy.sticky):
+                    weights[i] = np.zeros(n)
+                    weights[i][chosen[i]] = 1
+                chosen[i] = int(np.argmax(weights[i]))
         last = actual
 
         def served_mid(k):
@@ -247,10 +276,13 @@ POLICIES = {
     # The first median calibration (issue 11, 2026-12-04 morning): the model shrunk toward the last value, decay 0.05.
     "before": Policy("before"),
     # What the daemon serves (BandCalibration.swift): the shrunk model or a level as it is, longer memory at long
-    # horizons, the union band scored by ACI, and at 5 and 30 min persistence unless the winner also beats it by
-    # 5 % over a long memory (0.005).
+    # horizons, the union band scored by ACI, at 5 and 30 min persistence unless the winner also beats it by
+    # 5 % over a long memory (0.005), and at 2 h and 8 h errors scored in units of the running one-step change.
     "served": Policy("served", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure", union="aci",
-                     guard=(0.005, 0.05, 2), median_window=48),
+                     guard=(0.005, 0.05, 2), median_window=48, norm="spread", norm_from=2, norm_floor=1e-4),
+    # Served until the second session of 2026-12-06: absolute errors at every horizon.
+    "served-absolute-errors": Policy("served-absolute-errors", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3,
+                                     form="pure", union="aci", guard=(0.005, 0.05, 2), median_window=48),
     # Served for a few hours of 2026-12-06 (580418a): the running median's proximal step, never past the value.
     "served-running-median": Policy("served-running-median", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3,
                                     form="pure", union="aci", guard=(0.005, 0.05, 2), median_clamp=True),
@@ -292,6 +324,24 @@ POLICIES = {
     **{f"median-window-{w}": Policy(f"median-window-{w}", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3,
                                     form="pure", union="aci", guard=(0.005, 0.05, 2), median_clamp=True, median_window=w)
        for w in (24, 48, 96, 288)},
+    # Scale-free scores (2026-12-06, second session; "served" is norm-spread-0.05-from2 with a floor of 1e-4): each
+    # scored error divided by the step's mean candidate error or by the running one-step change, so a busy past does
+    # not outvote a quiet present; at every horizon (from0) or at 2 h and 8 h (from2).
+    "norm-mean": Policy("norm-mean", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure", union="aci",
+                        guard=(0.005, 0.05, 2), median_window=48, norm="mean"),
+    **{f"norm-spread-{r}-from{f}": Policy(f"norm-spread-{r}-from{f}", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3,
+                                          form="pure", union="aci", guard=(0.005, 0.05, 2), median_window=48, norm="spread",
+                                          norm_from=f, norm_rate=r) for r in (0.05, 0.01, 0.2) for f in (0, 2)},
+    # Norm "window": the mean one-step change over the rolling median's 48 values (nothing more to keep than the
+    # window), at 2 h and 8 h.
+    "norm-window": Policy("norm-window", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure", union="aci",
+                          guard=(0.005, 0.05, 2), median_window=48, norm="window", norm_from=2),
+    **{f"norm-sticky-{m}": Policy(f"norm-sticky-{m}", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure",
+                                  union="aci", guard=(0.005, 0.05, 2), median_window=48, norm="spread", norm_from=2, sticky=m)
+       for m in (0.02, 0.05, 0.1)},
+    **{f"norm-decay-{d2}-{d3}": Policy(f"norm-decay-{d2}-{d3}", anchors=MEDIAN_ANCHORS, decay=(0.05, 0.05, d2, d3), median_rate=0.3,
+                                       form="pure", union="aci", guard=(0.005, 0.05, 2), median_window=48, norm="spread", norm_from=2)
+       for d2, d3 in ((0.005, 0.002), (0.005, 0.0005), (0.01, 0.001), (0.0025, 0.001))},
     "served-selection-only": Policy("served-selection-only", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure"),
     # Variants measured on the way (models/README.md lists their figures).
     "served-union": Policy("served-union", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure", union="bands"),

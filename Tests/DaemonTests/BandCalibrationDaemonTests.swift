@@ -51,13 +51,15 @@ import Training
                 #expect(after[target]?.guardErrors == c.guardErrors && c.guardErrors[0].contains { $0 > 0 })
                 #expect(after[target]?.levels == c.levels && after[target]?.levelStep == c.levelStep)
                 #expect(after[target]?.recent == c.recent && c.recent.count > 1)
+                #expect(after[target]?.spread == c.spread && (target != "mem_used_pct" || c.spread > 0))
             }
         }
     }
 
     /// A calibration file written before the rolling median (schema 4: a running median, its step spread and
-    /// the previous value, no window) is migrated, keeps its errors and levels, and starts the window from the
-    /// saved median, which the store writes back at close.
+    /// the previous value, no window) is migrated, keeps its errors and levels, starts the window from the
+    /// saved median and the step change from the saved spread, puts the 2-hour and 8-hour errors in units of
+    /// it, and the store writes all of it back at close, marked as scaled.
     @Test func calibrationFileOfSchema4_UpgradesAndStartsTheWindowFromTheSavedMedian() throws {
         let dir = try TemporaryDirectory()
         defer { dir.cleanup() }
@@ -76,13 +78,21 @@ import Training
         let store = try BandCalibrationStore(dataDirectory: dir.url)
         let c = try #require(store.calibration(server: "ppdb001")?["mem_used_pct"])
         #expect(c.scored == 9 && c.logFactors == [0.1, 0.2, 0.3, 0.4] && c.shrinkErrors[0][1] == 1)
+        #expect(c.spread == 1.5 && c.shrinkErrors[3][3] == 2)
         #expect(c.levels == SIMD4(50, 51, 52, 53) && c.levelStep == 100 && c.recent == [53])   // the window's arithmetic: MedianSelectionTests
         store.close()
         let written = try SQLiteDatabase(path: path, migrations: BandCalibrationStore.migrations)
         defer { written.close() }
         let version = try written.read { c in try c.query("PRAGMA user_version") { Int($0.int64(0)) } }
         #expect(version == [BandCalibrationStore.migrations.count])
-        #expect(try written.read { c in try c.query("SELECT recent FROM band_calibration") { $0.string(0) } } == ["53.0"])
+        let row = try written.read { c in
+            try c.query("SELECT recent, spread, errors_scaled FROM band_calibration") { ($0.string(0), $0.double(1), $0.int64(2)) }
+        }
+        #expect(row.first?.0 == "53.0" && row.first?.1 == 1.5 && row.first?.2 == 1)
+        // Loaded again, the scaled errors are taken as they are.
+        let again = try BandCalibrationStore(dataDirectory: dir.url)
+        defer { again.close() }
+        #expect(again.calibration(server: "ppdb001")?["mem_used_pct"]?.shrinkErrors == c.shrinkErrors)
     }
 
     @Test func calibrationOff_ServesRawBandsAndSaysSo() throws {

@@ -61,7 +61,7 @@ import Testing
         #expect(c.levels == once)
         #expect(once[0] == 30 && once[3] > 20 && once[3] < 40)
         let back = try JSONDecoder().decode(BandCalibration.self, from: JSONEncoder().encode(c))
-        #expect(back.levels == c.levels && back.recent == c.recent)
+        #expect(back.levels == c.levels && back.recent == c.recent && back.spread == c.spread && c.spread > 0)
         #expect(back.shrinkErrors == c.shrinkErrors && back.guardErrors == c.guardErrors)
     }
 
@@ -85,6 +85,64 @@ import Testing
         #expect(c.recent == [40])
         c.observe(step: 8, actual: 20)
         #expect(c.levels[3] == 30)
+    }
+
+    /// At 2 h and 8 h errors are scored in units of the series' one-step change: the same series and model
+    /// at ten times the scale keep the same memory there (and so the same choice), ten times the errors at 30 min.
+    @Test func longHorizonErrors_AreScoredInUnitsOfTheStepChange() {
+        func run(scale: Float) -> BandCalibration {
+            var c = BandCalibration(), rng = BandCalibrationTests.Normal(state: 3)
+            var y: Float = 50
+            for t in Int64(0)..<600 {
+                y += rng.next()
+                let raw = BandCalibrationTests.z.map { q in [Float](repeating: scale * (y + 2 + q), count: 96) }
+                _ = c.update(lastStep: t, actual: scale * y, forecast: raw, quantiles: BandCalibrationTests.quantiles)
+            }
+            return c
+        }
+        let one = run(scale: 1), ten = run(scale: 10)
+        for i in BandCalibration.horizons.indices {
+            for j in 0..<BandCalibration.candidateCount {
+                let ratio: Float = BandCalibration.horizons[i] >= 24 ? 1 : 10      // 2 h and 8 h: scale-free
+                #expect(abs(ten.shrinkErrors[i][j] - ratio * one.shrinkErrors[i][j]) <= 1e-3 * ratio * one.shrinkErrors[i][j])
+            }
+        }
+        #expect(one.shrinkErrors[3][0] > 0 && ten.chosenCandidates == one.chosenCandidates)
+    }
+
+    /// A busy machine gone quiet (recordings b, d and e of models/README.md): hours of large noise around a
+    /// level, where the slow level wins at 8 h by a wide margin in absolute terms, then a quiet drift, where
+    /// the last value (or the fast level) wins by a small one. Scored in units of the step change, the quiet
+    /// hours outvote the busy ones within two days; in absolute errors the 8-hour memory keeps the level.
+    @Test func quietPresent_OutvotesABusyPast_AtEightHours() {
+        var c = BandCalibration(), rng = BandCalibrationTests.Normal(state: 11)
+        var y: Float = 5
+        for t in Int64(0)..<3_600 {
+            let busy = t < 3_000
+            if busy { y = 50 + 20 * rng.next() } else { y = max(0, (t == 3_000 ? 5 : y) + 0.3 * rng.next()) }
+            let raw = BandCalibrationTests.z.map { q in [Float](repeating: y + q, count: 96) }     // the model: the last value
+            _ = c.update(lastStep: t, actual: y, forecast: raw, quantiles: BandCalibrationTests.quantiles)
+            if t == 2_999 { #expect(c.medianAnchors[3] == .slowLevel || c.medianAnchors[3] == .level) }
+        }
+        #expect(c.medianAnchors[3] == .last || c.medianAnchors[3] == .fastLevel)     // a drift: both follow it
+    }
+
+    /// A state saved before the long horizons' errors were scaled holds absolute errors there: they are
+    /// divided by the saved step change (or the window's), which keeps their ranking; the short horizons'
+    /// errors are left as they are, and a state saved since is taken as it is.
+    @Test func stateWithAbsoluteErrors_IsConvertedToStepChangeUnits() {
+        let absolute = BandCalibration.horizons.map { _ in (0..<BandCalibration.candidateCount).map { Float($0 + 1) } }
+        var c = BandCalibration()
+        c.restoreErrors(absolute)
+        c.restoreLevels([1, 1, 1, 1], step: 9, recent: [0, 2, 0, 2, 0])
+        c.restoreSpread(0, errorsScaled: false)
+        #expect(c.spread == 2)
+        #expect(c.shrinkErrors[0] == absolute[0] && c.shrinkErrors[1] == absolute[1])
+        #expect(c.shrinkErrors[2] == absolute[2].map { $0 / 2 } && c.shrinkErrors[3] == absolute[3].map { $0 / 2 })
+        var saved = BandCalibration()
+        saved.restoreErrors(absolute)
+        saved.restoreSpread(0.5, errorsScaled: true)
+        #expect(saved.spread == 0.5 && saved.shrinkErrors == absolute)
     }
 
     @Test func errorsOfAnOlderCandidateSet_StartAfresh() {

@@ -42,10 +42,15 @@ public final class BandCalibrationStore: Sendable {
         Migration(version: 4, name: "persistence guard errors", sql: """
         ALTER TABLE band_calibration ADD COLUMN guard_errors TEXT NOT NULL DEFAULT '';
         """),
-        // The values the rolling median is taken over, oldest first (`spread` and `previous` are no longer
-        // read or written: the running median they stepped has given way to the rolling one).
+        // The values the rolling median is taken over, oldest first (`previous` is no longer read or written,
+        // nor was `spread` until version 6: the running median they stepped has given way to the rolling one).
         Migration(version: 5, name: "rolling median window", sql: """
         ALTER TABLE band_calibration ADD COLUMN recent TEXT NOT NULL DEFAULT '';
+        """),
+        // `spread` is read and written again: the running one-step change the 2-hour and 8-hour errors are
+        // scored in. Rows saved before (errors_scaled 0) hold absolute errors there, converted at load.
+        Migration(version: 6, name: "scaled long-horizon errors", sql: """
+        ALTER TABLE band_calibration ADD COLUMN errors_scaled INTEGER NOT NULL DEFAULT 0;
         """)]
 
     /// Steps after which a server no longer forecast is forgotten, in memory and in the file: a fleet
@@ -67,15 +72,16 @@ public final class BandCalibrationStore: Sendable {
         database = db
         let rows = try db.read { c in
             try c.query("""
-                SELECT server, target, log_factors, shrink_errors, scored, inside_raw, inside_served, levels, level_step, guard_errors, recent
+                SELECT server, target, log_factors, shrink_errors, scored, inside_raw, inside_served, levels, level_step, guard_errors, recent,
+                       spread, errors_scaled
                 FROM band_calibration
                 """) { s in
                 (s.string(0) ?? "", s.string(1) ?? "", s.string(2) ?? "", s.string(3) ?? "", Int(s.int64(4)), Int(s.int64(5)), Int(s.int64(6)),
-                 s.string(7) ?? "", s.isNull(8) ? nil : s.int64(8), s.string(9) ?? "", s.string(10) ?? "")
+                 s.string(7) ?? "", s.isNull(8) ? nil : s.int64(8), s.string(9) ?? "", s.string(10) ?? "", Float(s.double(11)), s.int64(12) == 1)
             }
         }
         var loaded: [String: [String: BandCalibration]] = [:]
-        for (server, target, factors, errors, scored, raw, served, levels, levelStep, guardErrors, recent) in rows {
+        for (server, target, factors, errors, scored, raw, served, levels, levelStep, guardErrors, recent, spread, scaled) in rows {
             var c = BandCalibration()
             let values = factors.split(separator: ",").compactMap { Float($0) }
             if values.count == c.logFactors.count {
@@ -85,6 +91,7 @@ public final class BandCalibrationStore: Sendable {
             c.restoreGuardErrors(Self.matrix(guardErrors))
             c.restoreLevels(levels.split(separator: ",").compactMap { Float($0) }, step: levelStep,
                             recent: recent.split(separator: ",").compactMap { Float($0) })
+            c.restoreSpread(spread, errorsScaled: scaled)
             c.scored = scored; c.insideRaw = raw; c.insideServed = served
             loaded[server, default: [:]][target] = c
         }
@@ -135,8 +142,8 @@ public final class BandCalibrationStore: Sendable {
             for server in forget { try c.run("DELETE FROM band_calibration WHERE server = ?", [.text(server)]) }
             let insert = try c.cached("""
                 INSERT OR REPLACE INTO band_calibration (server, target, log_factors, shrink_errors, scored, inside_raw, inside_served, levels,
-                                                         level_step, guard_errors, recent)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                                         level_step, guard_errors, recent, spread, errors_scaled)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
                 """)
             for (server, target, cal) in rows {
                 try insert.execute([.text(server), .text(target), .text(cal.logFactors.map { "\($0)" }.joined(separator: ",")),
@@ -144,7 +151,7 @@ public final class BandCalibrationStore: Sendable {
                                     .integer(Int64(cal.scored)), .integer(Int64(cal.insideRaw)), .integer(Int64(cal.insideServed)),
                                     .text((0..<4).map { "\(cal.levels[$0])" }.joined(separator: ",")),
                                     cal.levelStep == .min ? .null : .integer(cal.levelStep), .text(Self.text(cal.guardErrors)),
-                                    .text(cal.recent.map { "\($0)" }.joined(separator: ","))])
+                                    .text(cal.recent.map { "\($0)" }.joined(separator: ",")), .real(Double(cal.spread))])
             }
         }
     }

@@ -11,7 +11,9 @@ import Foundation
 /// level of a bursty series, which still follows a level shift once it has lasted half the window).
 /// For each scored horizon the recent
 /// mean absolute error (EWMA, weight ``shrinkDecays``: longer memory for longer horizons, whose errors are
-/// strongly correlated from one step to the next) of every candidate is kept, and the lowest wins; the
+/// strongly correlated from one step to the next) of every candidate is kept, and the lowest wins; at 2 h and
+/// 8 h (from ``scaledHorizonsFrom``) each error enters that memory divided by the series' running mean
+/// one-step change (``spread``), so a quiet present weighs as much as a busy past in the choice; the
 /// forecast's quantiles are all shifted so its P50 becomes the winner (interpolated between horizons like
 /// the factors). A series where the model's departures do not pay gets persistence or a level, one where
 /// they pay keeps them; the real-data benchmark (models/README.md) measures the choice.
@@ -73,8 +75,18 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     public static let modelCandidate = shrinkCandidates.count - 1
     /// EWMA weight of the candidates' errors per horizon in ``horizons``.
     public static let shrinkDecays: [Float] = [0.05, 0.05, 0.005, 0.001]
-    /// Per horizon, per candidate (``candidateCount``): recent mean absolute error of that median.
+    /// Per horizon, per candidate (``candidateCount``): recent mean absolute error of that median (from
+    /// ``scaledHorizonsFrom`` on, in units of the ``spread`` at each scoring).
     public var shrinkErrors: [[Float]]
+    /// The first horizon index (2 h) whose errors are scored in units of the running one-step change: a
+    /// busy regime's large errors no longer outvote a quiet one's at the horizons with the longest memory
+    /// (on recording e, busy history and quiet scored part, 8 h went 5.31 -> 3.83; models/README.md).
+    public static let scaledHorizonsFrom = 2
+    /// EWMA weight of ``spread``, and its floor when scaling (feed units: a flat series must not divide by 0).
+    public static let spreadRate: Float = 0.05
+    public static let spreadFloor: Float = 1e-4
+    /// Running mean absolute one-step change of the observed values (0 before the second).
+    public internal(set) var spread: Float = 0
     /// The horizons (the first ``guardedHorizons`` of ``horizons``: 1 and 6 steps) where persistence is
     /// served unless the winner also beats it over the long memory.
     public static let guardedHorizons = 2
@@ -113,7 +125,7 @@ public struct BandCalibration: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case logFactors = "log_factors", shrinkErrors = "shrink_errors", scored, insideRaw = "inside_raw", insideServed = "inside_served"
-        case levels, recent, levelStep = "level_step", guardErrors = "guard_errors"
+        case levels, recent, levelStep = "level_step", guardErrors = "guard_errors", spread
     }
 
     public init() {
@@ -134,6 +146,8 @@ public struct BandCalibration: Codable, Sendable, Equatable {
             restoreLevels(values, step: try c.decodeIfPresent(Int64.self, forKey: .levelStep),
                           recent: try c.decodeIfPresent([Float].self, forKey: .recent) ?? [])
         }
+        let spread = try c.decodeIfPresent(Float.self, forKey: .spread)
+        restoreSpread(spread ?? 0, errorsScaled: spread != nil)
         scored = try c.decode(Int.self, forKey: .scored)
         insideRaw = try c.decode(Int.self, forKey: .insideRaw)
         insideServed = try c.decode(Int.self, forKey: .insideServed)
@@ -148,6 +162,7 @@ public struct BandCalibration: Codable, Sendable, Equatable {
         if !levels[3].isNaN { try c.encode((0..<4).map { levels[$0] }, forKey: .levels) }
         if levelStep != .min { try c.encode(levelStep, forKey: .levelStep) }
         if !recent.isEmpty { try c.encode(recent, forKey: .recent) }
+        try c.encode(spread, forKey: .spread)
         try c.encode(scored, forKey: .scored)
         try c.encode(insideRaw, forKey: .insideRaw)
         try c.encode(insideServed, forKey: .insideServed)
@@ -173,6 +188,21 @@ public struct BandCalibration: Codable, Sendable, Equatable {
         self.recent = Array(recent.filter(\.isFinite).suffix(Self.medianWindow))
         if self.recent.isEmpty, levels[3].isFinite { self.recent = [levels[3]] }
         recentSorted = self.recent.sorted()
+    }
+
+    /// Takes the persisted ``spread`` (after the errors and the levels). A state saved before the long
+    /// horizons' errors were scaled (`errorsScaled` false) holds absolute errors there: the spread starts from
+    /// the saved one (schema 4's running median kept the same mean) or else the window's mean one-step change,
+    /// and those errors are divided by it, which keeps their ranking and puts them in the units of new scores.
+    public mutating func restoreSpread(_ saved: Float, errorsScaled: Bool) {
+        spread = saved.isFinite && saved > 0 ? saved : 0
+        guard !errorsScaled else { return }
+        if spread == 0, recent.count > 1 {
+            spread = zip(recent.dropFirst(), recent).map { abs($0 - $1) }.reduce(0, +) / Float(recent.count - 1)
+        }
+        guard spread > 0 else { return }     // nothing to convert by: the old errors blend in as they are
+        let scale = max(spread, Self.spreadFloor)
+        for i in Self.scaledHorizonsFrom..<Self.horizons.count { shrinkErrors[i] = shrinkErrors[i].map { $0 / scale } }
     }
 
     /// Adds an observed value to the rolling median's window (the oldest leaves a full one) and returns the
@@ -256,6 +286,7 @@ public struct BandCalibration: Codable, Sendable, Equatable {
             levels[0] += r[0] * (actual - levels[0])
             levels[1] += r[1] * (actual - levels[1])
             levels[2] += r[2] * (actual - levels[2])
+            if let previous = recent.last { spread += Self.spreadRate * (abs(actual - previous) - spread) }
             levels[3] = pushRecent(actual)
         }
     }
@@ -280,7 +311,10 @@ public struct BandCalibration: Codable, Sendable, Equatable {
                     }
                 }
             } else {
-                shrinkErrors[i].withUnsafeMutableBufferPointer { Self.scoreCandidates(p, actual: actual, short: $0, decay: decay, long: nil) }
+                let scale = i >= Self.scaledHorizonsFrom ? max(spread, Self.spreadFloor) : 1
+                shrinkErrors[i].withUnsafeMutableBufferPointer {
+                    Self.scoreCandidates(p, actual: actual, short: $0, decay: decay, long: nil, scale: scale)
+                }
             }
             // The served band is the union of the band around the chosen median and the model's own (same
             // widths): a miss is outside both.
@@ -295,13 +329,13 @@ public struct BandCalibration: Codable, Sendable, Equatable {
         }
     }
 
-    /// Moves each candidate's error memories toward its error on `actual`, computed once: the short memory,
-    /// and at the guarded horizons the persistence guard's long one.
+    /// Moves each candidate's error memories toward its error on `actual` (in units of `scale`), computed
+    /// once: the short memory, and at the guarded horizons the persistence guard's long one.
     static func scoreCandidates(_ p: Pending, actual: Float, short: UnsafeMutableBufferPointer<Float>, decay: Float,
-                                long: UnsafeMutableBufferPointer<Float>?) {
+                                long: UnsafeMutableBufferPointer<Float>?, scale: Float = 1) {
         for c in 0..<candidateCount {
             let e = abs(actual - candidate(c, last: p.last, levels: p.levels, rawMid: p.rawMid))
-            short[c] += decay * (e - short[c])
+            short[c] += decay * (e / scale - short[c])
             if let long { long[c] += guardDecay * (e - long[c]) }
         }
     }
