@@ -217,7 +217,7 @@ def replay(series, raw, policy, bands=True):
                 e = e / max(window_spread, 1e-9)
             errors[i] += decay * (e - errors[i])
             if policy.guard:
-                long_errors[i] += policy.guard[0] * (np.abs(actual - cands) - long_errors[i])
+                long_errors[i] += policy.guard[0] * ((e if i >= 2 else np.abs(actual - cands)) - long_errors[i])
             if policy.regime:
                 fast_errors[i] += policy.regime[0] * (np.abs(actual - cands) - fast_errors[i])
             miss = (not inside) if policy.union == "aci" else r > factor
@@ -276,11 +276,14 @@ POLICIES = {
     # The first median calibration (issue 11, 2026-12-04 morning): the model shrunk toward the last value, decay 0.05.
     "before": Policy("before"),
     # What the daemon serves (BandCalibration.swift): the shrunk model or a level as it is, longer memory at long
-    # horizons, the union band scored by ACI, at 5 and 30 min persistence unless the winner also beats it by
-    # 5 % over a long memory (0.005), and at 2 h and 8 h errors scored in units of the running one-step change.
+    # horizons, the union band scored by ACI, at every horizon persistence unless the winner also beats it by 5 %
+    # over the guard's memory (0.005), and at 2 h and 8 h errors scored in units of the running one-step change.
     "served": Policy("served", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure", union="aci",
-                     guard=(0.005, 0.05, 2), median_window=48, norm="spread", norm_from=2, norm_floor=1e-4),
-    # Served until the second session of 2026-12-06: absolute errors at every horizon.
+                     guard=(0.005, 0.05, 4), median_window=48, norm="spread", norm_from=2, norm_floor=1e-4),
+    # Served for an hour of 2026-12-06 (f7d80f5): the scaled errors with the guard at 5 and 30 min only.
+    "served-guard-short": Policy("served-guard-short", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure",
+                                 union="aci", guard=(0.005, 0.05, 2), median_window=48, norm="spread", norm_from=2, norm_floor=1e-4),
+    # Served until the second session of 2026-12-06: absolute errors at every horizon, the guard at 5 and 30 min.
     "served-absolute-errors": Policy("served-absolute-errors", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3,
                                      form="pure", union="aci", guard=(0.005, 0.05, 2), median_window=48),
     # Served for a few hours of 2026-12-06 (580418a): the running median's proximal step, never past the value.
@@ -332,6 +335,11 @@ POLICIES = {
     **{f"norm-spread-{r}-from{f}": Policy(f"norm-spread-{r}-from{f}", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3,
                                           form="pure", union="aci", guard=(0.005, 0.05, 2), median_window=48, norm="spread",
                                           norm_from=f, norm_rate=r) for r in (0.05, 0.01, 0.2) for f in (0, 2)},
+    # The persistence guard at every horizon on top of the scaled errors (its memory in the same units at 2 h and 8 h);
+    # served: 0.005 and 5 %.
+    **{f"norm-guard-all-{m}-{g}": Policy(f"norm-guard-all-{m}-{g}", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3,
+                                         form="pure", union="aci", guard=(m, g, 4), median_window=48, norm="spread", norm_from=2,
+                                         norm_floor=1e-4) for m in (0.005, 0.001) for g in (0.05, 0.0)},
     # Norm "window": the mean one-step change over the rolling median's 48 values (nothing more to keep than the
     # window), at 2 h and 8 h.
     "norm-window": Policy("norm-window", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure", union="aci",

@@ -149,15 +149,26 @@ import Testing
         var c = BandCalibration()
         c.restoreErrors(BandCalibration.horizons.map { _ in [1, 2, 3, 4, 5] })   // the five-α set of before
         #expect(c.shrinkErrors == BandCalibration().shrinkErrors)
-        // Fresh: persistence at the guarded short horizons, the model as it is at the others.
-        #expect(c.chosenCandidates == BandCalibration.horizons.indices.map {
-            $0 < BandCalibration.guardedHorizons ? BandCalibration.persistenceCandidate : BandCalibration.modelCandidate
-        })
+        // Fresh: persistence at every horizon (all guarded) until a candidate proves itself.
+        #expect(c.chosenCandidates == BandCalibration.horizons.map { _ in BandCalibration.persistenceCandidate })
     }
 
-    /// The persistence guard: at 30 min a candidate that won the last hour is served only if it also beats
-    /// persistence over the long memory; at 8 h (unguarded) the short memory's winner is served as before.
-    @Test func shortHorizonWinner_IsServedOnlyIfItAlsoBeatsPersistenceOverTheLongMemory() {
+    /// A state saved when only 5 and 30 minutes were guarded keeps those rows and starts the 2-hour and
+    /// 8-hour guard from the short memory's errors; a state of today's shape is taken as it is.
+    @Test func guardErrorsOfTheShortHorizonsOnly_StartTheOthersFromTheShortMemory() {
+        var c = BandCalibration()
+        let short = BandCalibration.horizons.indices.map { i in (0..<BandCalibration.candidateCount).map { Float(10 * i + $0) } }
+        let guarded = (0..<2).map { i in (0..<BandCalibration.candidateCount).map { Float(100 + 10 * i + $0) } }
+        c.restoreErrors(short)
+        c.restoreGuardErrors(guarded)
+        #expect(c.guardErrors == guarded + short[2...])
+        c.restoreGuardErrors(short)
+        #expect(c.guardErrors == short)
+    }
+
+    /// The persistence guard, at every horizon: a candidate that won the short memory is served only if it
+    /// also beats persistence by the margin over the guard's memory.
+    @Test func winner_IsServedOnlyIfItAlsoBeatsPersistenceOverTheGuardMemory() {
         var c = BandCalibration()
         let level = BandCalibration.shrinkCandidates.count + BandCalibration.MedianAnchor.level.rawValue - 1
         func errors(persistence: Float, level l: Float) -> [Float] {
@@ -165,14 +176,14 @@ import Testing
             e[BandCalibration.persistenceCandidate] = persistence; e[level] = l
             return e
         }
-        // The level won the last hour at every horizon; over the long memory persistence was better.
+        // The level won the short memory at every horizon; over the guard's memory persistence was better.
         c.shrinkErrors = BandCalibration.horizons.map { _ in errors(persistence: 2, level: 1) }
         c.guardErrors = (0..<BandCalibration.guardedHorizons).map { _ in errors(persistence: 2, level: 3) }
-        #expect(c.chosenCandidates == [0, 0, level, level])
-        // Better over the long memory too, but by less than the margin: still persistence.
+        #expect(c.chosenCandidates == [0, 0, 0, 0])
+        // Better over the guard's memory too, but by less than the margin: still persistence.
         c.guardErrors = (0..<BandCalibration.guardedHorizons).map { _ in errors(persistence: 2, level: 2 * (1 - BandCalibration.guardMargin / 2)) }
-        #expect(c.chosenCandidates == [0, 0, level, level])
-        // Proven on both memories: the level is served at the short horizons too.
+        #expect(c.chosenCandidates == [0, 0, 0, 0])
+        // Proven on both memories: the level is served.
         c.guardErrors = (0..<BandCalibration.guardedHorizons).map { _ in errors(persistence: 2, level: 1.5) }
         #expect(c.chosenCandidates == [level, level, level, level])
     }

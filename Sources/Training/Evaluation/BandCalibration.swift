@@ -18,11 +18,12 @@ import Foundation
 /// the factors). A series where the model's departures do not pay gets persistence or a level, one where
 /// they pay keeps them; the real-data benchmark (models/README.md) measures the choice.
 ///
-/// **Persistence guard** at the short horizons (5 and 30 minutes), where the last value is the forecast to
-/// beat: persistence is served unless the short memory's winner also beats it by ``guardMargin`` over a long
-/// memory (``guardDecay``, about a day of steps) of this series' errors. A winner of the last hour alone is
-/// too often the previous regime's (a build that just started or stopped); a fresh series serves
-/// persistence at these horizons until a candidate has proven itself on both memories.
+/// **Persistence guard** at every horizon, the last value being the forecast to beat: persistence is served
+/// unless the short memory's winner also beats it by ``guardMargin`` over the guard's memory (``guardDecay``,
+/// about a day of steps) of this series' errors. At 5 and 30 minutes a winner of the last hour alone is too
+/// often the previous regime's (a build that just started or stopped); at 8 hours, where the short memory is
+/// days long, the guard asks the winner to hold over the last day too. A fresh series serves persistence
+/// until a candidate has proven itself on both memories.
 ///
 /// Every tick: ``observe(step:actual:)`` moves the levels and scores the forecasts issued `h` steps earlier
 /// for the step that just closed (P10/P50/P90 kept for horizons 1, 6, 24 and 96), then the new forecast is
@@ -36,7 +37,7 @@ import Foundation
 /// factor 1; a miss is a value outside the served band (at the factor it used). Each score
 /// moves `ln factor` by `rate · (miss − 0.2)`: the long-run miss rate of the served band goes to 0.2
 /// (coverage 0.8) whatever the model's noise assumption was, within factors 1/32 … 32. Cost per series per
-/// tick: 9 error updates per scored horizon, a multiply-add per served value and one value in and out of the
+/// tick: 9 candidates' errors into two memories per scored horizon, a multiply-add per served value and one value in and out of the
 /// median's sorted window; memory: 127 pending forecasts and twice 48 values.
 public struct BandCalibration: Codable, Sendable, Equatable {
     public static let horizons = [1, 6, 24, 96]
@@ -87,13 +88,14 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     public static let spreadFloor: Float = 1e-4
     /// Running mean absolute one-step change of the observed values (0 before the second).
     public internal(set) var spread: Float = 0
-    /// The horizons (the first ``guardedHorizons`` of ``horizons``: 1 and 6 steps) where persistence is
-    /// served unless the winner also beats it over the long memory.
-    public static let guardedHorizons = 2
-    /// EWMA weight of the guard's long memory, and how much lower (relative) the winner's error must be there.
+    /// The horizons (the first ``guardedHorizons`` of ``horizons``: all of them since 2026-12-06; 5 and 30
+    /// minutes before) where persistence is served unless the winner also beats it over the guard's memory.
+    public static let guardedHorizons = 4
+    /// EWMA weight of the guard's memory, and how much lower (relative) the winner's error must be there.
     public static let guardDecay: Float = 0.005
     public static let guardMargin: Float = 0.05
-    /// Per guarded horizon, per candidate: mean absolute error over the long memory.
+    /// Per guarded horizon, per candidate: mean absolute error over the guard's memory (in the units of
+    /// ``shrinkErrors``).
     public var guardErrors: [[Float]]
     /// Index of persistence (the model shrunk all the way to the last value, α = 0) among the candidates.
     public static let persistenceCandidate = 0
@@ -173,9 +175,13 @@ public struct BandCalibration: Codable, Sendable, Equatable {
         if errors.count == Self.horizons.count, errors.allSatisfy({ $0.count == Self.candidateCount }) { shrinkErrors = errors }
     }
 
-    /// Takes persisted long-memory errors of the guarded horizons if they have today's shape.
+    /// Takes persisted guard errors if they have today's shape (after the short memory's errors). A state
+    /// saved when only 5 and 30 minutes were guarded keeps those rows and starts the others from the short
+    /// memory's errors, the best estimate there is.
     public mutating func restoreGuardErrors(_ errors: [[Float]]) {
-        if errors.count == Self.guardedHorizons, errors.allSatisfy({ $0.count == Self.candidateCount }) { guardErrors = errors }
+        guard errors.allSatisfy({ $0.count == Self.candidateCount }) else { return }
+        if errors.count == Self.guardedHorizons { guardErrors = errors }
+        if errors.count == 2 { guardErrors = errors + shrinkErrors[2...] }
     }
 
     /// Takes persisted levels (four values, NaN = not yet observed), the step that last moved them and the
@@ -202,7 +208,10 @@ public struct BandCalibration: Codable, Sendable, Equatable {
         }
         guard spread > 0 else { return }     // nothing to convert by: the old errors blend in as they are
         let scale = max(spread, Self.spreadFloor)
-        for i in Self.scaledHorizonsFrom..<Self.horizons.count { shrinkErrors[i] = shrinkErrors[i].map { $0 / scale } }
+        for i in Self.scaledHorizonsFrom..<Self.horizons.count {
+            shrinkErrors[i] = shrinkErrors[i].map { $0 / scale }
+            if i < Self.guardedHorizons { guardErrors[i] = guardErrors[i].map { $0 / scale } }
+        }
     }
 
     /// Adds an observed value to the rolling median's window (the oldest leaves a full one) and returns the
@@ -235,7 +244,7 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     public func factor(step k: Int) -> Float { exp(Self.interpolate(logFactors, step: k)) }
 
     /// The chosen candidate per scored horizon: the lowest recent error (ties keep the model as it is); at
-    /// the guarded horizons persistence unless that winner also beats it by the margin over the long memory.
+    /// the guarded horizons persistence unless that winner also beats it by the margin over the guard's memory.
     public var chosenCandidates: [Int] {
         shrinkErrors.indices.map { i in
             let errors = shrinkErrors[i]
@@ -304,14 +313,14 @@ public struct BandCalibration: Codable, Sendable, Equatable {
             if actual >= p.mid { r = p.high > p.mid ? (actual - p.mid) / (p.high - p.mid) : (actual == p.mid ? 0 : .infinity) }
             else { r = p.mid > p.low ? (p.mid - actual) / (p.mid - p.low) : .infinity }
             let decay = Self.shrinkDecays[i]
+            let scale = i >= Self.scaledHorizonsFrom ? max(spread, Self.spreadFloor) : 1
             if i < Self.guardedHorizons {
                 shrinkErrors[i].withUnsafeMutableBufferPointer { short in
                     guardErrors[i].withUnsafeMutableBufferPointer { long in
-                        Self.scoreCandidates(p, actual: actual, short: short, decay: decay, long: long)
+                        Self.scoreCandidates(p, actual: actual, short: short, decay: decay, long: long, scale: scale)
                     }
                 }
             } else {
-                let scale = i >= Self.scaledHorizonsFrom ? max(spread, Self.spreadFloor) : 1
                 shrinkErrors[i].withUnsafeMutableBufferPointer {
                     Self.scoreCandidates(p, actual: actual, short: $0, decay: decay, long: nil, scale: scale)
                 }
@@ -330,13 +339,13 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     }
 
     /// Moves each candidate's error memories toward its error on `actual` (in units of `scale`), computed
-    /// once: the short memory, and at the guarded horizons the persistence guard's long one.
+    /// once: the short memory, and at the guarded horizons the persistence guard's.
     static func scoreCandidates(_ p: Pending, actual: Float, short: UnsafeMutableBufferPointer<Float>, decay: Float,
                                 long: UnsafeMutableBufferPointer<Float>?, scale: Float = 1) {
         for c in 0..<candidateCount {
             let e = abs(actual - candidate(c, last: p.last, levels: p.levels, rawMid: p.rawMid))
             short[c] += decay * (e / scale - short[c])
-            if let long { long[c] += guardDecay * (e - long[c]) }
+            if let long { long[c] += guardDecay * (e / scale - long[c]) }
         }
     }
 
