@@ -37,8 +37,8 @@ import Foundation
 /// factor 1; a miss is a value outside the served band (at the factor it used). Each score
 /// moves `ln factor` by `rate · (miss − 0.2)`: the long-run miss rate of the served band goes to 0.2
 /// (coverage 0.8) whatever the model's noise assumption was, within factors 1/32 … 32. Cost per series per
-/// tick: 9 candidates' errors into two memories per scored horizon, a multiply-add per served value and one value in and out of the
-/// median's sorted window; memory: 127 pending forecasts and twice 48 values.
+/// tick: 9 candidates' errors into two memories per scored horizon, a multiply-add per served value and one
+/// value in and out of the median's sorted window; memory: 127 pending forecasts and twice 48 values.
 public struct BandCalibration: Codable, Sendable, Equatable {
     public static let horizons = [1, 6, 24, 96]
     public static let targetCoverage: Float = 0.8
