@@ -88,9 +88,9 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     public static let spreadFloor: Float = 1e-4
     /// Running mean absolute one-step change of the observed values (0 before the second).
     public internal(set) var spread: Float = 0
-    /// The horizons (the first ``guardedHorizons`` of ``horizons``: all of them since 2026-12-06; 5 and 30
-    /// minutes before) where persistence is served unless the winner also beats it over the guard's memory.
-    public static let guardedHorizons = 4
+    /// Every horizon is guarded (since 2026-12-06; 5 and 30 minutes only before): persistence is served unless
+    /// the winner also beats it over the guard's memory. A saved state had this many rows of guard errors.
+    public static let guardedHorizons = horizons.count
     /// EWMA weight of the guard's memory, and how much lower (relative) the winner's error must be there.
     public static let guardDecay: Float = 0.005
     public static let guardMargin: Float = 0.05
@@ -210,7 +210,7 @@ public struct BandCalibration: Codable, Sendable, Equatable {
         let scale = max(spread, Self.spreadFloor)
         for i in Self.scaledHorizonsFrom..<Self.horizons.count {
             shrinkErrors[i] = shrinkErrors[i].map { $0 / scale }
-            if i < Self.guardedHorizons { guardErrors[i] = guardErrors[i].map { $0 / scale } }
+            guardErrors[i] = guardErrors[i].map { $0 / scale }
         }
     }
 
@@ -243,14 +243,14 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     /// Width factor for forecast step `k` (1-based): linear in `ln k` between the scored horizons.
     public func factor(step k: Int) -> Float { exp(Self.interpolate(logFactors, step: k)) }
 
-    /// The chosen candidate per scored horizon: the lowest recent error (ties keep the model as it is); at
-    /// the guarded horizons persistence unless that winner also beats it by the margin over the guard's memory.
+    /// The chosen candidate per scored horizon: the lowest recent error (ties keep the model as it is), if it
+    /// also beats persistence by the margin over the guard's memory; else persistence.
     public var chosenCandidates: [Int] {
         shrinkErrors.indices.map { i in
             let errors = shrinkErrors[i]
             var best = Self.modelCandidate
             for j in errors.indices where errors[j] < errors[best] { best = j }
-            guard i < Self.guardedHorizons, best != Self.persistenceCandidate else { return best }
+            guard best != Self.persistenceCandidate else { return best }
             let p = Self.persistenceCandidate, long = guardErrors[i]
             let proven = errors[best] < errors[p] && long[best] < long[p] * (1 - Self.guardMargin)
             return proven ? best : p
@@ -314,15 +314,9 @@ public struct BandCalibration: Codable, Sendable, Equatable {
             else { r = p.mid > p.low ? (p.mid - actual) / (p.mid - p.low) : .infinity }
             let decay = Self.shrinkDecays[i]
             let scale = i >= Self.scaledHorizonsFrom ? max(spread, Self.spreadFloor) : 1
-            if i < Self.guardedHorizons {
-                shrinkErrors[i].withUnsafeMutableBufferPointer { short in
-                    guardErrors[i].withUnsafeMutableBufferPointer { long in
-                        Self.scoreCandidates(p, actual: actual, short: short, decay: decay, long: long, scale: scale)
-                    }
-                }
-            } else {
-                shrinkErrors[i].withUnsafeMutableBufferPointer {
-                    Self.scoreCandidates(p, actual: actual, short: $0, decay: decay, long: nil, scale: scale)
+            shrinkErrors[i].withUnsafeMutableBufferPointer { short in
+                guardErrors[i].withUnsafeMutableBufferPointer { long in
+                    Self.scoreCandidates(p, actual: actual, short: short, decay: decay, long: long, scale: scale)
                 }
             }
             // The served band is the union of the band around the chosen median and the model's own (same
@@ -339,13 +333,13 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     }
 
     /// Moves each candidate's error memories toward its error on `actual` (in units of `scale`), computed
-    /// once: the short memory, and at the guarded horizons the persistence guard's.
+    /// once: the short memory and the persistence guard's.
     static func scoreCandidates(_ p: Pending, actual: Float, short: UnsafeMutableBufferPointer<Float>, decay: Float,
-                                long: UnsafeMutableBufferPointer<Float>?, scale: Float = 1) {
+                                long: UnsafeMutableBufferPointer<Float>, scale: Float) {
         for c in 0..<candidateCount {
             let e = abs(actual - candidate(c, last: p.last, levels: p.levels, rawMid: p.rawMid))
             short[c] += decay * (e / scale - short[c])
-            if let long { long[c] += guardDecay * (e / scale - long[c]) }
+            long[c] += guardDecay * (e / scale - long[c])
         }
     }
 
