@@ -78,12 +78,22 @@ import Training
         for step in [30, 45, 59, 60, 61, 84] {
             let model = step < 60 ? warm : served
             let plain = try model.forecasts(Self.series(steps: 90, origins: [step]))[0].values
-            #expect(ticks[step] == plain, "tick \(step) must be forecast by the \(step < 60 ? "warm-up" : "evaluated") model")
+            #expect(Self.nearlyEqual(ticks[step], plain), "tick \(step) must be forecast by the \(step < 60 ? "warm-up" : "evaluated") model")
         }
         // The calibration warmed by the previous model differs from one warmed by the fine-tune itself,
         // and a warm model equal to the evaluated one changes nothing.
         let own = try served.calibratedForecasts(s, warmup: 30)
-        #expect(swapped.map(\.values) != own.map(\.values))
-        #expect(try served.calibratedForecasts(s, warmup: 30, warmModel: served).map(\.values) == own.map(\.values))
+        #expect(!Self.nearlyEqual(swapped.flatMap(\.values), own.flatMap(\.values)))
+        let same = try served.calibratedForecasts(s, warmup: 30, warmModel: served)
+        #expect(Self.nearlyEqual(same.flatMap(\.values), own.flatMap(\.values)))
+    }
+
+    /// Equal up to float rounding: the same window forecast in batches of another size can differ in the last
+    /// bits, as OpenBLAS splits a GEMM by its row count on some CPUs (seen on AMD EPYC, not on the others).
+    static func nearlyEqual(_ a: [[Float]]?, _ b: [[Float]]?) -> Bool {
+        guard let a, let b, a.count == b.count else { return false }
+        return zip(a, b).allSatisfy { x, y in
+            x.count == y.count && zip(x, y).allSatisfy { abs($0 - $1) <= 1e-4 * max(1, abs($0), abs($1)) }
+        }
     }
 }
