@@ -60,7 +60,8 @@ class Policy:
 
     def __init__(self, name, alphas=(0, .25, .5, .75, 1), anchors=("last",), decay=0.05, shrink=True, hedge=None,
                  level_rates=(0.5, 0.2, 0.05), prior=None, median_rate=0.1, margin=0.0, form="departure", union=None,
-                 guard=None, regime=None, log_range=LOG_RANGE, median_clamp=False, median_growth=1.0, median_window=None, norm=None, norm_from=0, norm_rate=0.05, sticky=0.0, norm_floor=1e-9):
+                 guard=None, regime=None, log_range=LOG_RANGE, median_clamp=False, median_growth=1.0, median_window=None, norm=None, norm_from=0, norm_rate=0.05, sticky=0.0, norm_floor=1e-9,
+                 guard_z=None, blend_last=None, trend=None):
         self.name, self.alphas, self.anchors, self.decay, self.shrink, self.hedge = name, alphas, anchors, decay, shrink, hedge
         self.level_rates, self.prior, self.median_rate, self.margin, self.form = level_rates, prior, median_rate, margin, form
         # None: the band around the chosen median only; "bands": widened to also cover the model's own calibrated band
@@ -90,6 +91,17 @@ class Policy:
         # sticky: at 2 h and 8 h the previous tick's choice is kept unless another candidate's error is lower by this
         # share (hysteresis against switching among near-tied candidates).
         self.sticky = sticky
+        # guard_z: (z, horizon power) — the guard also asks the winner's mean gain over persistence in its memory
+        # to exceed z standard errors of that mean (a Diebold-Mariano-style test: the variance of the loss
+        # differential from an EWMA of its square, its effective sample (2 - λ) / λ steps shrunk by h^power for
+        # the overlap of h-step errors), so a long horizon's noisy lead is not taken for a proven one.
+        self.guard_z = guard_z
+        # blend_last: (first horizon index, β) — from that horizon on, a winner other than persistence is served
+        # as β · winner + (1 − β) · last value (a forecast combination: it halves a wrong choice's excess error).
+        self.blend_last = blend_last
+        # trend: (rate, φ) — one candidate more, a damped trend from the last value: the one-step change's EWMA
+        # (weight rate), carried k steps ahead as Σ φ^j (Holt's damped trend, its level the last value).
+        self.trend = trend
 
     def anchor_values(self, last, levels):
         out = []
@@ -100,7 +112,14 @@ class Policy:
                 out.append(last if a == "last" else levels[-1] if a == "med" else levels[int(a[3:])])
         return np.array(out)
 
-    def candidates(self, last, levels, raw_mid):
+    def candidates(self, last, levels, raw_mid, slope=0.0, k=0):
+        if self.trend:
+            phi = self.trend[1]
+            base = self.candidates_(last, levels, raw_mid)
+            return np.append(base, last + slope * phi * (1 - phi ** (k + 1)) / (1 - phi))
+        return self.candidates_(last, levels, raw_mid)
+
+    def candidates_(self, last, levels, raw_mid):
         anchors = self.anchor_values(last, levels)
         if self.form == "blend":      # anchor + α · (model − anchor): a convex blend of the model and the anchor
             return (anchors[:, None] + np.array(self.alphas)[None, :] * (raw_mid - anchors[:, None])).ravel()
@@ -110,12 +129,15 @@ class Policy:
         return (anchors[:, None] + np.array(self.alphas)[None, :] * (raw_mid - last)).ravel()
 
     def n(self):
+        return (1 if self.trend else 0) + self.n_()
+
+    def n_(self):
         return len(self.alphas) + len(self.anchors) - 1 if self.form == "pure" else len(self.anchors) * len(self.alphas)
 
     def default_index(self):
         return self.anchors.index("last") * len(self.alphas) + self.alphas.index(1) if "last" in self.anchors else 0
 
-    def pick(self, errors, long_errors=None, i=0, fast_errors=None):
+    def pick(self, errors, long_errors=None, i=0, fast_errors=None, long_sq=None):
         """errors: (n,) recent errors (long_errors: over the guard's long memory) → weights (n,) summing to 1."""
         if self.regime and i >= self.regime[2] and fast_errors is not None:
             w = self.pick(errors, None, len(HORIZONS))
@@ -127,10 +149,18 @@ class Policy:
         if self.guard and i < self.guard[2]:
             w = self.pick(errors, None, len(HORIZONS))
             best, keep = int(np.argmax(w)), self.alphas.index(0)
-            if best != keep and not (long_errors[best] < long_errors[keep] * (1 - self.guard[1]) - 1e-12
-                                     and errors[best] < errors[keep] - 1e-12):
+            proven = long_errors[best] < long_errors[keep] * (1 - self.guard[1]) - 1e-12 and errors[best] < errors[keep] - 1e-12
+            if proven and self.guard_z and long_sq is not None:
+                gain = long_errors[keep] - long_errors[best]
+                var = max(long_sq[best] - gain * gain, 0.0)
+                n_eff = (2 - self.guard[0]) / self.guard[0] / HORIZONS[i] ** self.guard_z[1]
+                proven = gain > self.guard_z[0] * math.sqrt(var / max(n_eff, 1.0))
+            if best != keep and not proven:
                 w[:] = 0
                 w[keep] = 1
+            elif best != keep and self.blend_last and i >= self.blend_last[0]:
+                w[:] = 0
+                w[best], w[keep] = self.blend_last[1], 1 - self.blend_last[1]
             return w
         w = np.zeros(len(errors))
         if self.margin and "last" in self.anchors and errors.max() > 0:
@@ -160,11 +190,13 @@ def replay(series, raw, policy, bands=True):
     n = policy.n()
     errors = np.zeros((len(HORIZONS), n))
     long_errors = np.zeros((len(HORIZONS), n))
+    long_sq = np.zeros((len(HORIZONS), n))        # guard_z: EWMA of (persistence's error − candidate's)²
     fast_errors = np.zeros((len(HORIZONS), n))
     pending = [dict() for _ in HORIZONS]          # due step → (low, mid, high, factor, candidate medians)
     levels = None
     spread, median, previous = 0.0, 0.0, None
     norm_spread = 0.0
+    slope = 0.0
     chosen = [None] * len(HORIZONS)
     boost, last_sign = 1.0, 0.0
     window = []
@@ -181,6 +213,8 @@ def replay(series, raw, policy, bands=True):
             levels = levels + np.array(policy.level_rates) * (actual - levels)
             spread += 0.05 * (abs(actual - previous) - spread)
             norm_spread += policy.norm_rate * (abs(actual - previous) - norm_spread)
+            if policy.trend:
+                slope += policy.trend[0] * ((actual - previous) - slope)
             sign = float(np.sign(actual - median))
             boost = min(boost * policy.median_growth, 1e6) if sign != 0 and sign == last_sign else 1.0
             last_sign = sign
@@ -217,13 +251,15 @@ def replay(series, raw, policy, bands=True):
                 e = e / max(window_spread, 1e-9)
             errors[i] += decay * (e - errors[i])
             if policy.guard:
-                long_errors[i] += policy.guard[0] * ((e if i >= 2 else np.abs(actual - cands)) - long_errors[i])
+                g = e if i >= 2 else np.abs(actual - cands)
+                long_errors[i] += policy.guard[0] * (g - long_errors[i])
+                long_sq[i] += policy.guard[0] * ((g[0] - g) ** 2 - long_sq[i])
             if policy.regime:
                 fast_errors[i] += policy.regime[0] * (np.abs(actual - cands) - fast_errors[i])
             miss = (not inside) if policy.union == "aci" else r > factor
             log_factors[i] = min(max(log_factors[i] + RATE * ((1 if miss else 0) - (1 - TARGET_COVERAGE)), policy.log_range[0]),
                                  policy.log_range[1])
-        weights = [policy.pick(errors[i], long_errors[i], i, fast_errors[i]) if policy.shrink else None for i in range(len(HORIZONS))]
+        weights = [policy.pick(errors[i], long_errors[i], i, fast_errors[i], long_sq[i]) if policy.shrink else None for i in range(len(HORIZONS))]
         if policy.sticky and policy.shrink:
             for i in range(2, len(HORIZONS)):
                 best = int(np.argmax(weights[i]))
@@ -237,7 +273,7 @@ def replay(series, raw, policy, bands=True):
             raw_mid = q[MID, k]
             if not policy.shrink:
                 return raw_mid, None
-            cands = policy.candidates(last, levels, raw_mid)
+            cands = policy.candidates(last, levels, raw_mid, slope, k)
             per_h = np.array([float(weights[i] @ cands) for i in range(len(HORIZONS))])
             return interpolate(per_h, k), cands
 
@@ -277,9 +313,13 @@ POLICIES = {
     "before": Policy("before"),
     # What the daemon serves (BandCalibration.swift): the shrunk model or a level as it is, longer memory at long
     # horizons, the union band scored by ACI, at every horizon persistence unless the winner also beats it by 5 %
-    # over the guard's memory (0.005), and at 2 h and 8 h errors scored in units of the running one-step change.
+    # over the guard's memory (0.005), at 2 h and 8 h errors scored in units of the running one-step change, and a
+    # damped-trend candidate (slope EWMA 0.5, φ 0.8).
     "served": Policy("served", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure", union="aci",
-                     guard=(0.005, 0.05, 4), median_window=48, norm="spread", norm_from=2, norm_floor=1e-4),
+                     guard=(0.005, 0.05, 4), median_window=48, norm="spread", norm_from=2, norm_floor=1e-4, trend=(0.5, 0.8)),
+    # Served until the third session of 2026-12-06: the same without the damped trend.
+    "served-no-trend": Policy("served-no-trend", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure", union="aci",
+                              guard=(0.005, 0.05, 4), median_window=48, norm="spread", norm_from=2, norm_floor=1e-4),
     # Served for an hour of 2026-12-06 (f7d80f5): the scaled errors with the guard at 5 and 30 min only.
     "served-guard-short": Policy("served-guard-short", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure",
                                  union="aci", guard=(0.005, 0.05, 2), median_window=48, norm="spread", norm_from=2, norm_floor=1e-4),
@@ -350,6 +390,19 @@ POLICIES = {
     **{f"norm-decay-{d2}-{d3}": Policy(f"norm-decay-{d2}-{d3}", anchors=MEDIAN_ANCHORS, decay=(0.05, 0.05, d2, d3), median_rate=0.3,
                                        form="pure", union="aci", guard=(0.005, 0.05, 2), median_window=48, norm="spread", norm_from=2)
        for d2, d3 in ((0.005, 0.002), (0.005, 0.0005), (0.01, 0.001), (0.0025, 0.001))},
+    # The guard as a test (2026-12-06, third session): the winner's gain over persistence in the guard's memory must
+    # exceed z standard errors, the effective sample shrunk by h^power for overlapping h-step errors.
+    **{f"guard-z-{z}-{pw}": Policy(f"guard-z-{z}-{pw}", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure",
+                                   union="aci", guard=(0.005, 0.05, 4), median_window=48, norm="spread", norm_from=2,
+                                   norm_floor=1e-4, guard_z=(z, pw)) for z in (0.5, 1.0, 2.0) for pw in (0.5, 1.0)},
+    # The winner blended with the last value at the long horizons (2026-12-06, third session).
+    **{f"blend-last-{f}-{b}": Policy(f"blend-last-{f}-{b}", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure",
+                                     union="aci", guard=(0.005, 0.05, 4), median_window=48, norm="spread", norm_from=2,
+                                     norm_floor=1e-4, blend_last=(f, b)) for f in (2, 3) for b in (0.5, 0.75)},
+    # A damped-trend candidate (2026-12-06, third session): Holt's forecast from the last value.
+    **{f"trend-{r}-{phi}": Policy(f"trend-{r}-{phi}", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure",
+                                  union="aci", guard=(0.005, 0.05, 4), median_window=48, norm="spread", norm_from=2,
+                                  norm_floor=1e-4, trend=(r, phi)) for r in (0.2, 0.5, 0.8) for phi in (0.7, 0.8, 0.9, 0.95)},
     "served-selection-only": Policy("served-selection-only", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure"),
     # Variants measured on the way (models/README.md lists their figures).
     "served-union": Policy("served-union", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure", union="bands"),

@@ -59,13 +59,14 @@ import Training
     /// A calibration file written before the rolling median (schema 4: a running median, its step spread and
     /// the previous value, no window) is migrated, keeps its errors and levels, starts the window from the
     /// saved median and the step change from the saved spread, puts the 2-hour and 8-hour errors in units of
-    /// it, and the store writes all of it back at close, marked as scaled.
+    /// it, gives the damped trend (not a candidate then) its row's largest error and a slope from the window,
+    /// and the store writes all of it back at close, marked as scaled.
     @Test func calibrationFileOfSchema4_UpgradesAndStartsTheWindowFromTheSavedMedian() throws {
         let dir = try TemporaryDirectory()
         defer { dir.cleanup() }
         let path = dir.url.appendingPathComponent(BandCalibrationStore.fileName).path
         let old = try SQLiteDatabase(path: path, migrations: Array(BandCalibrationStore.migrations.prefix(4)))
-        let errors = BandCalibration.horizons.map { _ in (0..<BandCalibration.candidateCount).map { "\($0)" }.joined(separator: ",") }
+        let errors = BandCalibration.horizons.map { _ in (0..<BandCalibration.candidateCount - 1).map { "\($0)" }.joined(separator: ",") }
         try old.write { c in
             try c.run("""
                 INSERT INTO band_calibration (server, target, log_factors, shrink_errors, scored, inside_raw, inside_served, levels, spread,
@@ -79,6 +80,8 @@ import Training
         let c = try #require(store.calibration(server: "ppdb001")?["mem_used_pct"])
         #expect(c.scored == 9 && c.logFactors == [0.1, 0.2, 0.3, 0.4] && c.shrinkErrors[0][1] == 1)
         #expect(c.spread == 1.5 && c.shrinkErrors[3][3] == 2)
+        #expect(c.shrinkErrors[0][BandCalibration.trendCandidate] == 8 && c.shrinkErrors[3][BandCalibration.trendCandidate] == 8 / 1.5)
+        #expect(c.slope == 0)                                    // one value in the window: no change yet
         #expect(c.levels == SIMD4(50, 51, 52, 53) && c.levelStep == 100 && c.recent == [53])   // the window's arithmetic: MedianSelectionTests
         store.close()
         let written = try SQLiteDatabase(path: path, migrations: BandCalibrationStore.migrations)
@@ -86,9 +89,11 @@ import Training
         let version = try written.read { c in try c.query("PRAGMA user_version") { Int($0.int64(0)) } }
         #expect(version == [BandCalibrationStore.migrations.count])
         let row = try written.read { c in
-            try c.query("SELECT recent, spread, errors_scaled FROM band_calibration") { ($0.string(0), $0.double(1), $0.int64(2)) }
+            try c.query("SELECT recent, spread, errors_scaled, slope FROM band_calibration") {
+                ($0.string(0), $0.double(1), $0.int64(2), $0.isNull(3) ? nil : $0.double(3))
+            }
         }
-        #expect(row.first?.0 == "53.0" && row.first?.1 == 1.5 && row.first?.2 == 1)
+        #expect(row.first?.0 == "53.0" && row.first?.1 == 1.5 && row.first?.2 == 1 && row.first?.3 == 0)
         // Loaded again, the scaled errors are taken as they are.
         let again = try BandCalibrationStore(dataDirectory: dir.url)
         defer { again.close() }

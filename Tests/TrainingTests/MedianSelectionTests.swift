@@ -145,6 +145,31 @@ import Testing
         #expect(saved.spread == 0.5 && saved.shrinkErrors == absolute)
     }
 
+    /// A smoothed metric (the load average is an exponential average of the run queue) keeps moving the way it
+    /// moved: at 30 min the damped trend beats the last value, which lags, and is served.
+    @Test func smoothedSeries_IsServedWithItsDampedTrend() {
+        let r = Self.run(series: { t, rng in 2 + 1.5 * sin(Float(t) * 2 * .pi / 288) + 0.005 * rng.next() }, model: { $1 })
+        #expect(r.anchor == .dampedTrend)
+        // At 6 steps the trend carries the slope φ + … + φ⁶ ≈ 2.95 steps of the 6: about half the last value's lag.
+        #expect(r.served < 0.6 * r.last)
+    }
+
+    /// A state saved before the damped trend had 9 candidates: each row gets a tenth, its largest error, so the
+    /// trend is chosen only once its own scores prove it; the slope starts from the saved window's changes.
+    @Test func stateOfTheNineCandidates_GivesTheTrendItsRowsLargestError() {
+        let nine = BandCalibration.horizons.map { _ in (0..<BandCalibration.candidateCount - 1).map { Float(9 - $0) } }
+        var c = BandCalibration()
+        c.restoreErrors(nine)
+        c.restoreGuardErrors(Array(nine.prefix(2)))
+        #expect(c.shrinkErrors == nine.map { $0 + [9] } && c.guardErrors == nine.map { $0 + [9] })
+        #expect(!c.chosenCandidates.contains(BandCalibration.trendCandidate))
+        c.restoreLevels([6, 6, 6, 6], step: 3, recent: [0, 2, 4, 6])
+        c.restoreSlope(nil)
+        #expect(c.slope == 1.75)                                 // 0 → 1 → 1.5 → 1.75 at rate 0.5
+        c.restoreSlope(-0.25)
+        #expect(c.slope == -0.25)
+    }
+
     @Test func errorsOfAnOlderCandidateSet_StartAfresh() {
         var c = BandCalibration()
         c.restoreErrors(BandCalibration.horizons.map { _ in [1, 2, 3, 4, 5] })   // the five-α set of before

@@ -51,6 +51,11 @@ public final class BandCalibrationStore: Sendable {
         // scored in. Rows saved before (errors_scaled 0) hold absolute errors there, converted at load.
         Migration(version: 6, name: "scaled long-horizon errors", sql: """
         ALTER TABLE band_calibration ADD COLUMN errors_scaled INTEGER NOT NULL DEFAULT 0;
+        """),
+        // The damped trend's slope (NULL in rows saved before it: it starts from the saved window's changes,
+        // and rows of 9 candidate errors get a tenth, their largest, for the trend).
+        Migration(version: 7, name: "damped trend slope", sql: """
+        ALTER TABLE band_calibration ADD COLUMN slope REAL;
         """)]
 
     /// Steps after which a server no longer forecast is forgotten, in memory and in the file: a fleet
@@ -73,15 +78,16 @@ public final class BandCalibrationStore: Sendable {
         let rows = try db.read { c in
             try c.query("""
                 SELECT server, target, log_factors, shrink_errors, scored, inside_raw, inside_served, levels, level_step, guard_errors, recent,
-                       spread, errors_scaled
+                       spread, errors_scaled, slope
                 FROM band_calibration
                 """) { s in
                 (s.string(0) ?? "", s.string(1) ?? "", s.string(2) ?? "", s.string(3) ?? "", Int(s.int64(4)), Int(s.int64(5)), Int(s.int64(6)),
-                 s.string(7) ?? "", s.isNull(8) ? nil : s.int64(8), s.string(9) ?? "", s.string(10) ?? "", Float(s.double(11)), s.int64(12) == 1)
+                 s.string(7) ?? "", s.isNull(8) ? nil : s.int64(8), s.string(9) ?? "", s.string(10) ?? "", Float(s.double(11)), s.int64(12) == 1,
+                 s.isNull(13) ? nil : Float(s.double(13)))
             }
         }
         var loaded: [String: [String: BandCalibration]] = [:]
-        for (server, target, factors, errors, scored, raw, served, levels, levelStep, guardErrors, recent, spread, scaled) in rows {
+        for (server, target, factors, errors, scored, raw, served, levels, levelStep, guardErrors, recent, spread, scaled, slope) in rows {
             var c = BandCalibration()
             let values = factors.split(separator: ",").compactMap { Float($0) }
             if values.count == c.logFactors.count {
@@ -92,6 +98,7 @@ public final class BandCalibrationStore: Sendable {
             c.restoreLevels(levels.split(separator: ",").compactMap { Float($0) }, step: levelStep,
                             recent: recent.split(separator: ",").compactMap { Float($0) })
             c.restoreSpread(spread, errorsScaled: scaled)
+            c.restoreSlope(slope)
             c.scored = scored; c.insideRaw = raw; c.insideServed = served
             loaded[server, default: [:]][target] = c
         }
@@ -142,8 +149,8 @@ public final class BandCalibrationStore: Sendable {
             for server in forget { try c.run("DELETE FROM band_calibration WHERE server = ?", [.text(server)]) }
             let insert = try c.cached("""
                 INSERT OR REPLACE INTO band_calibration (server, target, log_factors, shrink_errors, scored, inside_raw, inside_served, levels,
-                                                         level_step, guard_errors, recent, spread, errors_scaled)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
+                                                         level_step, guard_errors, recent, spread, errors_scaled, slope)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)
                 """)
             for (server, target, cal) in rows {
                 try insert.execute([.text(server), .text(target), .text(cal.logFactors.map { "\($0)" }.joined(separator: ",")),
@@ -151,7 +158,8 @@ public final class BandCalibrationStore: Sendable {
                                     .integer(Int64(cal.scored)), .integer(Int64(cal.insideRaw)), .integer(Int64(cal.insideServed)),
                                     .text((0..<4).map { "\(cal.levels[$0])" }.joined(separator: ",")),
                                     cal.levelStep == .min ? .null : .integer(cal.levelStep), .text(Self.text(cal.guardErrors)),
-                                    .text(cal.recent.map { "\($0)" }.joined(separator: ",")), .real(Double(cal.spread))])
+                                    .text(cal.recent.map { "\($0)" }.joined(separator: ",")), .real(Double(cal.spread)),
+                                    .real(Double(cal.slope))])
             }
         }
     }
