@@ -61,7 +61,7 @@ class Policy:
     def __init__(self, name, alphas=(0, .25, .5, .75, 1), anchors=("last",), decay=0.05, shrink=True, hedge=None,
                  level_rates=(0.5, 0.2, 0.05), prior=None, median_rate=0.1, margin=0.0, form="departure", union=None,
                  guard=None, regime=None, log_range=LOG_RANGE, median_clamp=False, median_growth=1.0, median_window=None, norm=None, norm_from=0, norm_rate=0.05, sticky=0.0, norm_floor=1e-9,
-                 guard_z=None, blend_last=None, trend=None):
+                 guard_z=None, blend_last=None, trend=None, trend_until=4):
         self.name, self.alphas, self.anchors, self.decay, self.shrink, self.hedge = name, alphas, anchors, decay, shrink, hedge
         self.level_rates, self.prior, self.median_rate, self.margin, self.form = level_rates, prior, median_rate, margin, form
         # None: the band around the chosen median only; "bands": widened to also cover the model's own calibrated band
@@ -102,6 +102,8 @@ class Policy:
         # trend: (rate, φ) — one candidate more, a damped trend from the last value: the one-step change's EWMA
         # (weight rate), carried k steps ahead as Σ φ^j (Holt's damped trend, its level the last value).
         self.trend = trend
+        # trend_until: the damped trend is a candidate at horizon indices below this only (2: 5 and 30 min).
+        self.trend_until = trend_until
 
     def anchor_values(self, last, levels):
         out = []
@@ -146,6 +148,9 @@ class Policy:
                 w[:] = 0
                 w[keep] = 1
             return w
+        if self.trend and i >= self.trend_until and i < len(HORIZONS):
+            errors = errors.copy()
+            errors[-1] = np.inf
         if self.guard and i < self.guard[2]:
             w = self.pick(errors, None, len(HORIZONS))
             best, keep = int(np.argmax(w)), self.alphas.index(0)
@@ -314,9 +319,13 @@ POLICIES = {
     # What the daemon serves (BandCalibration.swift): the shrunk model or a level as it is, longer memory at long
     # horizons, the union band scored by ACI, at every horizon persistence unless the winner also beats it by 5 %
     # over the guard's memory (0.005), at 2 h and 8 h errors scored in units of the running one-step change, and a
-    # damped-trend candidate (slope EWMA 0.5, φ 0.8).
+    # damped-trend candidate (slope EWMA 0.5, φ 0.8) at 5 min, 30 min and 2 h.
     "served": Policy("served", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure", union="aci",
-                     guard=(0.005, 0.05, 4), median_window=48, norm="spread", norm_from=2, norm_floor=1e-4, trend=(0.5, 0.8)),
+                     guard=(0.005, 0.05, 4), median_window=48, norm="spread", norm_from=2, norm_floor=1e-4, trend=(0.5, 0.8),
+                     trend_until=3),
+    # Served for an hour of 2026-12-06 (3de615f): the damped trend a candidate at 8 h too.
+    "served-trend-8h": Policy("served-trend-8h", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure", union="aci",
+                              guard=(0.005, 0.05, 4), median_window=48, norm="spread", norm_from=2, norm_floor=1e-4, trend=(0.5, 0.8)),
     # Served until the third session of 2026-12-06: the same without the damped trend.
     "served-no-trend": Policy("served-no-trend", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure", union="aci",
                               guard=(0.005, 0.05, 4), median_window=48, norm="spread", norm_from=2, norm_floor=1e-4),
@@ -403,6 +412,9 @@ POLICIES = {
     **{f"trend-{r}-{phi}": Policy(f"trend-{r}-{phi}", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure",
                                   union="aci", guard=(0.005, 0.05, 4), median_window=48, norm="spread", norm_from=2,
                                   norm_floor=1e-4, trend=(r, phi)) for r in (0.2, 0.5, 0.8) for phi in (0.7, 0.8, 0.9, 0.95)},
+    **{f"trend-short-{u}": Policy(f"trend-short-{u}", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure",
+                                  union="aci", guard=(0.005, 0.05, 4), median_window=48, norm="spread", norm_from=2,
+                                  norm_floor=1e-4, trend=(0.5, 0.8), trend_until=u) for u in (2, 3)},
     "served-selection-only": Policy("served-selection-only", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure"),
     # Variants measured on the way (models/README.md lists their figures).
     "served-union": Policy("served-union", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure", union="bands"),

@@ -154,6 +154,20 @@ import Testing
         #expect(r.served < 0.6 * r.last)
     }
 
+    /// At 8 h the damped trend is not a candidate, even with the lowest errors: the next best is served there.
+    @Test func dampedTrend_IsNotACandidateAtEightHours() {
+        var c = BandCalibration()
+        var errors = [Float](repeating: 3, count: BandCalibration.candidateCount)
+        errors[BandCalibration.trendCandidate] = 1
+        let level = BandCalibration.shrinkCandidates.count + BandCalibration.MedianAnchor.level.rawValue - 1
+        errors[level] = 2
+        c.shrinkErrors = BandCalibration.horizons.map { _ in errors }
+        c.guardErrors = BandCalibration.horizons.map { _ in errors }
+        let trend = BandCalibration.trendCandidate
+        #expect(c.chosenCandidates == [trend, trend, trend, level])
+        #expect(c.medianAnchors == [.dampedTrend, .dampedTrend, .dampedTrend, .level])
+    }
+
     /// A state saved before the damped trend had 9 candidates: each row gets a tenth, its largest error, so the
     /// trend is chosen only once its own scores prove it; the slope starts from the saved window's changes.
     @Test func stateOfTheNineCandidates_GivesTheTrendItsRowsLargestError() {

@@ -85,6 +85,10 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     /// 13 real 5-minute series (models/README.md).
     public static let trendRate: Float = 0.5
     public static let trendDamping: Float = 0.8
+    /// The damped trend is a candidate at the first this-many horizons (5 min, 30 min, 2 h). At 8 h its offset
+    /// (at most 4 × a 5-minute slope) is noise next to the error: chosen there by chance, it cost 5 % on a
+    /// recording's load average (models/README.md, "A damped trend").
+    public static let trendHorizons = 3
     /// Running mean signed one-step change of the observed values (0 before the second): the trend's slope.
     public internal(set) var slope: Float = 0
     /// The model as it is (α = 1): the choice while no candidate has scored better.
@@ -280,13 +284,15 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     /// Width factor for forecast step `k` (1-based): linear in `ln k` between the scored horizons.
     public func factor(step k: Int) -> Float { exp(Self.interpolate(logFactors, step: k)) }
 
-    /// The chosen candidate per scored horizon: the lowest recent error (ties keep the model as it is), if it
-    /// also beats persistence by the margin over the guard's memory; else persistence.
+    /// The chosen candidate per scored horizon: the lowest recent error (ties keep the model as it is; the
+    /// damped trend only below ``trendHorizons``), if it also beats persistence by the margin over the guard's
+    /// memory; else persistence.
     public var chosenCandidates: [Int] {
         shrinkErrors.indices.map { i in
             let errors = shrinkErrors[i]
+            let candidates = i < Self.trendHorizons ? Self.candidateCount : Self.trendCandidate
             var best = Self.modelCandidate
-            for j in errors.indices where errors[j] < errors[best] { best = j }
+            for j in 0..<candidates where errors[j] < errors[best] { best = j }
             guard best != Self.persistenceCandidate else { return best }
             let p = Self.persistenceCandidate, long = guardErrors[i]
             let proven = errors[best] < errors[p] && long[best] < long[p] * (1 - Self.guardMargin)
