@@ -81,8 +81,8 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     public static let trendCandidate = candidateCount - 1
     /// EWMA weight of ``slope`` (per step) and the damping of the trend: `k` steps ahead the trend adds
     /// `slope · (φ + φ² + … + φᵏ)`, at most 4 × the slope for φ = 0.8. On recorded load averages (a smoothed
-    /// metric) it cut the 30-minute error by 10–37 % on six of seven; the guard never let it be chosen on the
-    /// 13 real 5-minute series (models/README.md).
+    /// metric) it cut the 30-minute error by 10–37 % on seven of nine (one unchanged, one 0.5 % worse); the
+    /// guard never let it be chosen on the 13 real 5-minute series (models/README.md, "A damped trend").
     public static let trendRate: Float = 0.5
     public static let trendDamping: Float = 0.8
     /// The damped trend is a candidate at the first this-many horizons (5 min, 30 min, 2 h). At 8 h its offset
