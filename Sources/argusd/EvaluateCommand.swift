@@ -89,8 +89,8 @@ enum EvaluateCommand: Command {
         do {
             series = try JSONDecoder().decode([OriginSeries].self, from: Data(contentsOf: URL(fileURLWithPath: path)))
         } catch { throw TrainingError.io("cannot read origins \(path): \(error)") }
-        let forecaster = OriginForecaster(model: loaded.model, builder: loaded.builder)
-        let warmForecaster = warmModel.map { OriginForecaster(model: $0.model, builder: $0.builder) }
+        let forecaster = OriginForecaster(model: loaded.model, builder: loaded.builder, modelName: loaded.url.lastPathComponent)
+        let warmForecaster = warmModel.map { OriginForecaster(model: $0.model, builder: $0.builder, modelName: $0.url.lastPathComponent) }
         let encoder = JSONEncoder()
         var lines = Data()
         let t0 = Date()

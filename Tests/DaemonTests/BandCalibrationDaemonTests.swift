@@ -52,6 +52,11 @@ import Training
                 #expect(after[target]?.levels == c.levels && after[target]?.levelStep == c.levelStep)
                 #expect(after[target]?.recent == c.recent && c.recent.count > 1)
                 #expect(after[target]?.spread == c.spread && (target != "mem_used_pct" || c.spread > 0))
+                // The model and its raw widths (the tiny model has none at 2 h and 8 h): a restart with another
+                // model hands the widths over.
+                #expect(after[target]?.model == c.model && c.model != nil)
+                #expect(after[target]?.rawLogWidths.map { $0.isNaN ? nil : $0 } == c.rawLogWidths.map { $0.isNaN ? nil : $0 })
+                #expect(c.rawLogWidths[0].isFinite)
             }
         }
     }
@@ -151,5 +156,15 @@ import Training
         #expect(after.scored > before.scored)
         #expect(after.levelStep == before.levelStep + 1)
         #expect(after.guardErrors[0].contains { $0 > 0 })
+        // The widths are handed over: each factor moved by the ratio of the two models' raw widths (here the
+        // new model's second forecast's: the reload forecasts once more before step 30), besides its adaptive
+        // steps (0.04 in `ln` at most each). The tiny models forecast 12 steps: 2 h and 8 h have no width.
+        #expect(before.model?.hasPrefix("tft_model_") == true && before.model != "tft_model_20250114_000000")
+        #expect(after.model == "tft_model_20250114_000000")
+        let shifts = (0..<2).map { before.rawLogWidths[$0] - after.rawLogWidths[$0] }
+        #expect(shifts.contains { abs($0) > 0.3 }, "the two models' bands differ: \(shifts)")
+        for i in shifts.indices where BandCalibration.logFactorRange.contains(after.logFactors[i]) {
+            #expect(abs(after.logFactors[i] - before.logFactors[i] - shifts[i]) <= 0.1, "horizon \(BandCalibration.horizons[i]): \(shifts)")
+        }
     }
 }

@@ -157,6 +157,42 @@ import Testing
         #expect(back.pending == BandCalibration().pending)
     }
 
+    /// A model swap (a fine-tune or a reload) keeps the served width: the factor that fitted the previous
+    /// model's bands moves by the ratio of the raw widths, then adapts from there. Without a new model name a
+    /// narrower raw band is served narrower.
+    @Test func modelSwap_HandsTheServedWidthOver() throws {
+        let z: [Float] = [-2.054, -1.2816, -0.6745, 0, 0.6745, 1.2816, 2.054]
+        func forecast(_ scale: Float) -> [[Float]] { z.map { q in [Float](repeating: 50 + scale * q, count: 96) } }
+        func servedWidth(_ out: [[Float]], step: Int) -> Float { out[5][step - 1] - out[1][step - 1] }
+        var c = BandCalibration(), rng = Normal(state: 5)
+        var before: [[Float]] = []
+        for t in 0..<1500 as Range<Int64> {
+            before = c.update(lastStep: t, actual: 50 + 3 * rng.next(), forecast: forecast(1), quantiles: Self.quantiles,
+                              shrinkMedian: false, model: "tft_model_a")
+        }
+        #expect(c.model == "tft_model_a" && c.factors[1] > 1.5 && c.factors.allSatisfy { $0 < 8 })
+        var same = c, unnamed = c
+        let y = 50 + 3 * rng.next()
+        let swapped = c.update(lastStep: 1500, actual: y, forecast: forecast(0.25), quantiles: Self.quantiles, shrinkMedian: false,
+                               model: "tft_model_b")
+        #expect(c.model == "tft_model_b")
+        for step in [1, 6, 24, 50, 96] {
+            // One more score moves a factor by e^0.04 at most.
+            #expect(abs(log(servedWidth(swapped, step: step) / servedWidth(before, step: step))) < 0.045, "step \(step)")
+        }
+        let narrower = [same.update(lastStep: 1500, actual: y, forecast: forecast(0.25), quantiles: Self.quantiles, shrinkMedian: false,
+                                    model: "tft_model_a"),
+                        unnamed.update(lastStep: 1500, actual: y, forecast: forecast(0.25), quantiles: Self.quantiles, shrinkMedian: false)]
+        for out in narrower { #expect(servedWidth(out, step: 6) < 0.3 * servedWidth(before, step: 6)) }
+        #expect(same.model == "tft_model_a" && unnamed.model == "tft_model_a")
+
+        // The model and its widths are persisted (a restart with another model hands over too); unknown widths as null.
+        let back = try JSONDecoder().decode(BandCalibration.self, from: JSONEncoder().encode(c))
+        #expect(back.model == "tft_model_b" && back.rawLogWidths == c.rawLogWidths && c.rawLogWidths.allSatisfy(\.isFinite))
+        let fresh = try JSONDecoder().decode(BandCalibration.self, from: JSONEncoder().encode(BandCalibration()))
+        #expect(fresh.model == nil && fresh.rawLogWidths.allSatisfy(\.isNaN))
+    }
+
     /// A restart's first tick sees the newest step again: it must not move the restored levels a second time.
     @Test func restoredLevels_AreNotMovedAgainByTheSameStep() throws {
         var c = BandCalibration()

@@ -56,6 +56,12 @@ public final class BandCalibrationStore: Sendable {
         // and rows of 9 candidate errors get a tenth, their largest, for the trend).
         Migration(version: 7, name: "damped trend slope", sql: """
         ALTER TABLE band_calibration ADD COLUMN slope REAL;
+        """),
+        // The model the row was last calibrated for and its raw band widths: a restart with another model
+        // hands the widths over as a hot swap does.
+        Migration(version: 8, name: "width handover", sql: """
+        ALTER TABLE band_calibration ADD COLUMN model TEXT;
+        ALTER TABLE band_calibration ADD COLUMN raw_log_widths TEXT NOT NULL DEFAULT '';
         """)]
 
     /// Steps after which a server no longer forecast is forgotten, in memory and in the file: a fleet
@@ -78,16 +84,16 @@ public final class BandCalibrationStore: Sendable {
         let rows = try db.read { c in
             try c.query("""
                 SELECT server, target, log_factors, shrink_errors, scored, inside_raw, inside_served, levels, level_step, guard_errors, recent,
-                       spread, errors_scaled, slope
+                       spread, errors_scaled, slope, model, raw_log_widths
                 FROM band_calibration
                 """) { s in
                 (s.string(0) ?? "", s.string(1) ?? "", s.string(2) ?? "", s.string(3) ?? "", Int(s.int64(4)), Int(s.int64(5)), Int(s.int64(6)),
                  s.string(7) ?? "", s.isNull(8) ? nil : s.int64(8), s.string(9) ?? "", s.string(10) ?? "", Float(s.double(11)), s.int64(12) == 1,
-                 s.isNull(13) ? nil : Float(s.double(13)))
+                 s.isNull(13) ? nil : Float(s.double(13)), s.string(14), s.string(15) ?? "")
             }
         }
         var loaded: [String: [String: BandCalibration]] = [:]
-        for (server, target, factors, errors, scored, raw, served, levels, levelStep, guardErrors, recent, spread, scaled, slope) in rows {
+        for (server, target, factors, errors, scored, raw, served, levels, levelStep, guardErrors, recent, spread, scaled, slope, model, widths) in rows {
             var c = BandCalibration()
             let values = factors.split(separator: ",").compactMap { Float($0) }
             if values.count == c.logFactors.count {
@@ -99,6 +105,8 @@ public final class BandCalibrationStore: Sendable {
                             recent: recent.split(separator: ",").compactMap { Float($0) })
             c.restoreSpread(spread, errorsScaled: scaled)
             c.restoreSlope(slope)
+            c.restoreWidths(widths.split(separator: ",", omittingEmptySubsequences: false).map { Float($0).flatMap { $0.isFinite ? $0 : nil } },
+                            model: model)
             c.scored = scored; c.insideRaw = raw; c.insideServed = served
             loaded[server, default: [:]][target] = c
         }
@@ -106,8 +114,10 @@ public final class BandCalibrationStore: Sendable {
     }
 
     /// Scores each server's due forecasts against its newest value, records the new raw forecasts and
-    /// rescales them (then clamps to each metric's range). `windows[i]` is the window `forecasts[i]` came from.
-    public func calibrate(_ forecasts: inout [ServerForecast], windows: [ServerWindow], spec: FeatureSpec, builder: FeatureBuilder) {
+    /// rescales them (then clamps to each metric's range). `windows[i]` is the window `forecasts[i]` came from;
+    /// `model` names the model that made them (a new name hands each server's band widths over).
+    public func calibrate(_ forecasts: inout [ServerForecast], windows: [ServerWindow], spec: FeatureSpec, builder: FeatureBuilder,
+                          model: String? = nil) {
         let targets = spec.targets
         let m = BandCalibration.row(0.5, in: forecasts.first?.quantiles ?? [0.5])
         let ranges = targets.indices.map { t in builder.clamp(-.greatestFiniteMagnitude, target: t)...builder.clamp(.greatestFiniteMagnitude, target: t) }
@@ -122,7 +132,7 @@ public final class BandCalibrationStore: Sendable {
                     // In place through the default subscripts and the forecast's own arrays: no copies.
                     all[window.serverName, default: [:]][target, default: BandCalibration()]
                         .update(lastStep: lastStep, actual: actual, forecast: &forecasts[i].values[target]!, quantiles: quantiles,
-                                shrinkMedian: shrinkMedian, range: ranges[t])
+                                shrinkMedian: shrinkMedian, range: ranges[t], model: model)
                     if shrinkMedian, forecasts[i].values[target]![m] != modelMedian {
                         forecasts[i].modelMedians[target] = modelMedian.map { min(max($0, ranges[t].lowerBound), ranges[t].upperBound) }
                     }
@@ -149,8 +159,8 @@ public final class BandCalibrationStore: Sendable {
             for server in forget { try c.run("DELETE FROM band_calibration WHERE server = ?", [.text(server)]) }
             let insert = try c.cached("""
                 INSERT OR REPLACE INTO band_calibration (server, target, log_factors, shrink_errors, scored, inside_raw, inside_served, levels,
-                                                         level_step, guard_errors, recent, spread, errors_scaled, slope)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)
+                                                         level_step, guard_errors, recent, spread, errors_scaled, slope, model, raw_log_widths)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)
                 """)
             for (server, target, cal) in rows {
                 try insert.execute([.text(server), .text(target), .text(cal.logFactors.map { "\($0)" }.joined(separator: ",")),
@@ -159,7 +169,8 @@ public final class BandCalibrationStore: Sendable {
                                     .text((0..<4).map { "\(cal.levels[$0])" }.joined(separator: ",")),
                                     cal.levelStep == .min ? .null : .integer(cal.levelStep), .text(Self.text(cal.guardErrors)),
                                     .text(cal.recent.map { "\($0)" }.joined(separator: ",")), .real(Double(cal.spread)),
-                                    .real(Double(cal.slope))])
+                                    .real(Double(cal.slope)), cal.model.map { .text($0) } ?? .null,
+                                    .text(cal.rawLogWidths.map { $0.isFinite ? "\($0)" : "" }.joined(separator: ","))])
             }
         }
     }

@@ -163,7 +163,7 @@ public final class InferenceEngine: Sendable {
         }
         if let calibration {
             let t0 = DispatchTime.now().uptimeNanoseconds
-            calibration.calibrate(&forecasts, windows: windows, spec: model.spec, builder: model.builder)
+            calibration.calibrate(&forecasts, windows: windows, spec: model.spec, builder: model.builder, model: model.name)
             timings.calibration = since(t0)
         }
         let riskStart = DispatchTime.now().uptimeNanoseconds

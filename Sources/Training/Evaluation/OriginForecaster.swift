@@ -61,10 +61,14 @@ public struct OriginForecaster {
     public let model: TFTModel
     public let builder: FeatureBuilder
     public var batchSize = 64
+    /// The model's name as the calibration sees it (the daemon's: the model folder's name). With a warm
+    /// model of another name, the swap at the first origin hands the band widths over, as the daemon does.
+    public var modelName: String?
 
-    public init(model: TFTModel, builder: FeatureBuilder) {
+    public init(model: TFTModel, builder: FeatureBuilder, modelName: String? = nil) {
         self.model = model
         self.builder = builder
+        self.modelName = modelName
     }
 
     /// Forecasts of `series.target` at each of its origins, in origin order.
@@ -100,8 +104,9 @@ public struct OriginForecaster {
     ///
     /// `warmModel`, when given, forecasts the warm-up ticks before the first origin and this forecaster's model
     /// takes over at the first origin, the calibration state carried over: what a daemon does when a fine-tune
-    /// finishes and is hot-swapped in (its calibration keeps the errors the previous model earned, and forecasts
-    /// still pending from it are scored as they mature). Without it, a fine-tuned model would warm the
+    /// finishes and is hot-swapped in (its calibration keeps the errors the previous model earned, its band
+    /// widths are handed over when the two ``modelName``s differ, and forecasts still pending from it are
+    /// scored as they mature). Without it, a fine-tuned model would warm the
     /// calibration on its own training and validation history, whose errors it was fitted to.
     public func calibratedForecasts(_ series: OriginSeries, warmup: Int, shrinkMedian: Bool = true, warmModel: OriginForecaster? = nil,
                                     raw: ((_ step: Int, _ values: [[Float]]) -> Void)? = nil) throws -> [OriginForecast] {
@@ -127,7 +132,8 @@ public struct OriginForecaster {
                 guard let raw0 = f.values[series.target], let actual = spec.lastValue(of: series.target, in: windows[j]) else { continue }
                 let target = spec.targets.firstIndex(of: series.target)!
                 raw?(steps[j], raw0)
-                let calibrated = calibration.update(lastStep: lastStep, actual: actual, forecast: raw0, quantiles: f.quantiles, shrinkMedian: shrinkMedian)
+                let calibrated = calibration.update(lastStep: lastStep, actual: actual, forecast: raw0, quantiles: f.quantiles, shrinkMedian: shrinkMedian,
+                                                         model: serving.modelName)
                     .map { $0.map { serving.builder.clamp($0, target: target) } }
                 if wanted.contains(steps[j]) {
                     out.append(OriginForecast(series: series.name, origin: steps[j], quantiles: f.quantiles, values: calibrated))
