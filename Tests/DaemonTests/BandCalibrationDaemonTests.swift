@@ -28,6 +28,7 @@ import Training
         let anchors = try #require(mem["median_anchors"] as? [String])
         #expect(anchors.count == BandCalibration.horizons.count)
         #expect(anchors.allSatisfy { name in BandCalibration.MedianAnchor.allCases.contains { $0.name == name } })
+        #expect((mem["model"] as? String)?.hasPrefix("tft_model_") == true)
 
         let status = try d!.get("/status", key: nil).object
         let summary = try #require(status["band_calibration"] as? [String: Any])

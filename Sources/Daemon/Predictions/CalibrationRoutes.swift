@@ -9,7 +9,7 @@ struct CalibrationRoutes: Sendable {
 
     func addRoutes(to group: RouterGroup<BasicRequestContext>) {
         group.get("calibration", execution: .eventLoop, docs: OpenAPIOperation(
-            summary: "Online calibration: per target, forecasts scored against what happened, share inside the raw and the served P10–P90 band, width factors, and per horizon the served median's anchor (last_value, fast_level, level, slow_level, running_median) and the share α of the model's departure from the last value it keeps",
+            summary: "Online calibration: per target, forecasts scored against what happened, share inside the raw and the served P10–P90 band, width factors, and per horizon the served median's anchor (last_value, fast_level, level, slow_level, running_median, damped_trend) and the share α of the model's departure from the last value it keeps, and the model the factors fit (a swap hands the served width over)",
             tags: ["predictions"],
             queryParameters: [OpenAPIParameter(query: "server", description: "One server's own calibration")],
             responses: [404: .init("Unknown server")])
@@ -39,6 +39,7 @@ struct CalibrationRoutes: Sendable {
                 w.raw(",\"median_anchors\":[")
                 for (h, anchor) in c.medianAnchors.enumerated() { if h > 0 { w.raw(",") }; w.string(anchor.name) }
                 w.raw("]")
+                w.raw(",\"model\":"); if let model = c.model { w.string(model) } else { w.null() }
                 w.raw("}")
             }
             w.raw("}}")
