@@ -61,7 +61,7 @@ class Policy:
     def __init__(self, name, alphas=(0, .25, .5, .75, 1), anchors=("last",), decay=0.05, shrink=True, hedge=None,
                  level_rates=(0.5, 0.2, 0.05), prior=None, median_rate=0.1, margin=0.0, form="departure", union=None,
                  guard=None, regime=None, log_range=LOG_RANGE, median_clamp=False, median_growth=1.0, median_window=None, norm=None, norm_from=0, norm_rate=0.05, sticky=0.0, norm_floor=1e-9,
-                 guard_z=None, blend_last=None, trend=None, trend_until=4):
+                 guard_z=None, blend_last=None, trend=None, trend_until=4, aci=None):
         self.name, self.alphas, self.anchors, self.decay, self.shrink, self.hedge = name, alphas, anchors, decay, shrink, hedge
         self.level_rates, self.prior, self.median_rate, self.margin, self.form = level_rates, prior, median_rate, margin, form
         # None: the band around the chosen median only; "bands": widened to also cover the model's own calibrated band
@@ -104,6 +104,16 @@ class Policy:
         self.trend = trend
         # trend_until: the damped trend is a candidate at horizon indices below this only (2: 5 and 30 min).
         self.trend_until = trend_until
+        # aci: (floor, start, n0) — the width factor's adaptive rate is max(floor, start · n0 / (n0 + n)), n = the
+        # series' scores so far over all horizons / 4, as BandCalibration counts them (None: RATE throughout, the
+        # daemon's until 2026-12-06's fourth session).
+        self.aci = aci
+
+    def aci_rate(self, n):
+        if self.aci is None:
+            return RATE
+        floor, start, n0 = self.aci
+        return max(floor, start * n0 / (n0 + n))
 
     def anchor_values(self, last, levels):
         out = []
@@ -198,6 +208,7 @@ def replay(series, raw, policy, bands=True):
     long_sq = np.zeros((len(HORIZONS), n))        # guard_z: EWMA of (persistence's error − candidate's)²
     fast_errors = np.zeros((len(HORIZONS), n))
     pending = [dict() for _ in HORIZONS]          # due step → (low, mid, high, factor, candidate medians)
+    scored = 0
     levels = None
     spread, median, previous = 0.0, 0.0, None
     norm_spread = 0.0
@@ -262,7 +273,9 @@ def replay(series, raw, policy, bands=True):
             if policy.regime:
                 fast_errors[i] += policy.regime[0] * (np.abs(actual - cands) - fast_errors[i])
             miss = (not inside) if policy.union == "aci" else r > factor
-            log_factors[i] = min(max(log_factors[i] + RATE * ((1 if miss else 0) - (1 - TARGET_COVERAGE)), policy.log_range[0]),
+            rate = policy.aci_rate(scored // len(HORIZONS))
+            scored += 1
+            log_factors[i] = min(max(log_factors[i] + rate * ((1 if miss else 0) - (1 - TARGET_COVERAGE)), policy.log_range[0]),
                                  policy.log_range[1])
         weights = [policy.pick(errors[i], long_errors[i], i, fast_errors[i], long_sq[i]) if policy.shrink else None for i in range(len(HORIZONS))]
         if policy.sticky and policy.shrink:
@@ -319,10 +332,15 @@ POLICIES = {
     # What the daemon serves (BandCalibration.swift): the shrunk model or a level as it is, longer memory at long
     # horizons, the union band scored by ACI, at every horizon persistence unless the winner also beats it by 5 %
     # over the guard's memory (0.005), at 2 h and 8 h errors scored in units of the running one-step change, and a
-    # damped-trend candidate (slope EWMA 0.5, φ 0.8) at 5 min, 30 min and 2 h.
+    # damped-trend candidate (slope EWMA 0.5, φ 0.8) at 5 min, 30 min and 2 h; the width factor's rate falls from 0.05
+    # to 0.0125 over a series' first 300 scores per horizon.
     "served": Policy("served", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure", union="aci",
                      guard=(0.005, 0.05, 4), median_window=48, norm="spread", norm_from=2, norm_floor=1e-4, trend=(0.5, 0.8),
-                     trend_until=3),
+                     trend_until=3, aci=(0.0125, 0.05, 100)),
+    # Served until the fourth session of 2026-12-06: the width factor's rate fixed at 0.05.
+    "served-fixed-rate": Policy("served-fixed-rate", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure",
+                                union="aci", guard=(0.005, 0.05, 4), median_window=48, norm="spread", norm_from=2, norm_floor=1e-4,
+                                trend=(0.5, 0.8), trend_until=3),
     # Served for an hour of 2026-12-06 (3de615f): the damped trend a candidate at 8 h too.
     "served-trend-8h": Policy("served-trend-8h", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure", union="aci",
                               guard=(0.005, 0.05, 4), median_window=48, norm="spread", norm_from=2, norm_floor=1e-4, trend=(0.5, 0.8)),
@@ -415,6 +433,14 @@ POLICIES = {
     **{f"trend-short-{u}": Policy(f"trend-short-{u}", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure",
                                   union="aci", guard=(0.005, 0.05, 4), median_window=48, norm="spread", norm_from=2,
                                   norm_floor=1e-4, trend=(0.5, 0.8), trend_until=u) for u in (2, 3)},
+    # The width factor's adaptive rate (2026-12-06, fourth session): fixed, or decaying from 0.05 to a floor.
+    **{f"aci-{r}": Policy(f"aci-{r}", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure", union="aci",
+                          guard=(0.005, 0.05, 4), median_window=48, norm="spread", norm_from=2, norm_floor=1e-4, trend=(0.5, 0.8),
+                          trend_until=3, aci=(r, r, 1)) for r in (0.05, 0.025, 0.0125, 0.00625)},
+    **{f"aci-decay-{f}-{n0}": Policy(f"aci-decay-{f}-{n0}", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure",
+                                     union="aci", guard=(0.005, 0.05, 4), median_window=48, norm="spread", norm_from=2, norm_floor=1e-4,
+                                     trend=(0.5, 0.8), trend_until=3, aci=(f, 0.05, n0))
+       for f in (0.0125, 0.00625) for n0 in (100, 300)},
     "served-selection-only": Policy("served-selection-only", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure"),
     # Variants measured on the way (models/README.md lists their figures).
     "served-union": Policy("served-union", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure", union="bands"),

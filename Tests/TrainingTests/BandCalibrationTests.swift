@@ -157,6 +157,26 @@ import Testing
         #expect(back.pending == BandCalibration().pending)
     }
 
+    /// The width factor moves fast on a new series (it must find its width within a day) and by a quarter of
+    /// that once 300 scores per horizon have settled it (a fixed fast rate kept the bands swinging).
+    @Test func adaptiveRate_FallsFromTheStartToTheFloor() {
+        #expect(BandCalibration.adaptiveRate(scores: 0) == BandCalibration.rate)
+        #expect(abs(BandCalibration.adaptiveRate(scores: 100) - BandCalibration.rate / 2) < 1e-7)
+        #expect(BandCalibration.adaptiveRate(scores: 300) == BandCalibration.rateFloor)
+        #expect(BandCalibration.adaptiveRate(scores: 1_000_000) == BandCalibration.rateFloor)
+        #expect(BandCalibration.rateFloor == BandCalibration.rate / 4)
+        func missMoves(afterScores scored: Int) -> Float {
+            var c = BandCalibration()
+            c.scored = scored
+            c.record(lastStep: 0, low: [Float](repeating: 49, count: 96), mid: [Float](repeating: 50, count: 96),
+                     high: [Float](repeating: 51, count: 96))
+            c.observe(step: 1, actual: 60)             // horizon 1's forecast, far outside its band
+            return c.logFactors[0]
+        }
+        #expect(abs(missMoves(afterScores: 0) - 0.05 * 0.8) < 1e-6)
+        #expect(abs(missMoves(afterScores: 4 * 300) - 0.0125 * 0.8) < 1e-6)
+    }
+
     /// A model swap (a fine-tune or a reload) keeps the served width: the factor that fitted the previous
     /// model's bands moves by the ratio of the raw widths, then adapts from there. Without a new model name a
     /// narrower raw band is served narrower.
