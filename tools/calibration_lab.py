@@ -440,7 +440,7 @@ POLICIES = {
     **{f"aci-decay-{f}-{n0}": Policy(f"aci-decay-{f}-{n0}", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure",
                                      union="aci", guard=(0.005, 0.05, 4), median_window=48, norm="spread", norm_from=2, norm_floor=1e-4,
                                      trend=(0.5, 0.8), trend_until=3, aci=(f, 0.05, n0))
-       for f in (0.0125, 0.00625) for n0 in (100, 300)},
+       for f in (0.025, 0.0125, 0.00625) for n0 in (100, 300)},
     "served-selection-only": Policy("served-selection-only", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure"),
     # Variants measured on the way (models/README.md lists their figures).
     "served-union": Policy("served-union", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure", union="bands"),

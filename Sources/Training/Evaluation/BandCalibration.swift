@@ -48,7 +48,7 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     /// The width factor's adaptive rate: ``rate`` for a new series, falling as `rate · n₀ / (n₀ + n)` with `n`
     /// scores per horizon (``rateScores`` = n₀) to ``rateFloor``, reached after 300. A fixed 0.05 (until
     /// 2026-12-06) let `ln factor` swing by ±0.5 around its level: bands too wide half the time and too
-    /// narrow the other half. Settled at ¼ of it, the pinball loss fell 4–16 % on every real-data set at the
+    /// narrow the other half. Settled at ¼ of it, the pinball loss fell 1–16 % on every real-data set at the
     /// same coverage, while a new server still finds its width within a day (models/README.md, "Adaptive rate").
     public static let rate: Float = 0.05
     public static let rateFloor: Float = 0.0125
