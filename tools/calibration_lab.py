@@ -61,7 +61,7 @@ class Policy:
     def __init__(self, name, alphas=(0, .25, .5, .75, 1), anchors=("last",), decay=0.05, shrink=True, hedge=None,
                  level_rates=(0.5, 0.2, 0.05), prior=None, median_rate=0.1, margin=0.0, form="departure", union=None,
                  guard=None, regime=None, log_range=LOG_RANGE, median_clamp=False, median_growth=1.0, median_window=None, norm=None, norm_from=0, norm_rate=0.05, sticky=0.0, norm_floor=1e-9,
-                 guard_z=None, blend_last=None, trend=None, trend_until=4, aci=None):
+                 guard_z=None, blend_last=None, trend=None, trend_until=4, aci=None, dtaci=None):
         self.name, self.alphas, self.anchors, self.decay, self.shrink, self.hedge = name, alphas, anchors, decay, shrink, hedge
         self.level_rates, self.prior, self.median_rate, self.margin, self.form = level_rates, prior, median_rate, margin, form
         # None: the band around the chosen median only; "bands": widened to also cover the model's own calibrated band
@@ -108,6 +108,10 @@ class Policy:
         # series' scores so far over all horizons / 4, as BandCalibration counts them (None: RATE throughout, the
         # daemon's until 2026-12-06's fourth session).
         self.aci = aci
+        # dtaci: (rates, decay) — several width factors side by side, one per rate, each moved by its own misses;
+        # the served one is the factor whose interval score (width + 10 × the miss distance, EWMA `decay`) is lowest
+        # (a follow-the-leader form of dynamically tuned ACI, Gibbs & Candès 2022).
+        self.dtaci = dtaci
 
     def aci_rate(self, n):
         if self.aci is None:
@@ -209,6 +213,8 @@ def replay(series, raw, policy, bands=True):
     fast_errors = np.zeros((len(HORIZONS), n))
     pending = [dict() for _ in HORIZONS]          # due step → (low, mid, high, factor, candidate medians)
     scored = 0
+    experts = np.zeros((len(HORIZONS), len(policy.dtaci[0]) if policy.dtaci else 1))
+    expert_loss = np.zeros_like(experts)
     levels = None
     spread, median, previous = 0.0, 0.0, None
     norm_spread = 0.0
@@ -275,6 +281,19 @@ def replay(series, raw, policy, bands=True):
             miss = (not inside) if policy.union == "aci" else r > factor
             rate = policy.aci_rate(scored // len(HORIZONS))
             scored += 1
+            if policy.dtaci:
+                rates, d = policy.dtaci
+                rmid = p[5][0]
+                for k_, g in enumerate(rates):
+                    fk = math.exp(p[6][k_])
+                    lo_, hi_ = min(mid, rmid) + fk * (low - mid), max(mid, rmid) + fk * (high - mid)
+                    score = (hi_ - lo_) + 10 * max(lo_ - actual, 0) + 10 * max(actual - hi_, 0)
+                    expert_loss[i, k_] += d * (score - expert_loss[i, k_])
+                    miss_k = not (lo_ <= actual <= hi_)
+                    experts[i, k_] = min(max(experts[i, k_] + g * ((1 if miss_k else 0) - (1 - TARGET_COVERAGE)), policy.log_range[0]),
+                                         policy.log_range[1])
+                log_factors[i] = experts[i, int(np.argmin(expert_loss[i]))]
+                continue
             log_factors[i] = min(max(log_factors[i] + rate * ((1 if miss else 0) - (1 - TARGET_COVERAGE)), policy.log_range[0]),
                                  policy.log_range[1])
         weights = [policy.pick(errors[i], long_errors[i], i, fast_errors[i], long_sq[i]) if policy.shrink else None for i in range(len(HORIZONS))]
@@ -306,7 +325,7 @@ def replay(series, raw, policy, bands=True):
             f_ = math.exp(log_factors[i])
             rm = q[MID, h - 1]
             pending[i][t - 1 + h] = (mid + offset(LOW, h - 1), mid, mid + offset(HIGH, h - 1), f_, cands,
-                                     (rm, rm + f_ * offset(LOW, h - 1), rm + f_ * offset(HIGH, h - 1)))
+                                     (rm, rm + f_ * offset(LOW, h - 1), rm + f_ * offset(HIGH, h - 1)), experts[i].copy())
         if t in origins:
             f = np.zeros((3, rd.HORIZON))
             for k in range(rd.HORIZON):
@@ -441,6 +460,9 @@ POLICIES = {
                                      union="aci", guard=(0.005, 0.05, 4), median_window=48, norm="spread", norm_from=2, norm_floor=1e-4,
                                      trend=(0.5, 0.8), trend_until=3, aci=(f, 0.05, n0))
        for f in (0.025, 0.0125, 0.00625) for n0 in (100, 300)},
+    **{f"dtaci-{d}": Policy(f"dtaci-{d}", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure", union="aci",
+                            guard=(0.005, 0.05, 4), median_window=48, norm="spread", norm_from=2, norm_floor=1e-4, trend=(0.5, 0.8),
+                            trend_until=3, dtaci=((0.0125, 0.025, 0.05, 0.1), d)) for d in (0.01, 0.03)},
     "served-selection-only": Policy("served-selection-only", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure"),
     # Variants measured on the way (models/README.md lists their figures).
     "served-union": Policy("served-union", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure", union="bands"),
