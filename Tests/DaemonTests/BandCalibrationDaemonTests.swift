@@ -56,8 +56,8 @@ import Training
                 // The model and its raw widths (the tiny model has none at 2 h and 8 h): a restart with another
                 // model hands the widths over.
                 #expect(after[target]?.model == c.model && c.model != nil)
-                #expect(after[target]?.rawLogWidths.map { $0.isNaN ? nil : $0 } == c.rawLogWidths.map { $0.isNaN ? nil : $0 })
-                #expect(c.rawLogWidths[0].isFinite)
+                #expect(after[target]?.rawWidths.map { $0.isNaN ? nil : $0 } == c.rawWidths.map { $0.isNaN ? nil : $0 })
+                #expect(c.rawWidths[0].isFinite)
             }
         }
     }
@@ -162,7 +162,7 @@ import Training
         // steps (0.04 in `ln` at most each). The tiny models forecast 12 steps: 2 h and 8 h have no width.
         #expect(before.model?.hasPrefix("tft_model_") == true && before.model != "tft_model_20250114_000000")
         #expect(after.model == "tft_model_20250114_000000")
-        let shifts = (0..<2).map { before.rawLogWidths[$0] - after.rawLogWidths[$0] }
+        let shifts = (0..<2).map { log(before.rawWidths[$0] / after.rawWidths[$0]) }
         #expect(shifts.contains { abs($0) > 0.3 }, "the two models' bands differ: \(shifts)")
         for i in shifts.indices where BandCalibration.logFactorRange.contains(after.logFactors[i]) {
             #expect(abs(after.logFactors[i] - before.logFactors[i] - shifts[i]) <= 0.1, "horizon \(BandCalibration.horizons[i]): \(shifts)")

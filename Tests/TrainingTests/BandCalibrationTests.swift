@@ -208,9 +208,9 @@ import Testing
 
         // The model and its widths are persisted (a restart with another model hands over too); unknown widths as null.
         let back = try JSONDecoder().decode(BandCalibration.self, from: JSONEncoder().encode(c))
-        #expect(back.model == "tft_model_b" && back.rawLogWidths == c.rawLogWidths && c.rawLogWidths.allSatisfy(\.isFinite))
+        #expect(back.model == "tft_model_b" && back.rawWidths == c.rawWidths && c.rawWidths.allSatisfy(\.isFinite))
         let fresh = try JSONDecoder().decode(BandCalibration.self, from: JSONEncoder().encode(BandCalibration()))
-        #expect(fresh.model == nil && fresh.rawLogWidths.allSatisfy(\.isNaN))
+        #expect(fresh.model == nil && fresh.rawWidths.allSatisfy(\.isNaN))
     }
 
     /// A restart's first tick sees the newest step again: it must not move the restored levels a second time.

@@ -61,7 +61,7 @@ public final class BandCalibrationStore: Sendable {
         // hands the widths over as a hot swap does.
         Migration(version: 8, name: "width handover", sql: """
         ALTER TABLE band_calibration ADD COLUMN model TEXT;
-        ALTER TABLE band_calibration ADD COLUMN raw_log_widths TEXT NOT NULL DEFAULT '';
+        ALTER TABLE band_calibration ADD COLUMN raw_widths TEXT NOT NULL DEFAULT '';
         """)]
 
     /// Steps after which a server no longer forecast is forgotten, in memory and in the file: a fleet
@@ -84,7 +84,7 @@ public final class BandCalibrationStore: Sendable {
         let rows = try db.read { c in
             try c.query("""
                 SELECT server, target, log_factors, shrink_errors, scored, inside_raw, inside_served, levels, level_step, guard_errors, recent,
-                       spread, errors_scaled, slope, model, raw_log_widths
+                       spread, errors_scaled, slope, model, raw_widths
                 FROM band_calibration
                 """) { s in
                 (s.string(0) ?? "", s.string(1) ?? "", s.string(2) ?? "", s.string(3) ?? "", Int(s.int64(4)), Int(s.int64(5)), Int(s.int64(6)),
@@ -159,7 +159,7 @@ public final class BandCalibrationStore: Sendable {
             for server in forget { try c.run("DELETE FROM band_calibration WHERE server = ?", [.text(server)]) }
             let insert = try c.cached("""
                 INSERT OR REPLACE INTO band_calibration (server, target, log_factors, shrink_errors, scored, inside_raw, inside_served, levels,
-                                                         level_step, guard_errors, recent, spread, errors_scaled, slope, model, raw_log_widths)
+                                                         level_step, guard_errors, recent, spread, errors_scaled, slope, model, raw_widths)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)
                 """)
             for (server, target, cal) in rows {
@@ -170,7 +170,7 @@ public final class BandCalibrationStore: Sendable {
                                     cal.levelStep == .min ? .null : .integer(cal.levelStep), .text(Self.text(cal.guardErrors)),
                                     .text(cal.recent.map { "\($0)" }.joined(separator: ",")), .real(Double(cal.spread)),
                                     .real(Double(cal.slope)), cal.model.map { .text($0) } ?? .null,
-                                    .text(cal.rawLogWidths.map { $0.isFinite ? "\($0)" : "" }.joined(separator: ","))])
+                                    .text(cal.rawWidths.map { $0.isFinite ? "\($0)" : "" }.joined(separator: ","))])
             }
         }
     }

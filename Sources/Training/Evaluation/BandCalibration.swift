@@ -139,13 +139,13 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     public var insideRaw = 0
     public var insideServed = 0
     /// The model whose forecasts this series was last calibrated for (nil before the first, or when the caller
-    /// does not name it), and `ln` of that forecast's raw P10–P90 width per horizon in ``horizons`` (NaN before
+    /// does not name it), and that forecast's raw P10–P90 width per horizon in ``horizons`` (NaN before
     /// the first). A factor fits one model's bands: when another model's forecast arrives (a fine-tune or a
     /// reload swapped in), each factor is moved by the ratio of the two raw widths, so the served band keeps
     /// its width across the swap and adapts from there (a fine-tune's narrower raw bands under the previous
     /// model's factors covered 0.745 on the AWS series; models/README.md, "Width handover").
     public internal(set) var model: String?
-    public internal(set) var rawLogWidths = [Float](repeating: .nan, count: horizons.count)
+    public internal(set) var rawWidths = [Float](repeating: .nan, count: horizons.count)
 
     /// A forecast kept for scoring: the shifted band, and what every candidate median is made of.
     struct Pending: Sendable, Equatable {
@@ -165,7 +165,7 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case logFactors = "log_factors", shrinkErrors = "shrink_errors", scored, insideRaw = "inside_raw", insideServed = "inside_served"
         case levels, recent, levelStep = "level_step", guardErrors = "guard_errors", spread, slope
-        case model, rawLogWidths = "raw_log_widths"
+        case model, rawWidths = "raw_widths"
     }
 
     public init() {
@@ -189,7 +189,7 @@ public struct BandCalibration: Codable, Sendable, Equatable {
         let spread = try c.decodeIfPresent(Float.self, forKey: .spread)
         restoreSpread(spread ?? 0, errorsScaled: spread != nil)
         restoreSlope(try c.decodeIfPresent(Float.self, forKey: .slope))
-        restoreWidths(try c.decodeIfPresent([Float?].self, forKey: .rawLogWidths) ?? [], model: try c.decodeIfPresent(String.self, forKey: .model))
+        restoreWidths(try c.decodeIfPresent([Float?].self, forKey: .rawWidths) ?? [], model: try c.decodeIfPresent(String.self, forKey: .model))
         scored = try c.decode(Int.self, forKey: .scored)
         insideRaw = try c.decode(Int.self, forKey: .insideRaw)
         insideServed = try c.decode(Int.self, forKey: .insideServed)
@@ -207,7 +207,7 @@ public struct BandCalibration: Codable, Sendable, Equatable {
         try c.encode(spread, forKey: .spread)
         try c.encode(slope, forKey: .slope)
         try c.encodeIfPresent(model, forKey: .model)
-        try c.encode(rawLogWidths.map { $0.isFinite ? $0 : nil }, forKey: .rawLogWidths)      // JSON has no NaN
+        try c.encode(rawWidths.map { $0.isFinite ? $0 : nil }, forKey: .rawWidths)      // JSON has no NaN
         try c.encode(scored, forKey: .scored)
         try c.encode(insideRaw, forKey: .insideRaw)
         try c.encode(insideServed, forKey: .insideServed)
@@ -278,15 +278,15 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     /// Takes the persisted raw widths (one per horizon; anything else leaves them unknown) and the model
     /// they came from: a restart with another model hands the widths over too.
     public mutating func restoreWidths(_ widths: [Float?], model: String?) {
-        if widths.count == Self.horizons.count { rawLogWidths = widths.map { $0 ?? .nan } }
+        if widths.count == Self.horizons.count { rawWidths = widths.map { $0 ?? .nan } }
         self.model = model
     }
 
-    /// Moves each factor by the ratio of the previous model's raw width to the new model's (`widths`, `ln`),
-    /// where both are known: the served width is the one that was calibrated.
+    /// Moves each factor by the ratio of the previous model's raw width to the new model's (`widths`), where
+    /// both are known: the served width is the one that was calibrated.
     mutating func handOver(to widths: [Float]) {
-        for i in logFactors.indices where rawLogWidths[i].isFinite && widths[i].isFinite {
-            let moved = logFactors[i] + rawLogWidths[i] - widths[i]
+        for i in logFactors.indices where rawWidths[i].isFinite && widths[i].isFinite {
+            let moved = logFactors[i] + log(rawWidths[i] / widths[i])
             logFactors[i] = min(max(moved, Self.logFactorRange.lowerBound), Self.logFactorRange.upperBound)
         }
     }
@@ -468,24 +468,26 @@ public struct BandCalibration: Codable, Sendable, Equatable {
 
     /// The tick in place, in one pass over the forecast (the daemon's path): `values[quantile][step]`
     /// becomes the shifted, rescaled forecast clamped to `range`. `model` names the model that made the
-    /// forecast (nil: the same as before); a new name hands the widths over (``rawLogWidths``).
+    /// forecast (nil: the same as before); a new name hands the widths over (``rawWidths``).
     public mutating func update(lastStep: Int64, actual: Float, forecast values: inout [[Float]], quantiles: [Float],
                                 shrinkMedian: Bool, range: ClosedRange<Float>, model: String? = nil) {
         observe(step: lastStep, actual: actual)
         let lo = Self.row(0.1, in: quantiles), m = Self.row(0.5, in: quantiles), hi = Self.row(0.9, in: quantiles)
         // The pairing below needs a ladder symmetric around the median (the models' 7 quantiles are).
         guard m < values.count, m == values.count / 2, values.count % 2 == 1 else { return }
-        var widths = rawLogWidths
+        var widths = rawWidths
         for (i, h) in Self.horizons.enumerated() where h <= values[m].count {
             // The band's size however its quantiles are ordered (an untrained model's may cross).
-            let width = abs(Self.offset(values, hi, step: h - 1)) + abs(Self.offset(values, lo, step: h - 1))
-            widths[i] = width > 0 ? log(width) : .nan
+            let k = h - 1, mid = values[m][k], last = values.count - 1
+            let width = abs(Self.offset(own: values[hi][k] - mid, mirror: mid - values[last - hi][k]))
+                + abs(Self.offset(own: values[lo][k] - mid, mirror: mid - values[last - lo][k]))
+            widths[i] = width > 0 ? width : .nan
         }
         if let model {
             if let previous = self.model, previous != model { handOver(to: widths) }
             self.model = model
         }
-        rawLogWidths = widths
+        rawWidths = widths
         let observed = actual.isFinite && !levels[3].isNaN
         let last = actual.isFinite ? actual : values[m][0]
         let anchors = observed ? levels : SIMD4(repeating: last)
@@ -505,7 +507,7 @@ public struct BandCalibration: Codable, Sendable, Equatable {
                 let b = Self.candidate(chosen![j], last: last, levels: anchors, rawMid: rawMid, trend: trend)
                 mid = a + w * (b - a)
             }
-            func offset(_ q: Int) -> Float { Self.offset(values, q, step: k) }
+            func offset(_ q: Int) -> Float { Self.offset(own: values[q][k] - rawMid, mirror: rawMid - values[values.count - 1 - q][k]) }
             if nextScored < Self.horizons.count, k + 1 == Self.horizons[nextScored] {
                 let due = lastStep + Int64(k + 1), h = Self.horizons[nextScored]
                 pending[nextScored][Int(due % Int64(h))] = Pending(
@@ -528,14 +530,10 @@ public struct BandCalibration: Codable, Sendable, Equatable {
         }
     }
 
-    /// Distance of quantile `q` from the median at forecast step `k` (0-based); a side that the range clamp
-    /// collapsed (a median at 100 % shifted down to the last value) borrows the mirrored quantile's distance.
+    /// A quantile's distance from the median (`own`), or, where the range clamp collapsed that side (a median
+    /// at 100 % shifted down to the last value), the mirrored quantile's distance (`mirror`).
     @inline(__always)
-    static func offset(_ values: [[Float]], _ q: Int, step k: Int) -> Float {
-        let mid = values[values.count / 2][k]
-        let own = values[q][k] - mid, mirror = mid - values[values.count - 1 - q][k]
-        return abs(own) < 0.1 * abs(mirror) ? mirror : own
-    }
+    static func offset(own: Float, mirror: Float) -> Float { abs(own) < 0.1 * abs(mirror) ? mirror : own }
 
     /// Per forecast step `k` (0-based): the scored horizon at or below it and the weight (linear in
     /// `ln(k + 1)`) of the next one — the interpolation of ``factor(step:)``, computed once.
