@@ -282,13 +282,12 @@ public struct BandCalibration: Codable, Sendable, Equatable {
         self.model = model
     }
 
-    /// Moves each factor by the ratio of the previous model's raw width to the new model's (`widths`), where
+    /// Moves horizon `i`'s factor by the ratio of the previous model's raw width to the new model's, where
     /// both are known: the served width is the one that was calibrated.
-    mutating func handOver(to widths: [Float]) {
-        for i in logFactors.indices where rawWidths[i].isFinite && widths[i].isFinite {
-            let moved = logFactors[i] + log(rawWidths[i] / widths[i])
-            logFactors[i] = min(max(moved, Self.logFactorRange.lowerBound), Self.logFactorRange.upperBound)
-        }
+    mutating func handOver(horizon i: Int, from old: Float, to new: Float) {
+        guard old.isFinite, new.isFinite else { return }
+        let moved = logFactors[i] + log(old / new)
+        logFactors[i] = min(max(moved, Self.logFactorRange.lowerBound), Self.logFactorRange.upperBound)
     }
 
     /// Adds an observed value to the rolling median's window (the oldest leaves a full one) and returns the
@@ -475,19 +474,17 @@ public struct BandCalibration: Codable, Sendable, Equatable {
         let lo = Self.row(0.1, in: quantiles), m = Self.row(0.5, in: quantiles), hi = Self.row(0.9, in: quantiles)
         // The pairing below needs a ladder symmetric around the median (the models' 7 quantiles are).
         guard m < values.count, m == values.count / 2, values.count % 2 == 1 else { return }
-        var widths = rawWidths
+        let swapped = model != nil && self.model != nil && model != self.model
+        if let model { self.model = model }
         for (i, h) in Self.horizons.enumerated() where h <= values[m].count {
             // The band's size however its quantiles are ordered (an untrained model's may cross).
-            let k = h - 1, mid = values[m][k], last = values.count - 1
-            let width = abs(Self.offset(own: values[hi][k] - mid, mirror: mid - values[last - hi][k]))
-                + abs(Self.offset(own: values[lo][k] - mid, mirror: mid - values[last - lo][k]))
-            widths[i] = width > 0 ? width : .nan
+            let k = h - 1, mid = values[m][k], top = values.count - 1
+            let size = abs(Self.offset(own: values[hi][k] - mid, mirror: mid - values[top - hi][k]))
+                + abs(Self.offset(own: values[lo][k] - mid, mirror: mid - values[top - lo][k]))
+            let width: Float = size > 0 ? size : .nan
+            if swapped { handOver(horizon: i, from: rawWidths[i], to: width) }
+            rawWidths[i] = width
         }
-        if let model {
-            if let previous = self.model, previous != model { handOver(to: widths) }
-            self.model = model
-        }
-        rawWidths = widths
         let observed = actual.isFinite && !levels[3].isNaN
         let last = actual.isFinite ? actual : values[m][0]
         let anchors = observed ? levels : SIMD4(repeating: last)
