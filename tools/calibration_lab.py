@@ -61,7 +61,7 @@ class Policy:
     def __init__(self, name, alphas=(0, .25, .5, .75, 1), anchors=("last",), decay=0.05, shrink=True, hedge=None,
                  level_rates=(0.5, 0.2, 0.05), prior=None, median_rate=0.1, margin=0.0, form="departure", union=None,
                  guard=None, regime=None, log_range=LOG_RANGE, median_clamp=False, median_growth=1.0, median_window=None, norm=None, norm_from=0, norm_rate=0.05, sticky=0.0, norm_floor=1e-9,
-                 guard_z=None, blend_last=None, trend=None, trend_until=4, aci=None, dtaci=None):
+                 guard_z=None, blend_last=None, trend=None, trend_until=4, aci=None, dtaci=None, dtaci_w=None, borrow=None):
         self.name, self.alphas, self.anchors, self.decay, self.shrink, self.hedge = name, alphas, anchors, decay, shrink, hedge
         self.level_rates, self.prior, self.median_rate, self.margin, self.form = level_rates, prior, median_rate, margin, form
         # None: the band around the chosen median only; "bands": widened to also cover the model's own calibrated band
@@ -112,6 +112,14 @@ class Policy:
         # the served one is the factor whose interval score (width + 10 × the miss distance, EWMA `decay`) is lowest
         # (a follow-the-leader form of dynamically tuned ACI, Gibbs & Candès 2022).
         self.dtaci = dtaci
+        # dtaci_w: (rates, eta, sigma) — the same experts, the served log factor their weighted mean (dynamically
+        # tuned ACI as published): each expert's weight falls by exp(−eta · loss), loss the pinball loss (level 0.8)
+        # of its log factor against the log of the factor that would just have covered the actual; then mixed with
+        # sigma of the uniform weights, so a forgotten expert can come back after a regime change.
+        self.dtaci_w = dtaci_w
+        # borrow: λ — the 8-hour choice adds λ × the 2-hour memories to its own (both in step-change units): a flat
+        # candidate's 2-hour error is news of its 8-hour error 72 steps sooner.
+        self.borrow = borrow
 
     def aci_rate(self, n):
         if self.aci is None:
@@ -200,6 +208,13 @@ class Policy:
         return w
 
 
+def needed_factor(actual, mid, low_offset, high_offset):
+    """The smallest factor f for which [mid + f · low_offset, mid + f · high_offset] holds the actual."""
+    if actual >= mid:
+        return (actual - mid) / high_offset if high_offset > 0 else (0.0 if actual == mid else np.inf)
+    return (mid - actual) / -low_offset if low_offset < 0 else np.inf
+
+
 def replay(series, raw, policy, bands=True):
     """raw: (ticks, 1 + 7 * 96) float32 rows of one series. Returns {origin: (3, 96) array in series units}."""
     y = series["y"] * series["factor"]
@@ -213,7 +228,9 @@ def replay(series, raw, policy, bands=True):
     fast_errors = np.zeros((len(HORIZONS), n))
     pending = [dict() for _ in HORIZONS]          # due step → (low, mid, high, factor, candidate medians)
     scored = 0
-    experts = np.zeros((len(HORIZONS), len(policy.dtaci[0]) if policy.dtaci else 1))
+    n_experts = len(policy.dtaci[0]) if policy.dtaci else len(policy.dtaci_w[0]) if policy.dtaci_w else 1
+    experts = np.zeros((len(HORIZONS), n_experts))
+    expert_weights = np.full((len(HORIZONS), n_experts), 1.0 / n_experts)
     expert_loss = np.zeros_like(experts)
     levels = None
     spread, median, previous = 0.0, 0.0, None
@@ -294,9 +311,30 @@ def replay(series, raw, policy, bands=True):
                                          policy.log_range[1])
                 log_factors[i] = experts[i, int(np.argmin(expert_loss[i]))]
                 continue
+            if policy.dtaci_w:
+                rates, eta, sigma = policy.dtaci_w
+                rmid, rlow, rhigh = p[5]
+                need = min(needed_factor(actual, mid, low - mid, high - mid),
+                           needed_factor(actual, rmid, (rlow - rmid) / factor, (rhigh - rmid) / factor))
+                target = min(max(math.log(need) if need > 0 else -np.inf, policy.log_range[0] - 1), policy.log_range[1] + 1)
+                for k_, g in enumerate(rates):
+                    theta = p[6][k_]
+                    u = target - theta
+                    expert_weights[i, k_] *= math.exp(-eta * max(TARGET_COVERAGE * u, (TARGET_COVERAGE - 1) * u))
+                    miss_k = theta < target
+                    experts[i, k_] = min(max(experts[i, k_] + g * ((1 if miss_k else 0) - (1 - TARGET_COVERAGE)), policy.log_range[0]),
+                                         policy.log_range[1])
+                w = expert_weights[i] / expert_weights[i].sum()
+                expert_weights[i] = (1 - sigma) * w + sigma / n_experts
+                log_factors[i] = float(expert_weights[i] @ experts[i])
+                continue
             log_factors[i] = min(max(log_factors[i] + rate * ((1 if miss else 0) - (1 - TARGET_COVERAGE)), policy.log_range[0]),
                                  policy.log_range[1])
-        weights = [policy.pick(errors[i], long_errors[i], i, fast_errors[i], long_sq[i]) if policy.shrink else None for i in range(len(HORIZONS))]
+        def memories(i):
+            if policy.borrow and i == len(HORIZONS) - 1:
+                return errors[i] + policy.borrow * errors[i - 1], long_errors[i] + policy.borrow * long_errors[i - 1]
+            return errors[i], long_errors[i]
+        weights = [policy.pick(*memories(i), i, fast_errors[i], long_sq[i]) if policy.shrink else None for i in range(len(HORIZONS))]
         if policy.sticky and policy.shrink:
             for i in range(2, len(HORIZONS)):
                 best = int(np.argmax(weights[i]))
@@ -463,6 +501,13 @@ POLICIES = {
     **{f"dtaci-{d}": Policy(f"dtaci-{d}", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure", union="aci",
                             guard=(0.005, 0.05, 4), median_window=48, norm="spread", norm_from=2, norm_floor=1e-4, trend=(0.5, 0.8),
                             trend_until=3, dtaci=((0.0125, 0.025, 0.05, 0.1), d)) for d in (0.01, 0.03)},
+    **{f"dtaci-w-{eta}-{sg}": Policy(f"dtaci-w-{eta}-{sg}", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure",
+                                     union="aci", guard=(0.005, 0.05, 4), median_window=48, norm="spread", norm_from=2, norm_floor=1e-4,
+                                     trend=(0.5, 0.8), trend_until=3, dtaci_w=((0.0125, 0.025, 0.05, 0.1), eta, sg))
+       for eta in (0.1, 0.3, 1.0, 3.0) for sg in (0.002, 0.01)},
+    **{f"borrow-{b}": Policy(f"borrow-{b}", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure", union="aci",
+                             guard=(0.005, 0.05, 4), median_window=48, norm="spread", norm_from=2, norm_floor=1e-4, trend=(0.5, 0.8),
+                             trend_until=3, aci=(0.0125, 0.05, 100), borrow=b) for b in (0.5, 1.0, 2.0, 100.0)},
     "served-selection-only": Policy("served-selection-only", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure"),
     # Variants measured on the way (models/README.md lists their figures).
     "served-union": Policy("served-union", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure", union="bands"),
