@@ -29,6 +29,15 @@ import Training
         #expect(anchors.count == BandCalibration.horizons.count)
         #expect(anchors.allSatisfy { name in BandCalibration.MedianAnchor.allCases.contains { $0.name == name } })
         #expect((mem["model"] as? String)?.hasPrefix("tft_model_") == true)
+        #expect(mem["forecast_key"] as? String == "mem_pct")        // its key in /predictions forecasts
+        // The live skill per horizon: at 5 minutes the jumping series has been scored (the last value is wrong
+        // at every step); at 8 hours nothing has matured yet (null).
+        let state = try #require(d!.daemon.calibration?.calibration(server: "ppdb001")?["mem_used_pct"])
+        let skill = try #require(mem["error_vs_last_value"] as? [Any]), modelSkill = try #require(mem["model_error_vs_last_value"] as? [Any])
+        #expect(skill.count == 4 && modelSkill.count == 4 && skill[3] is NSNull)
+        let skill5 = try #require(skill[0] as? Double), expected = try #require(state.errorVsLastValue[0])
+        #expect(skill5 > 0 && abs(skill5 - Double(expected)) < 0.002)
+        #expect(abs((modelSkill[0] as? Double ?? -1) - Double(state.modelErrorVsLastValue[0] ?? -9)) < 0.002)
 
         let status = try d!.get("/status", key: nil).object
         let summary = try #require(status["band_calibration"] as? [String: Any])
@@ -36,6 +45,12 @@ import Training
         let fleetMem = try #require((summary["targets"] as? [String: [String: Any]])?["mem_used_pct"])
         #expect(fleetMem["servers"] as? Int == 1)
         #expect(fleetMem["scored"] as? Int == scored)
+        #expect(fleetMem["forecast_key"] as? String == "mem_pct")
+        let fleetSkill = try #require(fleetMem["median_error_vs_last_value"] as? [Any])
+        let share = try #require(fleetMem["share_beating_last_value"] as? [Any])
+        #expect(fleetSkill.count == 4 && share.count == 4 && fleetSkill[3] is NSNull && share[3] is NSNull)
+        #expect(fleetSkill[0] as? Double == skill5)                                   // one server: its own figure
+        #expect(share[0] as? Double == (skill5 < 1 ? 1 : 0))
         #expect(try d!.get("/predictions/calibration?server=nope").status == 404)
         let before = try #require(d!.daemon.calibration?.calibration(server: "ppdb001"))
         d!.stop()
@@ -53,6 +68,7 @@ import Training
                 #expect(after[target]?.levels == c.levels && after[target]?.levelStep == c.levelStep)
                 #expect(after[target]?.recent == c.recent && c.recent.count > 1)
                 #expect(after[target]?.spread == c.spread && (target != "mem_used_pct" || c.spread > 0))
+                #expect(after[target]?.servedErrors == c.servedErrors && (target != "mem_used_pct" || c.servedErrors[0] > 0))
                 // The model and its raw widths (the tiny model has none at 2 h and 8 h): a restart with another
                 // model hands the widths over.
                 #expect(after[target]?.model == c.model && c.model != nil)
@@ -95,11 +111,13 @@ import Training
         let version = try written.read { c in try c.query("PRAGMA user_version") { Int($0.int64(0)) } }
         #expect(version == [BandCalibrationStore.migrations.count])
         let row = try written.read { c in
-            try c.query("SELECT recent, spread, errors_scaled, slope FROM band_calibration") {
-                ($0.string(0), $0.double(1), $0.int64(2), $0.isNull(3) ? nil : $0.double(3))
+            try c.query("SELECT recent, spread, errors_scaled, slope, served_errors FROM band_calibration") {
+                ($0.string(0), $0.double(1), $0.int64(2), $0.isNull(3) ? nil : $0.double(3), $0.string(4))
             }
         }
         #expect(row.first?.0 == "53.0" && row.first?.1 == 1.5 && row.first?.2 == 1 && row.first?.3 == 0)
+        // The served errors, not kept then, are estimated from the guard's errors (none saved: 0) and written.
+        #expect(row.first?.4 == "0.0,0.0,0.0,0.0" && c.servedErrors == [0, 0, 0, 0])
         // Loaded again, the scaled errors are taken as they are.
         let again = try BandCalibrationStore(dataDirectory: dir.url)
         defer { again.close() }

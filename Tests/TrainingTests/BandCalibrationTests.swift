@@ -74,7 +74,8 @@ import Testing
     /// A random walk (the last value is the best forecast) and a forecaster whose median departs from the
     /// last value by noise of its own: the shrinkage moves the served median to the last value. With the
     /// median right (a constant level plus noise, forecast at that level) it keeps the model's median.
-    static func shrinkRun(randomWalk: Bool, steps: Int = 2000) -> (alpha6: Float, servedMAE: Double, lastMAE: Double, modelMAE: Double) {
+    static func shrinkRun(randomWalk: Bool, steps: Int = 2000)
+        -> (alpha6: Float, servedMAE: Double, lastMAE: Double, modelMAE: Double, skill: Float?, modelSkill: Float?) {
         var rng = Normal(state: 11)
         var c = BandCalibration()
         var y: Float = 50
@@ -90,23 +91,50 @@ import Testing
             let out = c.update(lastStep: t, actual: y, forecast: raw, quantiles: quantiles)
             served[t + 6] = out[3][5]; model[t + 6] = mid; last[t + 6] = y
         }
-        return (c.shrinkAlphas[1], eServed, eLast, eModel)
+        return (c.shrinkAlphas[1], eServed, eLast, eModel, c.errorVsLastValue[1], c.modelErrorVsLastValue[1])
     }
 
     static let z: [Float] = [-2.054, -1.2816, -0.6745, 0, 0.6745, 1.2816, 2.054]
 
-    @Test func medianThatDoesNotPay_IsShrunkToTheLastValue() {
+    @Test func medianThatDoesNotPay_IsShrunkToTheLastValue() throws {
         let r = Self.shrinkRun(randomWalk: true)
         #expect(r.alpha6 <= 0.25)
         #expect(r.modelMAE > 1.2 * r.lastMAE)
         #expect(r.servedMAE < 1.05 * r.lastMAE)
+        // The live skill says the same: the served median is the last value's (1), the model alone is worse.
+        let skill = try #require(r.skill), modelSkill = try #require(r.modelSkill)
+        #expect(skill > 0.95 && skill < 1.05)
+        #expect(modelSkill > 1.2)
     }
 
-    @Test func medianThatPays_IsKept() {
+    @Test func medianThatPays_IsKept() throws {
         let r = Self.shrinkRun(randomWalk: false)
         // The model's median (the level itself) or a candidate as good as it (a level at the same value).
         #expect(r.servedMAE < 1.05 * r.modelMAE)
         #expect(r.servedMAE < 0.9 * r.lastMAE)
+        // The live skill (about the last day) agrees with the errors measured over the second half of the run:
+        // for level + N(0, 3) the level's error is √2 times smaller than the last value's (0.71).
+        let skill = try #require(r.skill), modelSkill = try #require(r.modelSkill)
+        #expect(abs(Double(skill) - r.servedMAE / r.lastMAE) < 0.1)
+        #expect(skill < 0.85 && modelSkill < 0.85)
+    }
+
+    /// A state saved before the served errors were kept starts them from the guard's error of the candidate
+    /// served now; saved ones are taken as they are, and the skill is nil where the last value was never wrong.
+    @Test func servedErrors_RestoredOrEstimatedFromTheServedCandidate() throws {
+        var c = BandCalibration()
+        c.shrinkErrors = BandCalibration.horizons.map { _ in [2, 2, 2, 2, 1] + [Float](repeating: 3, count: BandCalibration.candidateCount - 5) }
+        c.guardErrors = BandCalibration.horizons.map { _ in [2, 2, 2, 2, 1] + [Float](repeating: 3, count: BandCalibration.candidateCount - 5) }
+        c.guardErrors[3] = [Float](repeating: 0, count: BandCalibration.candidateCount)
+        #expect(c.chosenCandidates[0] == BandCalibration.modelCandidate)
+        c.restoreServedErrors(nil)
+        #expect(c.servedErrors == [1, 1, 1, 0])
+        #expect(c.errorVsLastValue[0] == 0.5 && c.errorVsLastValue[3] == nil && c.modelErrorVsLastValue[1] == 0.5)
+        c.restoreServedErrors([0.5, 0.6, 0.7, 0.8])
+        let back = try JSONDecoder().decode(BandCalibration.self, from: JSONEncoder().encode(c))
+        #expect(back.servedErrors == [0.5, 0.6, 0.7, 0.8])
+        c.restoreServedErrors([0.5, .nan, 0.7, 0.8])     // not a saved state: estimated again
+        #expect(c.servedErrors == [1, 1, 1, 0])
     }
 
     @Test func sideCollapsedByTheClamp_BorrowsTheMirroredWidth() {

@@ -4,7 +4,9 @@ against a running `argusd demo`.
 Checks: every view loads with no console errors (the default rate limits included: a 429 would log one); the fleet
 table shows the fleet's real server names, sorts and filters; the server view draws a P10–P90 band for every target;
 the explain view draws attention, Shapley bars and counterfactuals; an alert raised by the feed appears live, in the
-first tick after it, without a reload; the admin progress bar moves during a real training, which is then cancelled.
+first tick after it, without a reload; the admin progress bar moves during a real training, which is then cancelled;
+the forecast quality (served error ÷ the last value's) shows in the Models view and under a server's chart as the API
+reports it.
 
     python3 Tests/browser/test_dashboard.py [--binary .build/release/argusd] [--screenshots docs/dashboard]
 
@@ -94,6 +96,17 @@ def critical_record(server, timestamp):
             "cpu_user_pct": 30.0, "cpu_sys_pct": 8.0, "cpu_iowait_pct": 2.0, "cpu_idle_pct": 60.0, "java_cpu_pct": 10.0,
             "mem_used_pct": 99.5, "swap_used_pct": 95.0, "disk_usage_pct": 50.0, "net_in_mb_s": 5.0, "net_out_mb_s": 5.0,
             "back_close_wait": 2, "front_close_wait": 2, "load_average": 2.0, "uptime_days": 30}
+
+
+def expect_skill(api_value, page_text, page, attempts=5):
+    """The first `N.NN×` in the page's text equals the API's figure (retried: a tick may land in between)."""
+    for _ in range(attempts):
+        value, text = api_value(), page_text()
+        match = re.search(r"(\d+\.\d+)×", text)
+        if value is not None and match and abs(float(match.group(1)) - value) < 0.006:
+            return
+        page.wait_for_timeout(2000)
+    raise AssertionError(f"skill on the page {text!r} != API {value}")
 
 
 def iso(epoch):
@@ -214,6 +227,25 @@ def main():
             page.click("#train-cancel")
             page.wait_for_function("() => document.getElementById('train-status').textContent.includes('cancelled')", timeout=120_000)
             print(f"progress bar moved through {len(moving)} values, {moving[0]}% … {moving[-1]}%, then cancelled", flush=True)
+
+            # Forecast quality: one step more for the quiet server scores its 5-minute forecasts against a value
+            # that moved; the Models view's table and that server's charts show the live skill the API reports.
+            record = critical_record(quiet, iso(next_step + 300))
+            record["mem_used_pct"] = 97.0
+            reply = requests.post(daemon.base + "/feed/data", headers={"X-API-Key": daemon.key}, json={"records": [record]}, timeout=30)
+            assert reply.status_code == 200, reply.text
+            cell = "#quality tr[data-target=mem_pct] td:nth-child(4)"
+            page.wait_for_function(f"() => /×/.test((document.querySelector('{cell}') || {{}}).textContent || '')", timeout=120_000)
+            expect_skill(lambda: next(t for t in daemon.get("/predictions/calibration")["targets"].values()
+                                      if t["forecast_key"] == "mem_pct")["median_error_vs_last_value"][0],
+                         lambda: page.inner_text(cell), page)
+            page.goto(daemon.base + f"/dashboard#/server/{quiet}")
+            line = ".chart-panel[data-target=mem_pct] p.skill"
+            page.wait_for_selector(line, timeout=60_000)
+            expect_skill(lambda: next(t for t in daemon.get(f"/predictions/calibration?server={quiet}")["targets"].values()
+                                      if t["forecast_key"] == "mem_pct")["error_vs_last_value"][0],
+                         lambda: page.inner_text(line).split("5 min")[1], page)
+            print(f"forecast quality shown: {page.inner_text(line)}", flush=True)
             browser.close()
     finally:
         daemon.stop()

@@ -62,6 +62,11 @@ public final class BandCalibrationStore: Sendable {
         Migration(version: 8, name: "width handover", sql: """
         ALTER TABLE band_calibration ADD COLUMN model TEXT;
         ALTER TABLE band_calibration ADD COLUMN raw_widths TEXT NOT NULL DEFAULT '';
+        """),
+        // The served median's error per horizon over the guard's memory: the live skill against the last value
+        // (empty in rows saved before: estimated from the guard's error of the candidate served now).
+        Migration(version: 9, name: "served errors", sql: """
+        ALTER TABLE band_calibration ADD COLUMN served_errors TEXT NOT NULL DEFAULT '';
         """)]
 
     /// Steps after which a server no longer forecast is forgotten, in memory and in the file: a fleet
@@ -84,16 +89,17 @@ public final class BandCalibrationStore: Sendable {
         let rows = try db.read { c in
             try c.query("""
                 SELECT server, target, log_factors, shrink_errors, scored, inside_raw, inside_served, levels, level_step, guard_errors, recent,
-                       spread, errors_scaled, slope, model, raw_widths
+                       spread, errors_scaled, slope, model, raw_widths, served_errors
                 FROM band_calibration
                 """) { s in
                 (s.string(0) ?? "", s.string(1) ?? "", s.string(2) ?? "", s.string(3) ?? "", Int(s.int64(4)), Int(s.int64(5)), Int(s.int64(6)),
                  s.string(7) ?? "", s.isNull(8) ? nil : s.int64(8), s.string(9) ?? "", s.string(10) ?? "", Float(s.double(11)), s.int64(12) == 1,
-                 s.isNull(13) ? nil : Float(s.double(13)), s.string(14), s.string(15) ?? "")
+                 s.isNull(13) ? nil : Float(s.double(13)), s.string(14), s.string(15) ?? "", s.string(16) ?? "")
             }
         }
         var loaded: [String: [String: BandCalibration]] = [:]
-        for (server, target, factors, errors, scored, raw, served, levels, levelStep, guardErrors, recent, spread, scaled, slope, model, widths) in rows {
+        for (server, target, factors, errors, scored, raw, served, levels, levelStep, guardErrors, recent, spread, scaled, slope, model, widths,
+             servedErrors) in rows {
             var c = BandCalibration()
             let values = factors.split(separator: ",").compactMap { Float($0) }
             if values.count == c.logFactors.count {
@@ -107,6 +113,7 @@ public final class BandCalibrationStore: Sendable {
             c.restoreSlope(slope)
             c.restoreWidths(widths.split(separator: ",", omittingEmptySubsequences: false).map { Float($0).flatMap { $0.isFinite ? $0 : nil } },
                             model: model)
+            c.restoreServedErrors(servedErrors.isEmpty ? nil : servedErrors.split(separator: ",").compactMap { Float($0) })
             c.scored = scored; c.insideRaw = raw; c.insideServed = served
             loaded[server, default: [:]][target] = c
         }
@@ -159,8 +166,9 @@ public final class BandCalibrationStore: Sendable {
             for server in forget { try c.run("DELETE FROM band_calibration WHERE server = ?", [.text(server)]) }
             let insert = try c.cached("""
                 INSERT OR REPLACE INTO band_calibration (server, target, log_factors, shrink_errors, scored, inside_raw, inside_served, levels,
-                                                         level_step, guard_errors, recent, spread, errors_scaled, slope, model, raw_widths)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)
+                                                         level_step, guard_errors, recent, spread, errors_scaled, slope, model, raw_widths,
+                                                         served_errors)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)
                 """)
             for (server, target, cal) in rows {
                 try insert.execute([.text(server), .text(target), .text(cal.logFactors.map { "\($0)" }.joined(separator: ",")),
@@ -170,7 +178,8 @@ public final class BandCalibrationStore: Sendable {
                                     cal.levelStep == .min ? .null : .integer(cal.levelStep), .text(Self.text(cal.guardErrors)),
                                     .text(cal.recent.map { "\($0)" }.joined(separator: ",")), .real(Double(cal.spread)),
                                     .real(Double(cal.slope)), cal.model.map { .text($0) } ?? .null,
-                                    .text(cal.rawWidths.map { $0.isFinite ? "\($0)" : "" }.joined(separator: ","))])
+                                    .text(cal.rawWidths.map { $0.isFinite ? "\($0)" : "" }.joined(separator: ",")),
+                                    .text(cal.servedErrors.map { "\($0)" }.joined(separator: ","))])
             }
         }
     }
@@ -218,26 +227,33 @@ public final class BandCalibrationStore: Sendable {
         public var medianFactors: [Float] = []
         /// Median over servers of the chosen shrinkage α per horizon (1 = the model's median as is).
         public var medianAlphas: [Float] = []
+        /// Per horizon, over the servers with a figure there: the median of the served error relative to the
+        /// last value's (``BandCalibration/errorVsLastValue``) and the share of servers below 1 (nil: none yet).
+        public var medianErrorVsLastValue: [Float?] = []
+        public var shareBeatingLastValue: [Float?] = []
     }
 
     public func summary() -> [TargetSummary] {
         states.withLock { all in
-            var byTarget: [String: (TargetSummary, [[Float]], [[Float]])] = [:]
+            let perHorizon: () -> [[Float]] = { BandCalibration.horizons.map { _ in [] } }
+            var byTarget: [String: (TargetSummary, [[Float]], [[Float]], [[Float]])] = [:]
             for (_, targets) in all {
                 for (target, c) in targets {
-                    var entry = byTarget[target] ?? (TargetSummary(target: target), BandCalibration.horizons.map { _ in [] },
-                                                     BandCalibration.horizons.map { _ in [] })
+                    var entry = byTarget[target] ?? (TargetSummary(target: target), perHorizon(), perHorizon(), perHorizon())
                     entry.0.servers += 1; entry.0.scored += c.scored
                     entry.0.insideRaw += c.insideRaw; entry.0.insideServed += c.insideServed
                     for (h, f) in c.factors.enumerated() { entry.1[h].append(f) }
                     for (h, a) in c.shrinkAlphas.enumerated() { entry.2[h].append(a) }
+                    for (h, r) in c.errorVsLastValue.enumerated() { if let r { entry.3[h].append(r) } }
                     byTarget[target] = entry
                 }
             }
             return byTarget.keys.sorted().map { key in
-                var (s, factors, alphas) = byTarget[key]!
+                var (s, factors, alphas, ratios) = byTarget[key]!
                 s.medianFactors = factors.map { $0.isEmpty ? 1 : $0.sorted()[$0.count / 2] }
                 s.medianAlphas = alphas.map { $0.isEmpty ? 1 : $0.sorted()[$0.count / 2] }
+                s.medianErrorVsLastValue = ratios.map { $0.isEmpty ? nil : $0.sorted()[$0.count / 2] }
+                s.shareBeatingLastValue = ratios.map { $0.isEmpty ? nil : Float($0.count { $0 < 1 }) / Float($0.count) }
                 return s
             }
         }

@@ -126,6 +126,10 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     public var guardErrors: [[Float]]
     /// Index of persistence (the model shrunk all the way to the last value, α = 0) among the candidates.
     public static let persistenceCandidate = 0
+    /// Per horizon: the served median's mean absolute error over the guard's memory (about a day), in the units
+    /// of ``guardErrors``. Next to the last value's error there it is this series' live skill
+    /// (``errorVsLastValue``): what issue 11's benchmark measures offline, on the user's own fleet.
+    public internal(set) var servedErrors = [Float](repeating: 0, count: horizons.count)
     /// Fast, medium and slow smoothed levels and the rolling median of the observed values (NaN before the first).
     public var levels = SIMD4<Float>(repeating: .nan)
     /// The newest step whose value moved the levels (a tick without a new step must not move them twice,
@@ -165,7 +169,7 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case logFactors = "log_factors", shrinkErrors = "shrink_errors", scored, insideRaw = "inside_raw", insideServed = "inside_served"
         case levels, recent, levelStep = "level_step", guardErrors = "guard_errors", spread, slope
-        case model, rawWidths = "raw_widths"
+        case model, rawWidths = "raw_widths", servedErrors = "served_errors"
     }
 
     public init() {
@@ -190,6 +194,7 @@ public struct BandCalibration: Codable, Sendable, Equatable {
         restoreSpread(spread ?? 0, errorsScaled: spread != nil)
         restoreSlope(try c.decodeIfPresent(Float.self, forKey: .slope))
         restoreWidths(try c.decodeIfPresent([Float?].self, forKey: .rawWidths) ?? [], model: try c.decodeIfPresent(String.self, forKey: .model))
+        restoreServedErrors(try c.decodeIfPresent([Float].self, forKey: .servedErrors))
         scored = try c.decode(Int.self, forKey: .scored)
         insideRaw = try c.decode(Int.self, forKey: .insideRaw)
         insideServed = try c.decode(Int.self, forKey: .insideServed)
@@ -208,6 +213,7 @@ public struct BandCalibration: Codable, Sendable, Equatable {
         try c.encode(slope, forKey: .slope)
         try c.encodeIfPresent(model, forKey: .model)
         try c.encode(rawWidths.map { $0.isFinite ? $0 : nil }, forKey: .rawWidths)      // JSON has no NaN
+        try c.encode(servedErrors, forKey: .servedErrors)
         try c.encode(scored, forKey: .scored)
         try c.encode(insideRaw, forKey: .insideRaw)
         try c.encode(insideServed, forKey: .insideServed)
@@ -281,6 +287,26 @@ public struct BandCalibration: Codable, Sendable, Equatable {
         if widths.count == Self.horizons.count { rawWidths = widths.map { $0 ?? .nan } }
         self.model = model
     }
+
+    /// Takes the persisted served errors (one per horizon; last, after the guard errors and the spread). A state
+    /// saved before they were kept starts each from the guard's error of the candidate it serves now, the best
+    /// estimate of what was served over that memory.
+    public mutating func restoreServedErrors(_ saved: [Float]?) {
+        if let saved, saved.count == Self.horizons.count, saved.allSatisfy({ $0.isFinite && $0 >= 0 }) { servedErrors = saved; return }
+        servedErrors = chosenCandidates.enumerated().map { guardErrors[$0.offset][$0.element] }
+    }
+
+    /// Per horizon in ``horizons``: the served median's error over about the last day relative to the last
+    /// value's (below 1: the served forecast beats persistence on this series; exactly 1: persistence is what
+    /// is served). nil before the first score at that horizon, or where the last value was never wrong.
+    public var errorVsLastValue: [Float?] { servedErrors.indices.map { Self.ratio(servedErrors[$0], to: guardErrors[$0][Self.persistenceCandidate]) } }
+
+    /// The same for the model's own median (α = 1): whether the model alone would beat the last value here.
+    public var modelErrorVsLastValue: [Float?] {
+        guardErrors.map { Self.ratio($0[Self.modelCandidate], to: $0[Self.persistenceCandidate]) }
+    }
+
+    static func ratio(_ error: Float, to reference: Float) -> Float? { reference > 1e-12 ? error / reference : nil }
 
     /// Moves horizon `i`'s factor by the ratio of the previous model's raw width to the new model's, where
     /// both are known: the served width is the one that was calibrated.
@@ -403,6 +429,7 @@ public struct BandCalibration: Codable, Sendable, Equatable {
             else { r = p.mid > p.low ? (p.mid - actual) / (p.mid - p.low) : .infinity }
             let decay = Self.shrinkDecays[i]
             let scale = i >= Self.scaledHorizonsFrom ? max(spread, Self.spreadFloor) : 1
+            servedErrors[i] += Self.guardDecay * (abs(actual - p.mid) / scale - servedErrors[i])
             shrinkErrors[i].withUnsafeMutableBufferPointer { short in
                 guardErrors[i].withUnsafeMutableBufferPointer { long in
                     Self.scoreCandidates(p, actual: actual, short: short, decay: decay, long: long, scale: scale)

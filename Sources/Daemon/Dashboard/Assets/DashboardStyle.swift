@@ -37,7 +37,7 @@ input, select { background: #0b0c0e; color: var(--text); border: 1px solid var(-
 .grid-table th.sorted.desc::after { content: " ▼"; } .grid-table th.sorted.asc::after { content: " ▲"; }
 #fleet-table tbody tr { cursor: pointer; } #fleet-table tbody tr:hover { background: #1f2329; }
 .grid-table.compact td { padding: 3px 8px; font-size: 13px; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .badge { display: inline-block; padding: 0 7px; border-radius: 3px; font-size: 12px; font-weight: 600; color: #111; }
 .badge.level-critical { background: var(--critical); } .badge.level-warning { background: var(--warning); }
 .badge.level-degraded { background: var(--degraded); } .badge.level-healthy { background: var(--healthy); }
@@ -50,7 +50,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: now
 .fill.level-degraded { background: var(--degraded); } .fill.level-healthy { background: var(--healthy); }
 .title-row { display: flex; align-items: baseline; gap: 16px; flex-wrap: wrap; } .title-row .button, .title-row button { margin-left: auto; }
 .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(460px, 1fr)); gap: 12px; }
-.chart-panel { margin: 0; }
+.chart-panel { margin: 0; } .chart-panel p.skill { margin: 6px 0 0; font-size: 12px; }
 svg.chart { display: block; font-size: 11px; }
 svg .grid line { stroke: #262a31; } svg .grid text, svg text.tick { fill: var(--muted); }
 svg .observed { fill: none; stroke: #8ab8ff; stroke-width: 1.5; }

@@ -10,6 +10,12 @@ const badge = level => `<span class="badge level-${esc(level)}">${esc(level)}</s
 // Bar widths are set through the CSSOM: the page's CSP allows no inline style attributes.
 const applyWidths = root => root.querySelectorAll('[data-width]').forEach(e => { e.style.width = e.dataset.width + '%'; });
 const waiting = () => '<p class="muted">Waiting for the first prediction (pushed on the next tick)…</p>';
+// Live skill (GET /predictions/calibration): the served error ÷ the last value's over about the last day, per horizon.
+const HORIZON_LABELS = ['5 min', '30 min', '2 h', '8 h'];
+const ratio = r => r === null || r === undefined ? '—' : r.toFixed(2) + '×';
+const skillLine = c => c ? `Served forecast error ÷ the last value's, last day: ` +
+  HORIZON_LABELS.map((h, i) => `${h} <b>${ratio(c.error_vs_last_value[i])}</b>`).join(' · ') +
+  (c.coverage_served === null ? '' : ` · band held ${(100 * c.coverage_served).toFixed(0)} % of ${c.scored} scored values (target 80 %)`) : '';
 
 // ---------------- Fleet overview ----------------
 const fleetState = { sort: 'risk', desc: true, profile: '', search: '' };
@@ -113,19 +119,20 @@ const Server = {
   async load() {
     const name = this.name;
     try {
-      const [pred, hist, events] = await Promise.all([
+      const [pred, hist, events, cal] = await Promise.all([
         api('/predictions/current?bands=true&server=' + encodeURIComponent(name)),
         api('/historical/metrics/' + encodeURIComponent(name) + '?time_range=8h'),
         api('/historical/server/' + encodeURIComponent(name) + '?time_range=1d').catch(e => e.status === 404 ? null : Promise.reject(e)),
+        api('/predictions/calibration?server=' + encodeURIComponent(name)).catch(e => e.status === 404 || e.status === 429 ? null : Promise.reject(e)),
       ]);
       if (Argus.view !== Server || this.name !== name) return;
-      this.last = [pred, hist, events];
-      this.draw(pred, hist, events);
+      this.last = [pred, hist, events, cal];
+      this.draw(pred, hist, events, cal);
     } catch (e) {
       if (e.status !== 429) document.getElementById('charts').innerHTML = `<p class="error">${esc(e.message)}</p>`;
     }
   },
-  draw(pred, hist, events) {
+  draw(pred, hist, events, cal) {
     const v = pred.predictions && pred.predictions[this.name];
     const head = document.getElementById('server-head');
     if (!v) { document.getElementById('charts').innerHTML = waiting(); return; }
@@ -140,7 +147,9 @@ const Server = {
       panel.className = 'panel chart-panel';
       panel.dataset.target = key;
       const th = hist.thresholds[key];
-      panel.innerHTML = `<h2>${esc(label)} <span class="muted">${unit ? '(' + unit + ')' : ''} — observed, P50 forecast, P10–P90 band</span></h2><div class="plot"></div>`;
+      const skill = skillLine(cal && cal.targets && Object.values(cal.targets).find(t => t.forecast_key === key));
+      panel.innerHTML = `<h2>${esc(label)} <span class="muted">${unit ? '(' + unit + ')' : ''} — observed, P50 forecast, P10–P90 band</span></h2><div class="plot"></div>` +
+        (skill ? `<p class="muted skill">${skill}</p>` : '');
       charts.appendChild(panel);
       plots.push([panel.querySelector('.plot'), {
         history: { x: hx, y: hist.metrics[key] },
@@ -276,6 +285,8 @@ const Admin = {
       </section>
       <section class="panel"><h2>Models <button id="reload-newest">Reload newest</button></h2>
         <table id="models" class="grid-table"><thead><tr><th>Name</th><th>Created</th><th>Size</th><th></th></tr></thead><tbody></tbody></table></section>
+      <section class="panel"><h2>Forecast quality <span class="muted">— served error ÷ the last value's over about the last day (below 1×: better than repeating the last value), fleet median and share of servers below 1×</span></h2>
+        <table id="quality" class="grid-table"><thead><tr><th>Target</th><th class="num">Servers</th><th class="num">Band coverage (target 80 %)</th>${HORIZON_LABELS.map(h => `<th class="num">${h}</th>`).join('')}</tr></thead><tbody></tbody></table></section>
       <section class="panel"><h2>Recent trainings</h2><p id="train-stats" class="muted"></p>
         <table id="runs" class="grid-table"><thead><tr><th>Training</th><th>Status</th><th>Started</th><th>Epochs</th><th>Model</th><th>Best val loss</th></tr></thead><tbody></tbody></table></section>`;
     main.querySelector('#train-start').addEventListener('click', () => this.act(() => api(
@@ -289,7 +300,23 @@ const Admin = {
                          r => r.message + ': ' + r.model);
     });
     if (Argus.training) this.onTraining(Argus.training);
+    this.refreshQuality = coalesce(() => this.loadQuality());
     this.load();
+    this.loadQuality();
+  },
+  onTick() { this.refreshQuality(); },
+  async loadQuality() {
+    try {
+      const cal = await api('/predictions/calibration');
+      if (Argus.view !== Admin) return;
+      const labels = Object.fromEntries(TARGETS.map(([key, label]) => [key, label]));
+      const rows = Object.entries(cal.targets || {}).map(([name, t]) => `<tr data-target="${esc(t.forecast_key)}"><td>${esc(labels[t.forecast_key] || name)}</td><td class="num">${t.servers}</td>
+        <td class="num">${t.coverage_served === null ? '—' : (100 * t.coverage_served).toFixed(0) + ' %'}</td>` +
+        HORIZON_LABELS.map((_, i) => `<td class="num">${ratio(t.median_error_vs_last_value[i])}` +
+          (t.share_beating_last_value[i] === null ? '' : ` <span class="muted">(${(100 * t.share_beating_last_value[i]).toFixed(0)} % below)</span>`) + '</td>').join('') + '</tr>');
+      document.querySelector('#quality tbody').innerHTML = rows.join('') ||
+        `<tr><td colspan="7" class="muted">${cal.enabled === false ? 'Online calibration is off (--band-calibration off).' : 'Nothing scored yet: a forecast is scored once the step it forecast has been observed.'}</td></tr>`;
+    } catch (e) { /* a 429 retries on the next tick; the notice says anything else */ }
   },
   async act(call, describe) {
     try { notice(describe(await call())); } catch (e) { notice(e.message, 'error'); }
