@@ -26,7 +26,7 @@ enum ServeCommand: Command {
         OptionSpec("workers", value: "N", default: "8", "Threads for blocking handlers (env ARGUS_WORKER_THREADS)."),
         OptionSpec("inference-batch", value: "N", default: "64", "Servers per TFT forward call (env ARGUS_INFERENCE_BATCH)."),
         OptionSpec("metrics-top-servers", value: "N", default: "20", "Riskiest servers given per-server series on /metrics (env ARGUS_METRICS_TOP_SERVERS)."),
-        OptionSpec("band-calibration", value: "on|off", default: "on", "Per-server online calibration of the forecast bands, kept in calibration.sqlite; a reload or fine-tune keeps each server's served width (env ARGUS_BAND_CALIBRATION)."),
+        OptionSpec("band-calibration", value: "on|off", default: "on", "Per-server online calibration of the forecast bands, kept in calibration.sqlite; a reload or fine-tune keeps each server's served width; GET /predictions/calibration shows each server's served error ÷ the last value's (env ARGUS_BAND_CALIBRATION)."),
         OptionSpec("median-shrinkage", value: "on|off", default: "on", "With band calibration: serve each server's median from the candidate (the model shrunk toward the last value, a smoothed level, the median of the last 48 values, a damped trend) with the lowest recent error on that server (the last value until another proves itself over a day); risk and alerts keep grading the model's own median (env ARGUS_MEDIAN_SHRINKAGE)."),
         OptionSpec("orchestration-port", value: "N|off", default: "1336", "Orchestration API listener on --host; 0 = any free port (env ARGUS_ORCHESTRATION_PORT)."),
         OptionSpec("retention-days", value: "N", default: "90", "Metrics rows kept, in fleet-clock days; never less than the rolling window (env ARGUS_RETENTION_DAYS)."),

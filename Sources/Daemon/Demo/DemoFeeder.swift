@@ -9,7 +9,10 @@ import Training
 ///
 /// 1. Backfill: the simulated fleet's last `backfillSteps` steps before now, in batches of
 ///    `stepsPerBatch` steps — the fleet is warm and forecast within seconds of start-up. Steps already
-///    stored (a restarted demo) are skipped.
+///    stored (a restarted demo) are skipped. The last `tickedSteps` of them go one step per tick, each
+///    waited for: the online calibration scores a forecast only at the step it was made for, so the
+///    forecast quality (served error ÷ the last value's at 5 min, 30 min and 2 h) shows from the start
+///    instead of after hours of wall-clock steps (8 h fills in after 8 hours of live feed).
 /// 2. Live: every `intervalSeconds` the current step's records are posted with the real time as their
 ///    timestamp (a 5-s/10-s collector); the simulator advances when the wall clock enters a new step.
 /// 3. No model in service: after the backfill a short fresh training is triggered on the backfilled data,
@@ -21,6 +24,8 @@ public final class DemoFeeder: Sendable {
         public var seed: UInt64 = 7
         public var backfillSteps = 300
         public var stepsPerBatch = 20
+        /// 2.5 hours of 5-minute steps: 2-hour forecasts are scored six times before the live feed starts.
+        public var tickedSteps = 30
         public var intervalSeconds = 10.0
         public var trainIfNoModel = true
         public var trainingEpochs = 3
@@ -92,11 +97,19 @@ public final class DemoFeeder: Sendable {
         var pendingSteps = 0
         var posted = 0
         var tick = simulator.next()
+        let tickedFrom = currentStep - Int64(settings.tickedSteps) * step
         while let t = tick, t.epochSeconds < currentStep, !stopped {
             if t.epochSeconds > alreadyStored {
                 pending += t.records
                 pendingSteps += 1
-                if pendingSteps == settings.stepsPerBatch {
+                if t.epochSeconds >= tickedFrom {
+                    // One step, one tick: wait for the run before the next step is posted.
+                    try post(pending)
+                    posted += pending.count
+                    pending.removeAll(keepingCapacity: true)
+                    pendingSteps = 0
+                    daemon.engine.drain()
+                } else if pendingSteps == settings.stepsPerBatch {
                     try post(pending)
                     posted += pending.count
                     pending.removeAll(keepingCapacity: true)
