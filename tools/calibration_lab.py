@@ -61,7 +61,7 @@ class Policy:
     def __init__(self, name, alphas=(0, .25, .5, .75, 1), anchors=("last",), decay=0.05, shrink=True, hedge=None,
                  level_rates=(0.5, 0.2, 0.05), prior=None, median_rate=0.1, margin=0.0, form="departure", union=None,
                  guard=None, regime=None, log_range=LOG_RANGE, median_clamp=False, median_growth=1.0, median_window=None, norm=None, norm_from=0, norm_rate=0.05, sticky=0.0, norm_floor=1e-9,
-                 guard_z=None, blend_last=None, trend=None, trend_until=4, aci=None, dtaci=None, dtaci_w=None, borrow=None):
+                 guard_z=None, blend_last=None, trend=None, trend_until=4, aci=None, dtaci=None, dtaci_w=None, borrow=None, borrow_guard=None):
         self.name, self.alphas, self.anchors, self.decay, self.shrink, self.hedge = name, alphas, anchors, decay, shrink, hedge
         self.level_rates, self.prior, self.median_rate, self.margin, self.form = level_rates, prior, median_rate, margin, form
         # None: the band around the chosen median only; "bands": widened to also cover the model's own calibrated band
@@ -120,6 +120,9 @@ class Policy:
         # borrow: λ — the 8-hour choice adds λ × the 2-hour memories to its own (both in step-change units): a flat
         # candidate's 2-hour error is news of its 8-hour error 72 steps sooner.
         self.borrow = borrow
+        # borrow_guard: λ — only the persistence guard's memory at 8 h borrows the 2-hour one (the choice among the
+        # other candidates stays with the 8-hour memory): a regime change sends 8 h back to the last value sooner.
+        self.borrow_guard = borrow_guard
 
     def aci_rate(self, n):
         if self.aci is None:
@@ -215,8 +218,10 @@ def needed_factor(actual, mid, low_offset, high_offset):
     return (mid - actual) / -low_offset if low_offset < 0 else np.inf
 
 
-def replay(series, raw, policy, bands=True):
-    """raw: (ticks, 1 + 7 * 96) float32 rows of one series. Returns {origin: (3, 96) array in series units}."""
+def replay(series, raw, policy, bands=True, trace=None):
+    """raw: (ticks, 1 + 7 * 96) float32 rows of one series. Returns {origin: (3, 96) array in series units}.
+    trace: a list that gets (horizon index, step, served median's error, last value's error) per score, in the units
+    the daemon's live skill keeps them (from 2 h on, divided by the running one-step change), then both absolute."""
     y = series["y"] * series["factor"]
     upper = 100.0 if series["target"] != "load_average" else np.inf
     origins = set(series["origins"])
@@ -289,6 +294,9 @@ def replay(series, raw, policy, bands=True):
             elif policy.norm == "window" and i >= policy.norm_from:
                 e = e / max(window_spread, 1e-9)
             errors[i] += decay * (e - errors[i])
+            if trace is not None:
+                unit = max(norm_spread, policy.norm_floor) if policy.norm == "spread" and i >= policy.norm_from else 1.0
+                trace.append((i, t - 1, abs(actual - mid) / unit, abs(actual - cands[0]) / unit, abs(actual - mid), abs(actual - cands[0])))
             if policy.guard:
                 g = e if i >= 2 else np.abs(actual - cands)
                 long_errors[i] += policy.guard[0] * (g - long_errors[i])
@@ -333,6 +341,8 @@ def replay(series, raw, policy, bands=True):
         def memories(i):
             if policy.borrow and i == len(HORIZONS) - 1:
                 return errors[i] + policy.borrow * errors[i - 1], long_errors[i] + policy.borrow * long_errors[i - 1]
+            if policy.borrow_guard and i == len(HORIZONS) - 1:
+                return errors[i], long_errors[i] + policy.borrow_guard * long_errors[i - 1]
             return errors[i], long_errors[i]
         weights = [policy.pick(*memories(i), i, fast_errors[i], long_sq[i]) if policy.shrink else None for i in range(len(HORIZONS))]
         if policy.sticky and policy.shrink:
@@ -508,6 +518,9 @@ POLICIES = {
     **{f"borrow-{b}": Policy(f"borrow-{b}", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure", union="aci",
                              guard=(0.005, 0.05, 4), median_window=48, norm="spread", norm_from=2, norm_floor=1e-4, trend=(0.5, 0.8),
                              trend_until=3, aci=(0.0125, 0.05, 100), borrow=b) for b in (0.5, 1.0, 2.0, 100.0)},
+    **{f"borrow-guard-{b}": Policy(f"borrow-guard-{b}", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure",
+                                   union="aci", guard=(0.005, 0.05, 4), median_window=48, norm="spread", norm_from=2, norm_floor=1e-4,
+                                   trend=(0.5, 0.8), trend_until=3, aci=(0.0125, 0.05, 100), borrow_guard=b) for b in (0.5, 1.0, 2.0)},
     "served-selection-only": Policy("served-selection-only", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure"),
     # Variants measured on the way (models/README.md lists their figures).
     "served-union": Policy("served-union", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure", union="bands"),

@@ -19,8 +19,8 @@ import subprocess
 import sys
 import tempfile
 import time
-
-import requests
+import urllib.parse
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import realdata_eval as rd  # noqa: E402
@@ -29,7 +29,7 @@ HORIZONS = ("5 min", "30 min", "2 h", "8 h")
 
 
 def start_daemon(argusd, data_dir, key):
-    process = subprocess.Popen([argusd, "serve", "--port", "0", "--data-dir", data_dir, "--debounce-ms", "0",
+    process = subprocess.Popen([argusd, "serve", "--port", "0", "--data-dir", data_dir, "--debounce-ms", "0", "--rate-feed", "1000000",
                                 "--models-dir", os.path.join(rd.HERE, "..", "models")],
                                env=dict(os.environ, TACHYON_API_KEY=key), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     for line in process.stdout:
@@ -37,6 +37,13 @@ def start_daemon(argusd, data_dir, key):
         if match:
             return process, match.group(1)
     raise SystemExit("argusd did not start")
+
+
+def call(base, path, key, body=None):
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(base + path, data=data, headers={"X-API-Key": key, "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as reply:
+        return json.load(reply)
 
 
 def main():
@@ -52,18 +59,16 @@ def main():
     key = secrets.token_hex(16)
     with tempfile.TemporaryDirectory() as work:
         process, base = start_daemon(args.argusd, work, key)
-        headers = {"X-API-Key": key}
         try:
             for s in series:
                 feed = os.path.join(work, s["name"] + ".jsonl")
                 rd.write_feed(s, 0, len(s["y"]), feed)
                 t0 = time.time()
                 for line in open(feed):
-                    reply = requests.post(base + "/feed/data", headers=headers, json={"records": [json.loads(line)]}, timeout=30)
-                    reply.raise_for_status()
+                    call(base, "/feed/data", key, {"records": [json.loads(line)]})
                     time.sleep(args.pause)
                 time.sleep(1)
-                cal = requests.get(base + "/predictions/calibration", params={"server": s["server"]}, headers=headers, timeout=30).json()
+                cal = call(base, "/predictions/calibration?server=" + urllib.parse.quote(s["server"]), key)
                 target = next(t for t in cal["targets"].values() if t["forecast_key"] == s["target"])
                 live = target["error_vs_last_value"]
                 print(f"{s['name']}: {len(s['y'])} steps fed in {time.time() - t0:.0f} s, {target['scored']} forecasts scored")

@@ -15,7 +15,7 @@ const HORIZON_LABELS = ['5 min', '30 min', '2 h', '8 h'];
 const ratio = r => r === null || r === undefined ? '—' : r.toFixed(2) + '×';
 const skillLine = c => c ? `Served forecast error ÷ the last value's, last day: ` +
   HORIZON_LABELS.map((h, i) => `${h} <b>${ratio(c.error_vs_last_value[i])}</b>`).join(' · ') +
-  (c.coverage_served === null ? '' : ` · band held ${(100 * c.coverage_served).toFixed(0)} % of ${c.scored} scored values (target 80 %)`) : '';
+  (c.coverage_served === null ? '' : ` · band held ${(100 * c.coverage_served).toFixed(0)} % of ${c.scored} scored forecasts (target 80 %)`) : '';
 
 // ---------------- Fleet overview ----------------
 const fleetState = { sort: 'risk', desc: true, profile: '', search: '' };
