@@ -39,7 +39,9 @@ import Foundation
 /// factor 1; a miss is a value outside the served band (at the factor it used). Each score
 /// moves `ln factor` by `rate · (miss − 0.2)`: the long-run miss rate of the served band goes to 0.2
 /// (coverage 0.8) whatever the model's noise assumption was, within factors 1/32 … 32. The rate starts at
-/// ``rate`` and falls to ``rateFloor`` as the series' scores accumulate (``adaptiveRate(scores:)``). Cost per series per
+/// ``rate`` and falls to ``rateFloor`` as the series' scores accumulate (``adaptiveRate(scores:)``). Each score also
+/// moves the served median's own error memory (``servedErrors``): next to the last value's, the series' live skill
+/// (``errorVsLastValue``), which `/predictions/calibration` and the dashboard report. Cost per series per
 /// tick: 10 candidates' errors into two memories per scored horizon, a multiply-add per served value and one
 /// value in and out of the median's sorted window; memory: 127 pending forecasts and twice 48 values.
 public struct BandCalibration: Codable, Sendable, Equatable {
