@@ -61,7 +61,7 @@ class Policy:
     def __init__(self, name, alphas=(0, .25, .5, .75, 1), anchors=("last",), decay=0.05, shrink=True, hedge=None,
                  level_rates=(0.5, 0.2, 0.05), prior=None, median_rate=0.1, margin=0.0, form="departure", union=None,
                  guard=None, regime=None, log_range=LOG_RANGE, median_clamp=False, median_growth=1.0, median_window=None, norm=None, norm_from=0, norm_rate=0.05, sticky=0.0, norm_floor=1e-9,
-                 guard_z=None, blend_last=None, trend=None, trend_until=4, aci=None, dtaci=None, dtaci_w=None, borrow=None, borrow_guard=None):
+                 guard_z=None, blend_last=None, trend=None, trend_until=4, aci=None, dtaci=None, dtaci_w=None, borrow=None, borrow_guard=None, guard8=None):
         self.name, self.alphas, self.anchors, self.decay, self.shrink, self.hedge = name, alphas, anchors, decay, shrink, hedge
         self.level_rates, self.prior, self.median_rate, self.margin, self.form = level_rates, prior, median_rate, margin, form
         # None: the band around the chosen median only; "bands": widened to also cover the model's own calibrated band
@@ -123,6 +123,8 @@ class Policy:
         # borrow_guard: λ — only the persistence guard's memory at 8 h borrows the 2-hour one (the choice among the
         # other candidates stays with the 8-hour memory): a regime change sends 8 h back to the last value sooner.
         self.borrow_guard = borrow_guard
+        # guard8: (decay, margin) — the persistence guard's memory and margin at 8 h only (the others keep `guard`).
+        self.guard8 = guard8
 
     def aci_rate(self, n):
         if self.aci is None:
@@ -179,7 +181,8 @@ class Policy:
         if self.guard and i < self.guard[2]:
             w = self.pick(errors, None, len(HORIZONS))
             best, keep = int(np.argmax(w)), self.alphas.index(0)
-            proven = long_errors[best] < long_errors[keep] * (1 - self.guard[1]) - 1e-12 and errors[best] < errors[keep] - 1e-12
+            margin = self.guard8[1] if self.guard8 and i == len(HORIZONS) - 1 else self.guard[1]
+            proven = long_errors[best] < long_errors[keep] * (1 - margin) - 1e-12 and errors[best] < errors[keep] - 1e-12
             if proven and self.guard_z and long_sq is not None:
                 gain = long_errors[keep] - long_errors[best]
                 var = max(long_sq[best] - gain * gain, 0.0)
@@ -299,7 +302,8 @@ def replay(series, raw, policy, bands=True, trace=None):
                 trace.append((i, t - 1, abs(actual - mid) / unit, abs(actual - cands[0]) / unit, abs(actual - mid), abs(actual - cands[0])))
             if policy.guard:
                 g = e if i >= 2 else np.abs(actual - cands)
-                long_errors[i] += policy.guard[0] * (g - long_errors[i])
+                gd = policy.guard8[0] if policy.guard8 and i == len(HORIZONS) - 1 else policy.guard[0]
+                long_errors[i] += gd * (g - long_errors[i])
                 long_sq[i] += policy.guard[0] * ((g[0] - g) ** 2 - long_sq[i])
             if policy.regime:
                 fast_errors[i] += policy.regime[0] * (np.abs(actual - cands) - fast_errors[i])
@@ -521,6 +525,10 @@ POLICIES = {
     **{f"borrow-guard-{b}": Policy(f"borrow-guard-{b}", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure",
                                    union="aci", guard=(0.005, 0.05, 4), median_window=48, norm="spread", norm_from=2, norm_floor=1e-4,
                                    trend=(0.5, 0.8), trend_until=3, aci=(0.0125, 0.05, 100), borrow_guard=b) for b in (0.5, 1.0, 2.0)},
+    **{f"guard8-{d}-{m}": Policy(f"guard8-{d}-{m}", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure",
+                                 union="aci", guard=(0.005, 0.05, 4), median_window=48, norm="spread", norm_from=2, norm_floor=1e-4,
+                                 trend=(0.5, 0.8), trend_until=3, aci=(0.0125, 0.05, 100), guard8=(d, m))
+       for d in (0.005, 0.02) for m in (0.05, 0.15, 0.3)},
     "served-selection-only": Policy("served-selection-only", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure"),
     # Variants measured on the way (models/README.md lists their figures).
     "served-union": Policy("served-union", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure", union="bands"),
