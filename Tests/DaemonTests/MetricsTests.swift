@@ -113,6 +113,26 @@ struct MetricsTests {
         #expect(forecastServers == Set(ranked.prefix(2).map(\.serverName)))
         #expect(after.contains { $0.name == "argus_server_forecast_peak" && $0.labels["target"] == "cpu_pct" && $0.labels["quantile"] == "0.9" })
 
+        // Forecast quality: the calibration's fleet figures, labelled by forecast key and horizon. Three more steps,
+        // one tick each, score the 5-minute forecasts.
+        for i in 14..<17 { try d.feed(servers, steps: i..<(i + 1)) }
+        let scored = try Self.scrape(port: d.port, header: bearer)
+        let summary = try #require(d.daemon.calibration?.summary())
+        let keys = d.daemon.forecastKeys
+        var skills = 0
+        for t in summary {
+            let target = keys[t.target] ?? t.target
+            for (i, horizon) in ["5m", "30m", "2h", "8h"].enumerated() {
+                let labels = ["target": target, "horizon": horizon]
+                #expect(Self.value(scored, "argus_forecast_error_vs_last_value", labels) == t.medianErrorVsLastValue[i].map(Double.init))
+                #expect(Self.value(scored, "argus_forecast_servers_beating_last_value_ratio", labels) == t.shareBeatingLastValue[i].map(Double.init))
+                if t.medianErrorVsLastValue[i] != nil { skills += 1 }
+            }
+            #expect(Self.value(scored, "argus_forecast_band_coverage_ratio", ["target": target])
+                    == (t.scored > 0 ? Double(t.insideServed) / Double(t.scored) : nil))
+        }
+        #expect(skills >= 1 && summary.contains { keys[$0.target] == "mem_pct" && $0.medianErrorVsLastValue[0] != nil })
+
         #expect(Self.value(after, "argus_model_loaded") == 1)
         #expect(Self.value(after, "argus_training_active") == 0)
         #expect((Self.value(after, "process_resident_memory_bytes") ?? 0) > 0)

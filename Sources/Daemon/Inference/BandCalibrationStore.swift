@@ -233,29 +233,40 @@ public final class BandCalibrationStore: Sendable {
         public var shareBeatingLastValue: [Float?] = []
     }
 
+    /// One target's figures while the fleet is walked: per horizon, the servers' factors, α and skill ratios.
+    private struct Gathered {
+        var summary: TargetSummary
+        var factors = BandCalibration.horizons.map { _ in [Float]() }
+        var alphas = BandCalibration.horizons.map { _ in [Float]() }
+        var ratios = BandCalibration.horizons.map { _ in [Float]() }
+
+        mutating func add(_ c: BandCalibration) {
+            summary.servers += 1; summary.scored += c.scored
+            summary.insideRaw += c.insideRaw; summary.insideServed += c.insideServed
+            for (h, f) in c.factors.enumerated() { factors[h].append(f) }
+            for (h, a) in c.shrinkAlphas.enumerated() { alphas[h].append(a) }
+            for (h, r) in c.errorVsLastValue.enumerated() { if let r { ratios[h].append(r) } }
+        }
+    }
+
+    /// Gathered under the lock (in place: appending to a copy of each target's lists would copy them per server),
+    /// sorted after it: `/status` and `/metrics` scrapes must not hold up the tick.
     public func summary() -> [TargetSummary] {
-        states.withLock { all in
-            let perHorizon: () -> [[Float]] = { BandCalibration.horizons.map { _ in [] } }
-            var byTarget: [String: (TargetSummary, [[Float]], [[Float]], [[Float]])] = [:]
+        let byTarget = states.withLock { all in
+            var byTarget: [String: Gathered] = [:]
             for (_, targets) in all {
-                for (target, c) in targets {
-                    var entry = byTarget[target] ?? (TargetSummary(target: target), perHorizon(), perHorizon(), perHorizon())
-                    entry.0.servers += 1; entry.0.scored += c.scored
-                    entry.0.insideRaw += c.insideRaw; entry.0.insideServed += c.insideServed
-                    for (h, f) in c.factors.enumerated() { entry.1[h].append(f) }
-                    for (h, a) in c.shrinkAlphas.enumerated() { entry.2[h].append(a) }
-                    for (h, r) in c.errorVsLastValue.enumerated() { if let r { entry.3[h].append(r) } }
-                    byTarget[target] = entry
-                }
+                for (target, c) in targets { byTarget[target, default: Gathered(summary: TargetSummary(target: target))].add(c) }
             }
-            return byTarget.keys.sorted().map { key in
-                var (s, factors, alphas, ratios) = byTarget[key]!
-                s.medianFactors = factors.map { $0.isEmpty ? 1 : $0.sorted()[$0.count / 2] }
-                s.medianAlphas = alphas.map { $0.isEmpty ? 1 : $0.sorted()[$0.count / 2] }
-                s.medianErrorVsLastValue = ratios.map { $0.isEmpty ? nil : $0.sorted()[$0.count / 2] }
-                s.shareBeatingLastValue = ratios.map { $0.isEmpty ? nil : Float($0.count { $0 < 1 }) / Float($0.count) }
-                return s
-            }
+            return byTarget
+        }
+        return byTarget.keys.sorted().map { key in
+            let g = byTarget[key]!
+            var s = g.summary
+            s.medianFactors = g.factors.map { $0.isEmpty ? 1 : $0.sorted()[$0.count / 2] }
+            s.medianAlphas = g.alphas.map { $0.isEmpty ? 1 : $0.sorted()[$0.count / 2] }
+            s.medianErrorVsLastValue = g.ratios.map { $0.isEmpty ? nil : $0.sorted()[$0.count / 2] }
+            s.shareBeatingLastValue = g.ratios.map { $0.isEmpty ? nil : Float($0.count { $0 < 1 }) / Float($0.count) }
+            return s
         }
     }
 }

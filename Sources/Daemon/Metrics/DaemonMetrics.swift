@@ -1,6 +1,7 @@
 import Foundation
 import HTTPServer
 import Synchronization
+import Training
 
 /// Everything `GET /metrics` exposes, gathered the way each source allows without slowing it down:
 ///
@@ -140,6 +141,7 @@ public final class DaemonMetrics: Sendable {
             out.histogram("argus_inference_phase_duration_seconds", [("phase", phase)], histogram)
         }
         writeTick(to: &out)
+        writeForecastQuality(state, to: &out)
         writeTraining(state.training, to: &out)
         writeProcess(state.process, startedAt: state.startedAt, to: &out)
         return out.text
@@ -179,6 +181,42 @@ public final class DaemonMetrics: Sendable {
                 out.sample("argus_server_forecast_peak", [("server", s.name), ("target", f.key), ("quantile", "0.9")], f.p90Peak)
             }
         }
+    }
+
+    /// The online calibration's fleet figures per target (read at scrape time): the live skill against the last
+    /// value per horizon, and the served band's coverage. A median ratio creeping toward 1 is a model that stopped
+    /// paying on this fleet: the alert for a retrain.
+    private func writeForecastQuality(_ state: ScrapeState, to out: inout PrometheusText) {
+        guard !state.calibration.isEmpty else { return }
+        let horizons = BandCalibration.horizons.map { Self.horizonLabel(steps: $0, stepSeconds: state.feed.stepSeconds) }
+        let targets = state.calibration.map { (state.forecastKeys[$0.target] ?? $0.target, $0) }
+        // Each family's samples follow its own HELP/TYPE (the exposition format groups them).
+        out.family("argus_forecast_error_vs_last_value", "gauge",
+                   "Fleet median of the served forecast's mean absolute error over about the last day divided by the last value's (below 1: better than repeating the last value).")
+        for (target, t) in targets {
+            for (i, horizon) in horizons.enumerated() {
+                if let r = t.medianErrorVsLastValue[i] { out.sample("argus_forecast_error_vs_last_value", [("target", target), ("horizon", horizon)], Double(r)) }
+            }
+        }
+        out.family("argus_forecast_servers_beating_last_value_ratio", "gauge",
+                   "Share of servers whose served forecast error is below the last value's over about the last day.")
+        for (target, t) in targets {
+            for (i, horizon) in horizons.enumerated() {
+                if let share = t.shareBeatingLastValue[i] {
+                    out.sample("argus_forecast_servers_beating_last_value_ratio", [("target", target), ("horizon", horizon)], Double(share))
+                }
+            }
+        }
+        out.family("argus_forecast_band_coverage_ratio", "gauge", "Share of scored values inside the served P10-P90 band (nominal 0.8).")
+        for (target, t) in targets where t.scored > 0 {
+            out.sample("argus_forecast_band_coverage_ratio", [("target", target)], Double(t.insideServed) / Double(t.scored))
+        }
+    }
+
+    /// `5m`, `30m`, `2h`, `8h` for 1, 6, 24 and 96 steps of 300 s.
+    static func horizonLabel(steps: Int, stepSeconds: Int64) -> String {
+        let minutes = Int64(steps) * stepSeconds / 60
+        return minutes % 60 == 0 ? "\(minutes / 60)h" : "\(minutes)m"
     }
 
     private func writeTraining(_ t: TrainingService.Status, to out: inout PrometheusText) {
@@ -231,6 +269,10 @@ public struct ScrapeState: Sendable {
     public var process: ProcessStats
     /// The API listener's ``ConnectionRejection`` counts (slowloris, oversize, slow WebSocket readers …).
     public var httpRejections: [(kind: ConnectionRejection, count: UInt64)] = []
+    /// The online calibration's fleet figures per target (empty when it is off), and the served model's
+    /// target → forecast key map for their labels.
+    public var calibration: [BandCalibrationStore.TargetSummary] = []
+    public var forecastKeys: [String: String] = [:]
 }
 
 /// What `argus_build_info` reports.

@@ -116,7 +116,7 @@ extension ArgusDaemon {
     func scrapeState() -> ScrapeState {
         ScrapeState(startedAt: startedAt, uptimeSeconds: Date().timeIntervalSince(startedAt), feed: store.status(),
                     modelName: models.current?.name, training: training.status, process: ProcessStats.read(),
-                    httpRejections: server.rejections)
+                    httpRejections: server.rejections, calibration: calibration?.summary() ?? [], forecastKeys: forecastKeys)
     }
 }
 
