@@ -102,18 +102,14 @@ public final class DemoFeeder: Sendable {
             if t.epochSeconds > alreadyStored {
                 pending += t.records
                 pendingSteps += 1
-                if t.epochSeconds >= tickedFrom {
+                let ticked = t.epochSeconds >= tickedFrom
+                if ticked || pendingSteps == settings.stepsPerBatch {
+                    try post(pending)
+                    posted += pending.count
+                    pending.removeAll(keepingCapacity: true)
+                    pendingSteps = 0
                     // One step, one tick: wait for the run before the next step is posted.
-                    try post(pending)
-                    posted += pending.count
-                    pending.removeAll(keepingCapacity: true)
-                    pendingSteps = 0
-                    daemon.engine.drain()
-                } else if pendingSteps == settings.stepsPerBatch {
-                    try post(pending)
-                    posted += pending.count
-                    pending.removeAll(keepingCapacity: true)
-                    pendingSteps = 0
+                    if ticked { daemon.engine.drain() }
                 }
             }
             tick = simulator.next()
