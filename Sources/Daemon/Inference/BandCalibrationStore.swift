@@ -179,7 +179,7 @@ public final class BandCalibrationStore: Sendable {
                                     .text(cal.recent.map { "\($0)" }.joined(separator: ",")), .real(Double(cal.spread)),
                                     .real(Double(cal.slope)), cal.model.map { .text($0) } ?? .null,
                                     .text(cal.rawWidths.map { $0.isFinite ? "\($0)" : "" }.joined(separator: ",")),
-                                    .text(cal.servedErrors.map { "\($0)" }.joined(separator: ","))])
+                                    .text((0..<4).map { "\(cal.servedErrors[$0])" }.joined(separator: ","))])
             }
         }
     }

@@ -130,8 +130,9 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     public static let persistenceCandidate = 0
     /// Per horizon: the served median's mean absolute error over the guard's memory (about a day), in the units
     /// of ``guardErrors``. Next to the last value's error there it is this series' live skill
-    /// (``errorVsLastValue``): what issue 11's benchmark measures offline, on the user's own fleet.
-    public internal(set) var servedErrors = [Float](repeating: 0, count: horizons.count)
+    /// (``errorVsLastValue``): what issue 11's benchmark measures offline, on the user's own fleet. A SIMD4 like
+    /// ``levels``, one per scored horizon: moved at every score, it must not cost an array's uniqueness check.
+    public internal(set) var servedErrors = SIMD4<Float>(repeating: 0)
     /// Fast, medium and slow smoothed levels and the rolling median of the observed values (NaN before the first).
     public var levels = SIMD4<Float>(repeating: .nan)
     /// The newest step whose value moved the levels (a tick without a new step must not move them twice,
@@ -215,7 +216,7 @@ public struct BandCalibration: Codable, Sendable, Equatable {
         try c.encode(slope, forKey: .slope)
         try c.encodeIfPresent(model, forKey: .model)
         try c.encode(rawWidths.map { $0.isFinite ? $0 : nil }, forKey: .rawWidths)      // JSON has no NaN
-        try c.encode(servedErrors, forKey: .servedErrors)
+        try c.encode((0..<4).map { servedErrors[$0] }, forKey: .servedErrors)
         try c.encode(scored, forKey: .scored)
         try c.encode(insideRaw, forKey: .insideRaw)
         try c.encode(insideServed, forKey: .insideServed)
@@ -294,14 +295,14 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     /// saved before they were kept starts each from the guard's error of the candidate it serves now, the best
     /// estimate of what was served over that memory.
     public mutating func restoreServedErrors(_ saved: [Float]?) {
-        if let saved, saved.count == Self.horizons.count, saved.allSatisfy({ $0.isFinite && $0 >= 0 }) { servedErrors = saved; return }
-        servedErrors = chosenCandidates.enumerated().map { guardErrors[$0.offset][$0.element] }
+        if let saved, saved.count == Self.horizons.count, saved.allSatisfy({ $0.isFinite && $0 >= 0 }) { servedErrors = SIMD4(saved); return }
+        servedErrors = SIMD4(chosenCandidates.enumerated().map { guardErrors[$0.offset][$0.element] })
     }
 
     /// Per horizon in ``horizons``: the served median's error over about the last day relative to the last
     /// value's (below 1: the served forecast beats persistence on this series; exactly 1: persistence is what
     /// is served). nil before the first score at that horizon, or where the last value was never wrong.
-    public var errorVsLastValue: [Float?] { servedErrors.indices.map { Self.ratio(servedErrors[$0], to: guardErrors[$0][Self.persistenceCandidate]) } }
+    public var errorVsLastValue: [Float?] { (0..<4).map { Self.ratio(servedErrors[$0], to: guardErrors[$0][Self.persistenceCandidate]) } }
 
     /// The same for the model's own median (α = 1): whether the model alone would beat the last value here.
     public var modelErrorVsLastValue: [Float?] {
