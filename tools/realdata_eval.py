@@ -10,7 +10,11 @@ Series: the nine NAB series in ../shared/data/real-metrics/ (5-minute steps, gap
 of the series, horizon 96 steps; every method sees only the steps before the origin. Scores at 30 min
 (step 6) and 8 h (step 96): sMAE = MAE / mean |one-step change| of the series' first 70 % (scale-free,
 so series in bytes and in percent average fairly); sPL = pinball loss of P10, P50, P90 over all 96 steps
-divided by the same scale; coverage of P10–P90 over all 96 steps (nominal 0.80).
+divided by the same scale; coverage of P10–P90 over all 96 steps (nominal 0.80). Per series, every method is
+also tested against the last value (Diebold–Mariano on the absolute errors at 30 min and 8 h, Newey–West variance
+over the lags where h-step forecasts overlap, Harvey–Leybourne–Newbold correction; ``dm_statistic``): the table
+counts the series where it is significantly better, not told apart, or significantly worse at 5 %, and names
+the worse ones; "never worse than the last value" is read per series through it.
 
 Methods: last value and seasonal naive (1 day = 288 steps), with statsforecast's own residual bands;
 AutoARIMA and AutoETS from statsforecast (non-seasonal: a 288-step season is out of reach for both; fitted
@@ -210,6 +214,41 @@ def scores(y, scale, forecasts):
     return out
 
 
+def abs_errors(y, forecasts, h, origins):
+    """|actual − P50| at forecast step h, per origin of `origins`."""
+    return np.array([abs(y[o + h - 1] - forecasts[o][1][h - 1]) for o in origins])
+
+
+def dm_statistic(a, b, h, every):
+    """Diebold–Mariano test of equal mean absolute error for two methods' errors `a` and `b` at forecast step `h`,
+    scored at origins `every` steps apart: the mean of d = |a| − |b| over its standard error, the variance from the
+    Newey–West (Bartlett) estimate over the lags at which h-step forecasts overlap (ceil(h / every) − 1), with
+    Harvey–Leybourne–Newbold's small-sample correction. Below −1.96: `a` is more accurate at 5 % (two-sided); above
+    1.96: `b` is; between: the data cannot tell them apart. 0 when d has no variance (identical forecasts)."""
+    d = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    n = len(d)
+    lag = min(math.ceil(h / every) - 1, n - 1)
+    if n < 2:
+        return 0.0
+    centred = d - d.mean()
+    var = float(centred @ centred) / n
+    for k in range(1, lag + 1):
+        var += 2 * (1 - k / (lag + 1)) * float(centred[k:] @ centred[:-k]) / n
+    if var <= 1e-18:
+        return 0.0
+    steps = lag + 1
+    correction = math.sqrt(max(n + 1 - 2 * steps + steps * (steps - 1) / n, 1) / n)
+    return float(d.mean() / math.sqrt(var / n) * correction)
+
+
+def dm_vs(y, forecasts, reference, every):
+    """{"6": t, "96": t}: ``dm_statistic`` of `forecasts` against `reference` at each scored step, on the origins
+    both forecast from."""
+    origins = sorted(forecasts.keys() & reference.keys())
+    return {str(h): dm_statistic(abs_errors(y, forecasts, h, origins), abs_errors(y, reference, h, origins), h, every)
+            for h in SCORED_STEPS}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--argusd", help="argusd binary (omit to score the baselines only)")
@@ -308,7 +347,10 @@ def main():
               "series": {}, "overall": {}}
     for s in series:
         report["series"][s["name"]] = {"origins": len(s["origins"]), "steps": len(s["y"]), "source": s["source"],
-                                       "methods": {m: scores(s["y"], s["scale"], per[s["name"]]) for m, per in methods.items()}}
+                                       "methods": {m: scores(s["y"], s["scale"], per[s["name"]]) for m, per in methods.items()},
+                                       "dm_vs_last_value": {m: dm_vs(s["y"], per[s["name"]], methods["last value"][s["name"]],
+                                                                     args.origin_every)
+                                                            for m, per in methods.items() if m != "last value"}}
     report["overall"] = overall(report["series"], methods)
     if peer_forecast.failures:
         report["peer_fit_failures"] = peer_forecast.failures
@@ -343,6 +385,8 @@ def merge_reports(paths, out=None):
             if s["origins"] != merged["series"][name]["origins"]:
                 raise SystemExit(f"--merge: {name} was scored on different origins")
             merged["series"][name]["methods"].update(s["methods"])
+            if "dm_vs_last_value" in s:
+                merged["series"][name].setdefault("dm_vs_last_value", {}).update(s["dm_vs_last_value"])
         merged["split"] = max(merged["split"], r["split"], key=len)
         for key in ("finetune", "peer_fit_failures"):
             if key in r:
@@ -449,6 +493,7 @@ def print_tables(report):
     for name, s in report["series"].items():
         cells = [f"{r['smae_6']:.2f} / {r['smae_96']:.2f}, {r['coverage']:.2f}" for r in (s["methods"][m] for m in methods)]
         print(f"| {name} | {s['origins']} | " + " | ".join(cells) + " |")
+    print_significance(report)
     if "finetune" in report:
         print_finetunes(report["finetune"]["series"])
     if report.get("peer_fit_failures"):
@@ -456,6 +501,26 @@ def print_tables(report):
     seconds = run["seconds"]
     parts = ", ".join(f"{k} {v / 60:.1f} min" for k, v in seconds.items() if k != "total")
     print(f"\nRun time {seconds['total'] / 60:.1f} min ({parts}); load average at the end {run['load_average']:.1f}.")
+
+
+def print_significance(report):
+    """Per method and scored step: on how many series it is significantly better than the last value, not told
+    apart from it, or significantly worse (Diebold–Mariano, 5 %, two-sided; ``dm_statistic``)."""
+    per = [s["dm_vs_last_value"] for s in report["series"].values() if "dm_vs_last_value" in s]
+    if not per:
+        return
+    print("\nAgainst the last value, per series (Diebold–Mariano test of the mean absolute error, 5 %, two-sided; "
+          "better / not told apart / worse; the series worse, with the statistic):\n")
+    print("| method | 30 min | 8 h | worse at 30 min | worse at 8 h |")
+    print("|---|---|---|---|---|")
+    names = list(report["series"])
+    for m in dict.fromkeys(m for p in per for m in p):
+        cells, worse = [], []
+        for h in map(str, SCORED_STEPS):
+            t = [(n, p[m][h]) for n, p in zip(names, per) if m in p]
+            cells.append(f"{sum(v < -1.96 for _, v in t)} / {sum(abs(v) <= 1.96 for _, v in t)} / {sum(v > 1.96 for _, v in t)}")
+            worse.append(", ".join(f"{n} ({v:+.1f})" for n, v in t if v > 1.96) or "none")
+        print(f"| {m} | {cells[0]} | {cells[1]} | {worse[0]} | {worse[1]} |")
 
 
 def print_finetunes(fts):
