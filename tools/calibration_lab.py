@@ -61,7 +61,7 @@ class Policy:
     def __init__(self, name, alphas=(0, .25, .5, .75, 1), anchors=("last",), decay=0.05, shrink=True, hedge=None,
                  level_rates=(0.5, 0.2, 0.05), prior=None, median_rate=0.1, margin=0.0, form="departure", union=None,
                  guard=None, regime=None, log_range=LOG_RANGE, median_clamp=False, median_growth=1.0, median_window=None, norm=None, norm_from=0, norm_rate=0.05, sticky=0.0, norm_floor=1e-9,
-                 guard_z=None, blend_last=None, trend=None, trend_until=4, aci=None, dtaci=None, dtaci_w=None, borrow=None, borrow_guard=None, guard8=None):
+                 guard_z=None, blend_last=None, trend=None, trend_until=4, aci=None, dtaci=None, dtaci_w=None, borrow=None, borrow_guard=None, guard8=None, vol=None):
         self.name, self.alphas, self.anchors, self.decay, self.shrink, self.hedge = name, alphas, anchors, decay, shrink, hedge
         self.level_rates, self.prior, self.median_rate, self.margin, self.form = level_rates, prior, median_rate, margin, form
         # None: the band around the chosen median only; "bands": widened to also cover the model's own calibrated band
@@ -125,6 +125,10 @@ class Policy:
         self.borrow_guard = borrow_guard
         # guard8: (decay, margin) — the persistence guard's memory and margin at 8 h only (the others keep `guard`).
         self.guard8 = guard8
+        # vol: (slow rate, gamma, clip) — every band offset is multiplied by (fast / slow one-step change)^gamma, the
+        # fast the running mean |change| (0.05), the slow at `slow rate`, clipped to [1/clip, clip]: a series gone
+        # quiet narrows its bands at once instead of waiting for the width factor (normalised conformal scores).
+        self.vol = vol
 
     def aci_rate(self, n):
         if self.aci is None:
@@ -243,6 +247,9 @@ def replay(series, raw, policy, bands=True, trace=None):
     levels = None
     spread, median, previous = 0.0, 0.0, None
     norm_spread = 0.0
+    slow_spread = 0.0
+    changes = 0
+    vm = 1.0
     slope = 0.0
     chosen = [None] * len(HORIZONS)
     boost, last_sign = 1.0, 0.0
@@ -260,6 +267,14 @@ def replay(series, raw, policy, bands=True, trace=None):
             levels = levels + np.array(policy.level_rates) * (actual - levels)
             spread += 0.05 * (abs(actual - previous) - spread)
             norm_spread += policy.norm_rate * (abs(actual - previous) - norm_spread)
+            if policy.vol:
+                slow_spread += policy.vol[0] * (abs(actual - previous) - slow_spread)
+                changes += 1
+                # Both means started at 0: divided by their weight so far, a new series starts at ratio 1.
+                fast_mean = spread / (1 - 0.95 ** changes)
+                slow_mean = slow_spread / (1 - (1 - policy.vol[0]) ** changes)
+                ratio = max(fast_mean, 1e-4) / max(slow_mean, 1e-4)
+                vm = min(max(ratio ** policy.vol[1], 1 / policy.vol[2]), policy.vol[2])
             if policy.trend:
                 slope += policy.trend[0] * ((actual - previous) - slope)
             sign = float(np.sign(actual - median))
@@ -368,7 +383,7 @@ def replay(series, raw, policy, bands=True, trace=None):
 
         def offset(row_, k):
             own, mirror = q[row_, k] - q[MID, k], q[MID, k] - q[6 - row_, k]
-            return mirror if abs(own) < 0.1 * abs(mirror) else own
+            return vm * (mirror if abs(own) < 0.1 * abs(mirror) else own)
 
         for i, h in enumerate(HORIZONS):
             mid, cands = served_mid(h - 1)
@@ -404,10 +419,15 @@ POLICIES = {
     # horizons, the union band scored by ACI, at every horizon persistence unless the winner also beats it by 5 %
     # over the guard's memory (0.005), at 2 h and 8 h errors scored in units of the running one-step change, and a
     # damped-trend candidate (slope EWMA 0.5, φ 0.8) at 5 min, 30 min and 2 h; the width factor's rate falls from 0.05
-    # to 0.0125 over a series' first 300 scores per horizon.
+    # to 0.0125 over a series' first 300 scores per horizon; every band offset multiplied by the volatility ratio
+    # (mean |one-step change| at 0.05 over the same at 0.005, each corrected for its start at 0, within 1/4 … 4).
     "served": Policy("served", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure", union="aci",
                      guard=(0.005, 0.05, 4), median_window=48, norm="spread", norm_from=2, norm_floor=1e-4, trend=(0.5, 0.8),
-                     trend_until=3, aci=(0.0125, 0.05, 100)),
+                     trend_until=3, aci=(0.0125, 0.05, 100), vol=(0.005, 1.0, 4)),
+    # Served until the sixth session of 2026-12-06/07: the bands without the volatility ratio.
+    "served-before-volatility": Policy("served-before-volatility", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3,
+                                       form="pure", union="aci", guard=(0.005, 0.05, 4), median_window=48, norm="spread", norm_from=2,
+                                       norm_floor=1e-4, trend=(0.5, 0.8), trend_until=3, aci=(0.0125, 0.05, 100)),
     # Served until the fourth session of 2026-12-06: the width factor's rate fixed at 0.05.
     "served-fixed-rate": Policy("served-fixed-rate", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure",
                                 union="aci", guard=(0.005, 0.05, 4), median_window=48, norm="spread", norm_from=2, norm_floor=1e-4,
@@ -529,6 +549,10 @@ POLICIES = {
                                  union="aci", guard=(0.005, 0.05, 4), median_window=48, norm="spread", norm_from=2, norm_floor=1e-4,
                                  trend=(0.5, 0.8), trend_until=3, aci=(0.0125, 0.05, 100), guard8=(d, m))
        for d in (0.005, 0.02) for m in (0.05, 0.15, 0.3)},
+    **{f"vol-{r}-{g}-{c}": Policy(f"vol-{r}-{g}-{c}", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure",
+                                  union="aci", guard=(0.005, 0.05, 4), median_window=48, norm="spread", norm_from=2, norm_floor=1e-4,
+                                  trend=(0.5, 0.8), trend_until=3, aci=(0.0125, 0.05, 100), vol=(r, g, c))
+       for r in (0.005, 0.001) for g in (0.5, 1.0) for c in (4, 16)},
     "served-selection-only": Policy("served-selection-only", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure"),
     # Variants measured on the way (models/README.md lists their figures).
     "served-union": Policy("served-union", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure", union="bands"),
@@ -603,6 +627,17 @@ def main():
     for m, r in rows.items():
         mean = {k: float(np.mean([x[k] for x in r])) for k in r[0]}
         print(f"| {m} | {mean['smae_6']:.3f} | {mean['smae_96']:.3f} | {mean['spl']:.3f} | {mean['coverage']:.2f} |")
+    print("\n| policy | vs last value at 30 min | at 8 h (Diebold–Mariano, 5 %: better / not told apart / worse) | worse at 8 h (5 %: > +1.96) |")
+    print("|---|---|---|---|")
+    for m, per in methods.items():
+        if m == "last value":
+            continue
+        t = [rd.dm_vs(s["y"], per[s["name"]], methods["last value"][s["name"]], args.origin_every) for s in series]
+        counts = [f"{sum(x[h] < -1.96 for x in t)} / {sum(abs(x[h]) <= 1.96 for x in t)} / {sum(x[h] > 1.96 for x in t)}"
+                  for h in ("6", "96")]
+        worse = ", ".join(f"{s['name']} ({x['96']:+.1f})" for s, x in zip(series, t) if x["96"] > 1.96) or "none"
+        top = max(zip(series, t), key=lambda p: p[1]["96"])
+        print(f"| {m} | {counts[0]} | {counts[1]} | {worse} (highest: {top[0]['name']}, {top[1]['96']:+.1f}) |")
     print("\n| series | " + " | ".join(rows) + " |")
     for i, s in enumerate(series):
         print(f"| {s['name']} | " + " | ".join(f"{rows[m][i]['smae_6']:.2f}/{rows[m][i]['smae_96']:.2f} {rows[m][i]['coverage']:.2f}" for m in rows) + " |")
