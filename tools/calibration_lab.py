@@ -125,7 +125,7 @@ class Policy:
         self.borrow_guard = borrow_guard
         # guard8: (decay, margin) — the persistence guard's memory and margin at 8 h only (the others keep `guard`).
         self.guard8 = guard8
-        # vol: (slow rate, gamma, clip) — every band offset is multiplied by (fast / slow one-step change)^gamma, the
+        # vol: (slow rate, gamma, clip[, corrected]) — every band offset is multiplied by (fast / slow one-step change)^gamma, the
         # fast the running mean |change| (0.05), the slow at `slow rate`, clipped to [1/clip, clip]: a series gone
         # quiet narrows its bands at once instead of waiting for the width factor (normalised conformal scores).
         self.vol = vol
@@ -270,9 +270,11 @@ def replay(series, raw, policy, bands=True, trace=None):
             if policy.vol:
                 slow_spread += policy.vol[0] * (abs(actual - previous) - slow_spread)
                 changes += 1
-                # Both means started at 0: divided by their weight so far, a new series starts at ratio 1.
-                fast_mean = spread / (1 - 0.95 ** changes)
-                slow_mean = slow_spread / (1 - (1 - policy.vol[0]) ** changes)
+                # Both means started at 0: divided by their weight so far, a new series starts at ratio 1 (uncorrected,
+                # the fast mean runs ahead of the slow one for the first hundreds of steps: ratios up to the clip).
+                corrected = len(policy.vol) < 4 or policy.vol[3]
+                fast_mean = spread / (1 - 0.95 ** changes) if corrected else spread
+                slow_mean = slow_spread / (1 - (1 - policy.vol[0]) ** changes) if corrected else slow_spread
                 ratio = max(fast_mean, 1e-4) / max(slow_mean, 1e-4)
                 vm = min(max(ratio ** policy.vol[1], 1 / policy.vol[2]), policy.vol[2])
             if policy.trend:
@@ -419,15 +421,10 @@ POLICIES = {
     # horizons, the union band scored by ACI, at every horizon persistence unless the winner also beats it by 5 %
     # over the guard's memory (0.005), at 2 h and 8 h errors scored in units of the running one-step change, and a
     # damped-trend candidate (slope EWMA 0.5, φ 0.8) at 5 min, 30 min and 2 h; the width factor's rate falls from 0.05
-    # to 0.0125 over a series' first 300 scores per horizon; every band offset multiplied by the volatility ratio
-    # (mean |one-step change| at 0.05 over the same at 0.005, each corrected for its start at 0, within 1/4 … 4).
+    # to 0.0125 over a series' first 300 scores per horizon.
     "served": Policy("served", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure", union="aci",
                      guard=(0.005, 0.05, 4), median_window=48, norm="spread", norm_from=2, norm_floor=1e-4, trend=(0.5, 0.8),
-                     trend_until=3, aci=(0.0125, 0.05, 100), vol=(0.005, 1.0, 4)),
-    # Served until the sixth session of 2026-12-06/07: the bands without the volatility ratio.
-    "served-before-volatility": Policy("served-before-volatility", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3,
-                                       form="pure", union="aci", guard=(0.005, 0.05, 4), median_window=48, norm="spread", norm_from=2,
-                                       norm_floor=1e-4, trend=(0.5, 0.8), trend_until=3, aci=(0.0125, 0.05, 100)),
+                     trend_until=3, aci=(0.0125, 0.05, 100)),
     # Served until the fourth session of 2026-12-06: the width factor's rate fixed at 0.05.
     "served-fixed-rate": Policy("served-fixed-rate", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure",
                                 union="aci", guard=(0.005, 0.05, 4), median_window=48, norm="spread", norm_from=2, norm_floor=1e-4,
@@ -549,10 +546,17 @@ POLICIES = {
                                  union="aci", guard=(0.005, 0.05, 4), median_window=48, norm="spread", norm_from=2, norm_floor=1e-4,
                                  trend=(0.5, 0.8), trend_until=3, aci=(0.0125, 0.05, 100), guard8=(d, m))
        for d in (0.005, 0.02) for m in (0.05, 0.15, 0.3)},
+    # Band offsets scaled by the volatility ratio (2026-12-07, sixth session; not adopted: models/README.md, "Bands
+    # that follow the recent volatility").
     **{f"vol-{r}-{g}-{c}": Policy(f"vol-{r}-{g}-{c}", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure",
                                   union="aci", guard=(0.005, 0.05, 4), median_window=48, norm="spread", norm_from=2, norm_floor=1e-4,
                                   trend=(0.5, 0.8), trend_until=3, aci=(0.0125, 0.05, 100), vol=(r, g, c))
        for r in (0.005, 0.001) for g in (0.5, 1.0) for c in (4, 16)},
+    # The same without the correction of the two means for their start at 0 (how the first grid was run).
+    **{f"vol-uncorrected-{r}-{g}": Policy(f"vol-uncorrected-{r}-{g}", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3,
+                                          form="pure", union="aci", guard=(0.005, 0.05, 4), median_window=48, norm="spread",
+                                          norm_from=2, norm_floor=1e-4, trend=(0.5, 0.8), trend_until=3, aci=(0.0125, 0.05, 100),
+                                          vol=(r, g, 4, False)) for r in (0.005, 0.001) for g in (0.5, 1.0)},
     "served-selection-only": Policy("served-selection-only", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure"),
     # Variants measured on the way (models/README.md lists their figures).
     "served-union": Policy("served-union", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure", union="bands"),

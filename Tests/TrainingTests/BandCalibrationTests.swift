@@ -241,37 +241,6 @@ import Testing
         #expect(fresh.model == nil && fresh.rawWidths.allSatisfy(\.isNaN))
     }
 
-    /// A busy series gone quiet narrows its bands within hours through the volatility ratio, while the width factor
-    /// has barely moved; a new series starts at ratio 1 (both means corrected for their start at 0), and a state
-    /// saved before the ratio restores it at 1.
-    @Test func quietAfterBusy_NarrowsTheBandsBeforeTheFactorMoves() throws {
-        let z: [Float] = [-2.054, -1.2816, -0.6745, 0, 0.6745, 1.2816, 2.054]
-        let forecast = z.map { q in [Float](repeating: 50 + 10 * q, count: 96) }
-        func width(_ out: [[Float]]) -> Float { out[5][5] - out[1][5] }
-        var c = BandCalibration(), rng = Normal(state: 11)
-        var busy: [[Float]] = []
-        for t in 0..<2_000 as Range<Int64> {
-            busy = c.update(lastStep: t, actual: 50 + 10 * rng.next(), forecast: forecast, quantiles: Self.quantiles, shrinkMedian: false)
-            if t == 20 { #expect(abs(c.volatilityRatio - 1) < 0.35, "new series: \(c.volatilityRatio)") }
-        }
-        #expect(abs(c.volatilityRatio - 1) < 0.35)
-        let busyFactor = c.factors[1]
-        var quiet: [[Float]] = []
-        for t in 2_000..<2_060 as Range<Int64> {         // five hours at a tenth of the noise
-            quiet = c.update(lastStep: t, actual: 50 + rng.next(), forecast: forecast, quantiles: Self.quantiles, shrinkMedian: false)
-        }
-        #expect(c.volatilityRatio < 0.4)
-        #expect(abs(log(c.factors[1] / busyFactor)) < 0.5)  // the factor alone would still serve about the busy width
-        #expect(width(quiet) < 0.45 * width(busy))
-
-        let back = try JSONDecoder().decode(BandCalibration.self, from: JSONEncoder().encode(c))
-        #expect(back.slowSpread == c.slowSpread && back.changes == c.changes && back.volatilityRatio == c.volatilityRatio)
-        var old = try JSONSerialization.jsonObject(with: JSONEncoder().encode(c)) as! [String: Any]
-        old["slow_spread"] = nil; old["changes"] = nil
-        let saved = try JSONDecoder().decode(BandCalibration.self, from: JSONSerialization.data(withJSONObject: old))
-        #expect(saved.volatilityRatio == 1 && saved.slowSpread == c.spread)
-    }
-
     /// A restart's first tick sees the newest step again: it must not move the restored levels a second time.
     @Test func restoredLevels_AreNotMovedAgainByTheSameStep() throws {
         var c = BandCalibration()

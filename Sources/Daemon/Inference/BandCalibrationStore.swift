@@ -67,12 +67,6 @@ public final class BandCalibrationStore: Sendable {
         // (empty in rows saved before: estimated from the guard's error of the candidate served now).
         Migration(version: 9, name: "served errors", sql: """
         ALTER TABLE band_calibration ADD COLUMN served_errors TEXT NOT NULL DEFAULT '';
-        """),
-        // The slow mean one-step change and the changes counted, behind the bands' volatility ratio (NULL in rows
-        // saved before: the slow mean starts at the spread, the ratio at 1).
-        Migration(version: 10, name: "volatility ratio", sql: """
-        ALTER TABLE band_calibration ADD COLUMN slow_spread REAL;
-        ALTER TABLE band_calibration ADD COLUMN spread_changes INTEGER;
         """)]
 
     /// Steps after which a server no longer forecast is forgotten, in memory and in the file: a fleet
@@ -95,18 +89,17 @@ public final class BandCalibrationStore: Sendable {
         let rows = try db.read { c in
             try c.query("""
                 SELECT server, target, log_factors, shrink_errors, scored, inside_raw, inside_served, levels, level_step, guard_errors, recent,
-                       spread, errors_scaled, slope, model, raw_widths, served_errors, slow_spread, spread_changes
+                       spread, errors_scaled, slope, model, raw_widths, served_errors
                 FROM band_calibration
                 """) { s in
                 (s.string(0) ?? "", s.string(1) ?? "", s.string(2) ?? "", s.string(3) ?? "", Int(s.int64(4)), Int(s.int64(5)), Int(s.int64(6)),
                  s.string(7) ?? "", s.isNull(8) ? nil : s.int64(8), s.string(9) ?? "", s.string(10) ?? "", Float(s.double(11)), s.int64(12) == 1,
-                 s.isNull(13) ? nil : Float(s.double(13)), s.string(14), s.string(15) ?? "", s.string(16) ?? "",
-                 s.isNull(17) ? nil : Float(s.double(17)), s.isNull(18) ? nil : Int(s.int64(18)))
+                 s.isNull(13) ? nil : Float(s.double(13)), s.string(14), s.string(15) ?? "", s.string(16) ?? "")
             }
         }
         var loaded: [String: [String: BandCalibration]] = [:]
         for (server, target, factors, errors, scored, raw, served, levels, levelStep, guardErrors, recent, spread, scaled, slope, model, widths,
-             servedErrors, slowSpread, changes) in rows {
+             servedErrors) in rows {
             var c = BandCalibration()
             let values = factors.split(separator: ",").compactMap { Float($0) }
             if values.count == c.logFactors.count {
@@ -118,7 +111,6 @@ public final class BandCalibrationStore: Sendable {
                             recent: recent.split(separator: ",").compactMap { Float($0) })
             c.restoreSpread(spread, errorsScaled: scaled)
             c.restoreSlope(slope)
-            c.restoreSlowSpread(slowSpread, changes: changes)
             c.restoreWidths(widths.split(separator: ",", omittingEmptySubsequences: false).map { Float($0).flatMap { $0.isFinite ? $0 : nil } },
                             model: model)
             c.restoreServedErrors(servedErrors.isEmpty ? nil : servedErrors.split(separator: ",").compactMap { Float($0) })
@@ -175,8 +167,8 @@ public final class BandCalibrationStore: Sendable {
             let insert = try c.cached("""
                 INSERT OR REPLACE INTO band_calibration (server, target, log_factors, shrink_errors, scored, inside_raw, inside_served, levels,
                                                          level_step, guard_errors, recent, spread, errors_scaled, slope, model, raw_widths,
-                                                         served_errors, slow_spread, spread_changes)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)
+                                                         served_errors)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)
                 """)
             for (server, target, cal) in rows {
                 try insert.execute([.text(server), .text(target), .text(cal.logFactors.map { "\($0)" }.joined(separator: ",")),
@@ -187,8 +179,7 @@ public final class BandCalibrationStore: Sendable {
                                     .text(cal.recent.map { "\($0)" }.joined(separator: ",")), .real(Double(cal.spread)),
                                     .real(Double(cal.slope)), cal.model.map { .text($0) } ?? .null,
                                     .text(cal.rawWidths.map { $0.isFinite ? "\($0)" : "" }.joined(separator: ",")),
-                                    .text((0..<4).map { "\(cal.servedErrors[$0])" }.joined(separator: ",")),
-                                    .real(Double(cal.slowSpread)), .integer(Int64(cal.changes))])
+                                    .text((0..<4).map { "\(cal.servedErrors[$0])" }.joined(separator: ","))])
             }
         }
     }

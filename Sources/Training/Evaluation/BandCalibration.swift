@@ -35,10 +35,8 @@ import Foundation
 /// around the chosen median and the one around the model's: the median follows what has been right on this
 /// server while the tails keep the model's forecast rise or fall, which risk and alerts read (the alert
 /// evaluation lost most of its critical lead when the whole band moved with the median).
-/// Every band offset is first multiplied by the ``volatilityRatio`` (the last hours' mean one-step change over the
-/// last day's), so the factor calibrates the model's width relative to the present volatility rather than
-/// to the past's. A forecast is inside the raw band if the actual value fell within the P10–P90 around its
-/// served P50 at factor 1; a miss is a value outside the served band (at the factor it used). Each score
+/// A forecast is inside the raw band if the actual value fell within the P10–P90 around its served P50 at
+/// factor 1; a miss is a value outside the served band (at the factor it used). Each score
 /// moves `ln factor` by `rate · (miss − 0.2)`: the long-run miss rate of the served band goes to 0.2
 /// (coverage 0.8) whatever the model's noise assumption was, within factors 1/32 … 32. The rate starts at
 /// ``rate`` and falls to ``rateFloor`` as the series' scores accumulate (``adaptiveRate(scores:)``). Each score also
@@ -119,26 +117,6 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     public static let spreadFloor: Float = 1e-4
     /// Running mean absolute one-step change of the observed values (0 before the second).
     public internal(set) var spread: Float = 0
-    /// EWMA weight of ``slowSpread`` (about 17 hours of 5-minute steps) and the bounds of ``volatilityRatio``.
-    public static let slowSpreadRate: Float = 0.005
-    public static let volatilityClip: Float = 4
-    /// The same mean one-step change over a longer memory, and how many changes both have seen (counted to
-    /// 10,000, where both means have long forgotten their start at 0).
-    public internal(set) var slowSpread: Float = 0
-    public internal(set) var changes = 0
-    /// The recent one-step change over the slow one (each divided by its weight so far, so a new series starts
-    /// at 1), within 1/4 … 4: every band offset is multiplied by it before the width factor. A series gone quiet
-    /// narrows its bands within hours instead of waiting for the factor's misses (the errors' scale is
-    /// normalised by a local one, as in normalised conformal prediction); a burst widens them at once. It put
-    /// every real-data set's coverage in 0.75–0.85 (recording h 0.90 → 0.83; models/README.md, "Bands that follow
-    /// the recent volatility").
-    public var volatilityRatio: Float {
-        guard changes > 0 else { return 1 }
-        let n = Float(changes)
-        let fast = spread / (1 - pow(1 - Self.spreadRate, n)), slow = slowSpread / (1 - pow(1 - Self.slowSpreadRate, n))
-        let ratio = max(fast, Self.spreadFloor) / max(slow, Self.spreadFloor)
-        return min(max(ratio, 1 / Self.volatilityClip), Self.volatilityClip)
-    }
     /// Every horizon is guarded (since 2026-12-06; 5 and 30 minutes only before): persistence is served unless
     /// the winner also beats it over the guard's memory. A saved state had this many rows of guard errors.
     public static let guardedHorizons = horizons.count
@@ -194,7 +172,7 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case logFactors = "log_factors", shrinkErrors = "shrink_errors", scored, insideRaw = "inside_raw", insideServed = "inside_served"
         case levels, recent, levelStep = "level_step", guardErrors = "guard_errors", spread, slope
-        case model, rawWidths = "raw_widths", servedErrors = "served_errors", slowSpread = "slow_spread", changes
+        case model, rawWidths = "raw_widths", servedErrors = "served_errors"
     }
 
     public init() {
@@ -218,7 +196,6 @@ public struct BandCalibration: Codable, Sendable, Equatable {
         let spread = try c.decodeIfPresent(Float.self, forKey: .spread)
         restoreSpread(spread ?? 0, errorsScaled: spread != nil)
         restoreSlope(try c.decodeIfPresent(Float.self, forKey: .slope))
-        restoreSlowSpread(try c.decodeIfPresent(Float.self, forKey: .slowSpread), changes: try c.decodeIfPresent(Int.self, forKey: .changes))
         restoreWidths(try c.decodeIfPresent([Float?].self, forKey: .rawWidths) ?? [], model: try c.decodeIfPresent(String.self, forKey: .model))
         restoreServedErrors(try c.decodeIfPresent([Float].self, forKey: .servedErrors))
         scored = try c.decode(Int.self, forKey: .scored)
@@ -237,8 +214,6 @@ public struct BandCalibration: Codable, Sendable, Equatable {
         if !recent.isEmpty { try c.encode(recent, forKey: .recent) }
         try c.encode(spread, forKey: .spread)
         try c.encode(slope, forKey: .slope)
-        try c.encode(slowSpread, forKey: .slowSpread)
-        try c.encode(changes, forKey: .changes)
         try c.encodeIfPresent(model, forKey: .model)
         try c.encode(rawWidths.map { $0.isFinite ? $0 : nil }, forKey: .rawWidths)      // JSON has no NaN
         try c.encode((0..<4).map { servedErrors[$0] }, forKey: .servedErrors)
@@ -308,17 +283,6 @@ public struct BandCalibration: Codable, Sendable, Equatable {
         slope = 0
         for (new, old) in zip(recent.dropFirst(), recent) { slope += Self.trendRate * ((new - old) - slope) }
     }
-
-    /// Takes the persisted ``slowSpread`` and change count (after the spread). A state saved before them (nil)
-    /// starts the slow mean at the spread, as if settled: its bands keep their width until the two drift apart.
-    public mutating func restoreSlowSpread(_ saved: Float?, changes: Int?) {
-        if let saved, saved.isFinite, saved >= 0, let changes, changes >= 0 {
-            slowSpread = saved; self.changes = min(changes, Self.changesCounted)
-        } else {
-            slowSpread = spread; self.changes = spread > 0 ? Self.changesCounted : 0
-        }
-    }
-    static let changesCounted = 10_000
 
     /// Takes the persisted raw widths (one per horizon; anything else leaves them unknown) and the model
     /// they came from: a restart with another model hands the widths over too.
@@ -448,8 +412,6 @@ public struct BandCalibration: Codable, Sendable, Equatable {
             levels[2] += r[2] * (actual - levels[2])
             if let previous = recent.last {
                 spread += Self.spreadRate * (abs(actual - previous) - spread)
-                slowSpread += Self.slowSpreadRate * (abs(actual - previous) - slowSpread)
-                changes = min(changes + 1, Self.changesCounted)
                 slope += Self.trendRate * ((actual - previous) - slope)
             }
             levels[3] = pushRecent(actual)
@@ -560,7 +522,6 @@ public struct BandCalibration: Codable, Sendable, Equatable {
         let moves = chosen?.contains { $0 != Self.modelCandidate } ?? false
         let slope = observed ? self.slope : 0
         let steps = values[m].count, table = Self.stepTable
-        let volatility = volatilityRatio
         var nextScored = 0
         for k in 0..<steps {
             let (i, w) = table[min(k, table.count - 1)]
@@ -573,9 +534,7 @@ public struct BandCalibration: Codable, Sendable, Equatable {
                 let b = Self.candidate(chosen![j], last: last, levels: anchors, rawMid: rawMid, trend: trend)
                 mid = a + w * (b - a)
             }
-            func offset(_ q: Int) -> Float {
-                volatility * Self.offset(own: values[q][k] - rawMid, mirror: rawMid - values[values.count - 1 - q][k])
-            }
+            func offset(_ q: Int) -> Float { Self.offset(own: values[q][k] - rawMid, mirror: rawMid - values[values.count - 1 - q][k]) }
             if nextScored < Self.horizons.count, k + 1 == Self.horizons[nextScored] {
                 let due = lastStep + Int64(k + 1), h = Self.horizons[nextScored]
                 pending[nextScored][Int(due % Int64(h))] = Pending(
