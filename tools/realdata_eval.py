@@ -219,13 +219,16 @@ def abs_errors(y, forecasts, h, origins):
     return np.array([abs(y[o + h - 1] - forecasts[o][1][h - 1]) for o in origins])
 
 
-def dm_statistic(a, b, h, every):
+def dm_statistic(a, b, h, every, tolerance=0.0):
     """Diebold–Mariano test of equal mean absolute error for two methods' errors `a` and `b` at forecast step `h`,
     scored at origins `every` steps apart: the mean of d = |a| − |b| over its standard error, the variance from the
     Newey–West (Bartlett) estimate over the lags at which h-step forecasts overlap (ceil(h / every) − 1), with
     Harvey–Leybourne–Newbold's small-sample correction. Below −1.96: `a` is more accurate at 5 % (two-sided); above
-    1.96: `b` is; between: the data cannot tell them apart. 0 when d has no variance (identical forecasts)."""
+    1.96: `b` is; between: the data cannot tell them apart. 0 when d has no variance (identical forecasts).
+    Differences within `tolerance` count as 0: the daemon's forecasts are 32-bit floats, so a served last value
+    differs from the exact one by rounding, a difference with almost no variance the test would call significant."""
     d = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    d[np.abs(d) <= tolerance] = 0
     n = len(d)
     lag = min(math.ceil(h / every) - 1, n - 1)
     if n < 2:
@@ -245,7 +248,8 @@ def dm_vs(y, forecasts, reference, every):
     """{"6": t, "96": t}: ``dm_statistic`` of `forecasts` against `reference` at each scored step, on the origins
     both forecast from."""
     origins = sorted(forecasts.keys() & reference.keys())
-    return {str(h): dm_statistic(abs_errors(y, forecasts, h, origins), abs_errors(y, reference, h, origins), h, every)
+    tolerance = 1e-6 * float(np.max(np.abs(y)))       # 8 × float32's resolution at the series' largest value
+    return {str(h): dm_statistic(abs_errors(y, forecasts, h, origins), abs_errors(y, reference, h, origins), h, every, tolerance)
             for h in SCORED_STEPS}
 
 
