@@ -61,7 +61,7 @@ class Policy:
     def __init__(self, name, alphas=(0, .25, .5, .75, 1), anchors=("last",), decay=0.05, shrink=True, hedge=None,
                  level_rates=(0.5, 0.2, 0.05), prior=None, median_rate=0.1, margin=0.0, form="departure", union=None,
                  guard=None, regime=None, log_range=LOG_RANGE, median_clamp=False, median_growth=1.0, median_window=None, norm=None, norm_from=0, norm_rate=0.05, sticky=0.0, norm_floor=1e-9,
-                 guard_z=None, blend_last=None, trend=None, trend_until=4, aci=None, dtaci=None, dtaci_w=None, borrow=None, borrow_guard=None, guard8=None, vol=None):
+                 guard_z=None, blend_last=None, trend=None, trend_until=4, aci=None, dtaci=None, dtaci_w=None, borrow=None, borrow_guard=None, guard8=None, vol=None, rate_boost=None):
         self.name, self.alphas, self.anchors, self.decay, self.shrink, self.hedge = name, alphas, anchors, decay, shrink, hedge
         self.level_rates, self.prior, self.median_rate, self.margin, self.form = level_rates, prior, median_rate, margin, form
         # None: the band around the chosen median only; "bands": widened to also cover the model's own calibrated band
@@ -129,6 +129,10 @@ class Policy:
         # fast the running mean |change| (0.05), the slow at `slow rate`, clipped to [1/clip, clip]: a series gone
         # quiet narrows its bands at once instead of waiting for the width factor (normalised conformal scores).
         self.vol = vol
+        # rate_boost: (k, cap) — the width factor's rate multiplied by min(1 + k · |ln r|, cap), r the volatility ratio
+        # (mean |one-step change| at 0.05 over the same at 0.005, both corrected for their start at 0): a settled
+        # factor moves faster again while the series' volatility is far from the last day's (a regime change).
+        self.rate_boost = rate_boost
 
     def aci_rate(self, n):
         if self.aci is None:
@@ -250,6 +254,7 @@ def replay(series, raw, policy, bands=True, trace=None):
     slow_spread = 0.0
     changes = 0
     vm = 1.0
+    rate_mult = 1.0
     slope = 0.0
     chosen = [None] * len(HORIZONS)
     boost, last_sign = 1.0, 0.0
@@ -267,16 +272,20 @@ def replay(series, raw, policy, bands=True, trace=None):
             levels = levels + np.array(policy.level_rates) * (actual - levels)
             spread += 0.05 * (abs(actual - previous) - spread)
             norm_spread += policy.norm_rate * (abs(actual - previous) - norm_spread)
-            if policy.vol:
-                slow_spread += policy.vol[0] * (abs(actual - previous) - slow_spread)
+            if policy.vol or policy.rate_boost:
+                slow_rate = policy.vol[0] if policy.vol else 0.005
+                slow_spread += slow_rate * (abs(actual - previous) - slow_spread)
                 changes += 1
                 # Both means started at 0: divided by their weight so far, a new series starts at ratio 1 (uncorrected,
                 # the fast mean runs ahead of the slow one for the first hundreds of steps: ratios up to the clip).
-                corrected = len(policy.vol) < 4 or policy.vol[3]
+                corrected = not policy.vol or len(policy.vol) < 4 or policy.vol[3]
                 fast_mean = spread / (1 - 0.95 ** changes) if corrected else spread
-                slow_mean = slow_spread / (1 - (1 - policy.vol[0]) ** changes) if corrected else slow_spread
+                slow_mean = slow_spread / (1 - (1 - slow_rate) ** changes) if corrected else slow_spread
                 ratio = max(fast_mean, 1e-4) / max(slow_mean, 1e-4)
-                vm = min(max(ratio ** policy.vol[1], 1 / policy.vol[2]), policy.vol[2])
+                if policy.vol:
+                    vm = min(max(ratio ** policy.vol[1], 1 / policy.vol[2]), policy.vol[2])
+                else:
+                    rate_mult = min(1 + policy.rate_boost[0] * abs(math.log(ratio)), policy.rate_boost[1])
             if policy.trend:
                 slope += policy.trend[0] * ((actual - previous) - slope)
             sign = float(np.sign(actual - median))
@@ -325,7 +334,7 @@ def replay(series, raw, policy, bands=True, trace=None):
             if policy.regime:
                 fast_errors[i] += policy.regime[0] * (np.abs(actual - cands) - fast_errors[i])
             miss = (not inside) if policy.union == "aci" else r > factor
-            rate = policy.aci_rate(scored // len(HORIZONS))
+            rate = policy.aci_rate(scored // len(HORIZONS)) * rate_mult
             scored += 1
             if policy.dtaci:
                 rates, d = policy.dtaci
@@ -552,6 +561,11 @@ POLICIES = {
                                   union="aci", guard=(0.005, 0.05, 4), median_window=48, norm="spread", norm_from=2, norm_floor=1e-4,
                                   trend=(0.5, 0.8), trend_until=3, aci=(0.0125, 0.05, 100), vol=(r, g, c))
        for r in (0.005, 0.001) for g in (0.5, 1.0) for c in (4, 16)},
+    # The width factor's rate boosted while the volatility is far from the last day's (2026-12-07, sixth session).
+    **{f"rate-boost-{k}-{c}": Policy(f"rate-boost-{k}-{c}", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure",
+                                     union="aci", guard=(0.005, 0.05, 4), median_window=48, norm="spread", norm_from=2,
+                                     norm_floor=1e-4, trend=(0.5, 0.8), trend_until=3, aci=(0.0125, 0.05, 100), rate_boost=(k, c))
+       for k in (1, 3) for c in (2, 4)},
     # The same without the correction of the two means for their start at 0 (how the first grid was run).
     **{f"vol-uncorrected-{r}-{g}": Policy(f"vol-uncorrected-{r}-{g}", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3,
                                           form="pure", union="aci", guard=(0.005, 0.05, 4), median_window=48, norm="spread",
