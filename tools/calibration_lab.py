@@ -561,6 +561,11 @@ POLICIES = {
                                   union="aci", guard=(0.005, 0.05, 4), median_window=48, norm="spread", norm_from=2, norm_floor=1e-4,
                                   trend=(0.5, 0.8), trend_until=3, aci=(0.0125, 0.05, 100), vol=(r, g, c))
        for r in (0.005, 0.001) for g in (0.5, 1.0) for c in (4, 16)},
+    # The served policy with the band around the chosen median only, not its union with the model's own (2026-12-07):
+    # what users would see if risk and alerts read the model's band separately.
+    "served-no-union": Policy("served-no-union", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure",
+                              guard=(0.005, 0.05, 4), median_window=48, norm="spread", norm_from=2, norm_floor=1e-4, trend=(0.5, 0.8),
+                              trend_until=3, aci=(0.0125, 0.05, 100)),
     # The width factor's rate boosted while the volatility is far from the last day's (2026-12-07, sixth session).
     **{f"rate-boost-{k}-{c}": Policy(f"rate-boost-{k}-{c}", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure",
                                      union="aci", guard=(0.005, 0.05, 4), median_window=48, norm="spread", norm_from=2,
