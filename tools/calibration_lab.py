@@ -555,8 +555,8 @@ POLICIES = {
                                  union="aci", guard=(0.005, 0.05, 4), median_window=48, norm="spread", norm_from=2, norm_floor=1e-4,
                                  trend=(0.5, 0.8), trend_until=3, aci=(0.0125, 0.05, 100), guard8=(d, m))
        for d in (0.005, 0.02) for m in (0.05, 0.15, 0.3)},
-    # Band offsets scaled by the volatility ratio (2026-12-07, sixth session; not adopted: models/README.md, "Bands
-    # that follow the recent volatility").
+    # Band offsets scaled by the volatility ratio (2026-12-07, sixth session; built into the daemon and reverted:
+    # models/README.md, "Never worse than the last value, tested per series; bands scaled by the recent volatility").
     **{f"vol-{r}-{g}-{c}": Policy(f"vol-{r}-{g}-{c}", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure",
                                   union="aci", guard=(0.005, 0.05, 4), median_window=48, norm="spread", norm_from=2, norm_floor=1e-4,
                                   trend=(0.5, 0.8), trend_until=3, aci=(0.0125, 0.05, 100), vol=(r, g, c))
@@ -566,7 +566,8 @@ POLICIES = {
     "served-no-union": Policy("served-no-union", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure",
                               guard=(0.005, 0.05, 4), median_window=48, norm="spread", norm_from=2, norm_floor=1e-4, trend=(0.5, 0.8),
                               trend_until=3, aci=(0.0125, 0.05, 100)),
-    # The width factor's rate boosted while the volatility is far from the last day's (2026-12-07, sixth session).
+    # The width factor's rate boosted while the volatility is far from the last day's (2026-12-07, sixth session; not
+    # adopted).
     **{f"rate-boost-{k}-{c}": Policy(f"rate-boost-{k}-{c}", anchors=MEDIAN_ANCHORS, decay=SERVED_DECAYS, median_rate=0.3, form="pure",
                                      union="aci", guard=(0.005, 0.05, 4), median_window=48, norm="spread", norm_from=2,
                                      norm_floor=1e-4, trend=(0.5, 0.8), trend_until=3, aci=(0.0125, 0.05, 100), rate_boost=(k, c))

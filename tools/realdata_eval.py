@@ -220,8 +220,8 @@ def abs_errors(y, forecasts, h, origins):
 
 
 def dm_statistic(a, b, h, every, tolerance=0.0):
-    """Diebold–Mariano test of equal mean absolute error for two methods' errors `a` and `b` at forecast step `h`,
-    scored at origins `every` steps apart: the mean of d = |a| − |b| over its standard error, the variance from the
+    """Diebold–Mariano test of equal mean absolute error for two methods' absolute errors `a` and `b` at forecast
+    step `h`, scored at origins `every` steps apart: the mean of d = a − b over its standard error, the variance from the
     Newey–West (Bartlett) estimate over the lags at which h-step forecasts overlap (ceil(h / every) − 1), with
     Harvey–Leybourne–Newbold's small-sample correction. Below −1.96: `a` is more accurate at 5 % (two-sided); above
     1.96: `b` is; between: the data cannot tell them apart. 0 when d has no variance (identical forecasts).
@@ -510,18 +510,17 @@ def print_tables(report):
 def print_significance(report):
     """Per method and scored step: on how many series it is significantly better than the last value, not told
     apart from it, or significantly worse (Diebold–Mariano, 5 %, two-sided; ``dm_statistic``)."""
-    per = [s["dm_vs_last_value"] for s in report["series"].values() if "dm_vs_last_value" in s]
+    per = [(name, s["dm_vs_last_value"]) for name, s in report["series"].items() if "dm_vs_last_value" in s]
     if not per:
         return
     print("\nAgainst the last value, per series (Diebold–Mariano test of the mean absolute error, 5 %, two-sided; "
           "better / not told apart / worse; the series worse, with the statistic):\n")
     print("| method | 30 min | 8 h | worse at 30 min | worse at 8 h |")
     print("|---|---|---|---|---|")
-    names = list(report["series"])
-    for m in dict.fromkeys(m for p in per for m in p):
+    for m in dict.fromkeys(m for _, p in per for m in p):
         cells, worse = [], []
         for h in map(str, SCORED_STEPS):
-            t = [(n, p[m][h]) for n, p in zip(names, per) if m in p]
+            t = [(n, p[m][h]) for n, p in per if m in p]
             cells.append(f"{sum(v < -1.96 for _, v in t)} / {sum(abs(v) <= 1.96 for _, v in t)} / {sum(v > 1.96 for _, v in t)}")
             worse.append(", ".join(f"{n} ({v:+.1f})" for n, v in t if v > 1.96) or "none")
         print(f"| {m} | {cells[0]} | {cells[1]} | {worse[0]} | {worse[1]} |")
