@@ -8,7 +8,8 @@ BandCalibration scores its forecasts at steps 1, 6, 24 and 96 and interpolates t
 steps in between are never calibrated. This replays `calibration_lab.py`'s "served" policy at steps 1, 3, 6, 12, 24,
 48 and 96 (the memories' decays, the scaled errors from 2 h, the damped trend up to 2 h and the guard at every
 horizon as served), with the served union band ("h7-union") and with the band around the chosen median only
-("h7-no-union"), on a cache `calibration_lab.py` made (same options). Scores at hourly origins, as the benchmark.
+("h7-no-union"), on a cache `calibration_lab.py` made (same options). Scores at hourly origins, as the benchmark,
+or at every tick with `--origin-every 1`.
 A lab for the next change, not what the daemon serves (models/README.md, "Where the excess is").
 """
 import argparse
@@ -38,6 +39,7 @@ def main():
     ap.add_argument("--nab", default=os.path.join(rd.HERE, "..", "..", "shared", "data", "real-metrics"))
     ap.add_argument("--proc", action="append", default=[])
     ap.add_argument("--only", help="comma-separated substrings: keep matching series only")
+    ap.add_argument("--origin-every", type=int, default=rd.ORIGIN_EVERY, help="score every Nth step's origin (1: every tick)")
     args = ap.parse_args()
     series = rd.load_nab(args.nab) + [s for p in args.proc for s in rd.load_proc(p)]
     if args.only:
@@ -46,7 +48,7 @@ def main():
     rows = {m: [] for m in POLICIES}
     for s in series:
         n = len(s["y"])
-        s["origins"] = rd.origins_for(n)
+        s["origins"] = rd.origins_for(n, args.origin_every)
         s["scale"] = float(np.mean(np.abs(np.diff(s["y"][:math.ceil(n * (1 - rd.EVAL_SHARE))])))) or 1.0
         raw = np.fromfile(os.path.join(args.cache, index[s["name"]]["file"]), dtype=np.float32).reshape(-1, 1 + 7 * rd.HORIZON)
         for m, policy in POLICIES.items():
