@@ -23,10 +23,10 @@ import Training
         let scored = try #require(mem["scored"] as? Int)
         #expect(scored > 0)
         let factors = try #require(mem["factors"] as? [Double])
-        #expect(factors.count == BandCalibration.horizons.count)
+        #expect(factors.count == BandCalibration.reportedHorizons.count)
         #expect(factors[0] != 1)   // horizon 1 was scored at every tick since the second one
         let anchors = try #require(mem["median_anchors"] as? [String])
-        #expect(anchors.count == BandCalibration.horizons.count)
+        #expect(anchors.count == BandCalibration.reportedHorizons.count)
         #expect(anchors.allSatisfy { name in BandCalibration.MedianAnchor.allCases.contains { $0.name == name } })
         #expect((mem["model"] as? String)?.hasPrefix("tft_model_") == true)
         #expect(mem["forecast_key"] as? String == "mem_pct")        // its key in /predictions forecasts
@@ -88,7 +88,7 @@ import Training
         defer { dir.cleanup() }
         let path = dir.url.appendingPathComponent(BandCalibrationStore.fileName).path
         let old = try SQLiteDatabase(path: path, migrations: Array(BandCalibrationStore.migrations.prefix(4)))
-        let errors = BandCalibration.horizons.map { _ in (0..<BandCalibration.candidateCount - 1).map { "\($0)" }.joined(separator: ",") }
+        let errors = BandCalibration.reportedHorizons.map { _ in (0..<BandCalibration.candidateCount - 1).map { "\($0)" }.joined(separator: ",") }
         try old.write { c in
             try c.run("""
                 INSERT INTO band_calibration (server, target, log_factors, shrink_errors, scored, inside_raw, inside_served, levels, spread,
@@ -100,9 +100,11 @@ import Training
 
         let store = try BandCalibrationStore(dataDirectory: dir.url)
         let c = try #require(store.calibration(server: "ppdb001")?["mem_used_pct"])
-        #expect(c.scored == 9 && c.logFactors == [0.1, 0.2, 0.3, 0.4] && c.shrinkErrors[0][1] == 1)
-        #expect(c.spread == 1.5 && c.shrinkErrors[3][3] == 2)
-        #expect(c.shrinkErrors[0][BandCalibration.trendCandidate] == 8 && c.shrinkErrors[3][BandCalibration.trendCandidate] == 8 / 1.5)
+        // Four horizons then: the factors between are interpolated in ln k (12 steps: halfway from 6 to 24).
+        #expect(c.scored == 9 && c.logFactors.count == 7 && c.logFactors[0] == 0.1 && c.logFactors[6] == 0.4 && c.shrinkErrors[0][1] == 1)
+        #expect(abs(c.logFactors[3] - 0.25) < 1e-6 && c.shrinkErrors.count == 7)
+        #expect(c.spread == 1.5 && c.shrinkErrors[6][3] == 2 && c.shrinkErrors[3][3] == 3)
+        #expect(c.shrinkErrors[0][BandCalibration.trendCandidate] == 8 && c.shrinkErrors[6][BandCalibration.trendCandidate] == 8 / 1.5)
         #expect(c.slope == 0)                                    // one value in the window: no change yet
         #expect(c.levels == SIMD4(50, 51, 52, 53) && c.levelStep == 100 && c.recent == [53])   // the window's arithmetic: MedianSelectionTests
         store.close()
@@ -117,7 +119,7 @@ import Training
         }
         #expect(row.first?.0 == "53.0" && row.first?.1 == 1.5 && row.first?.2 == 1 && row.first?.3 == 0)
         // The served errors, not kept then, are estimated from the guard's errors (none saved: 0) and written.
-        #expect(row.first?.4 == "0.0,0.0,0.0,0.0" && c.servedErrors == [0, 0, 0, 0])
+        #expect(row.first?.4 == "0.0,0.0,0.0,0.0,0.0,0.0,0.0" && c.servedErrors == SIMD8(repeating: 0))
         // Loaded again, the scaled errors are taken as they are.
         let again = try BandCalibrationStore(dataDirectory: dir.url)
         defer { again.close() }

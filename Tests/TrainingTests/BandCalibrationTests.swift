@@ -120,24 +120,45 @@ import Testing
     }
 
     /// A state saved before the served errors were kept starts them from the guard's error of the candidate
-    /// served now; saved ones are taken as they are, and the skill is nil where the last value was never wrong.
+    /// served now; saved ones are taken as they are (saved at the four reported horizons: each horizon between
+    /// takes the one below it), and the skill is nil where the last value was never wrong.
     @Test func servedErrors_RestoredOrEstimatedFromTheServedCandidate() throws {
         var c = BandCalibration()
         c.shrinkErrors = BandCalibration.horizons.map { _ in [2, 2, 2, 2, 1] + [Float](repeating: 3, count: BandCalibration.candidateCount - 5) }
         c.guardErrors = BandCalibration.horizons.map { _ in [2, 2, 2, 2, 1] + [Float](repeating: 3, count: BandCalibration.candidateCount - 5) }
-        c.guardErrors[3] = [Float](repeating: 0, count: BandCalibration.candidateCount)
+        c.guardErrors[6] = [Float](repeating: 0, count: BandCalibration.candidateCount)     // 8 hours
         #expect(c.chosenCandidates[0] == BandCalibration.modelCandidate)
         c.restoreServedErrors(nil)
-        #expect(c.servedErrors == [1, 1, 1, 0])
+        #expect(c.servedErrors == [1, 1, 1, 1, 1, 1, 0, 0])
         #expect(c.errorVsLastValue[0] == 0.5 && c.errorVsLastValue[3] == nil && c.modelErrorVsLastValue[1] == 0.5)
         c.restoreServedErrors([0.5, 0.6, 0.7, 0.8])
+        #expect(c.servedErrors == [0.5, 0.5, 0.6, 0.6, 0.7, 0.7, 0.8, 0])
+        c.restoreServedErrors([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7])
         let back = try JSONDecoder().decode(BandCalibration.self, from: JSONEncoder().encode(c))
-        #expect(back.servedErrors == [0.5, 0.6, 0.7, 0.8])
+        #expect(back.servedErrors == [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0])
         c.restoreServedErrors([0.5, .nan, 0.7, 0.8])     // not a saved state: estimated again
-        #expect(c.servedErrors == [1, 1, 1, 0])
+        #expect(c.servedErrors == [1, 1, 1, 1, 1, 1, 0, 0])
     }
 
-    @Test func sideCollapsedByTheClamp_BorrowsTheMirroredWidth() {
+    /// A state saved when four horizons were scored (before 2026-12-07) serves the same widths at every step:
+    /// the new horizons' factors and raw widths are the interpolation that was served there, and their error
+    /// memories start from the scored horizon below (1 h must not take 2 h's errors, in units of the spread).
+    @Test func stateOfFourHorizons_ServesTheSameWidthsAtSevenHorizons() throws {
+        let legacy: [Float] = [0.1, log(2), log(2), log(4)]
+        let rows = (0..<4).map { i in (0..<BandCalibration.candidateCount).map { Float(10 * i + $0) } }
+        var saved = try JSONSerialization.jsonObject(with: JSONEncoder().encode(BandCalibration())) as! [String: Any]
+        saved["log_factors"] = legacy; saved["shrink_errors"] = rows; saved["guard_errors"] = rows
+        saved["raw_widths"] = [1, 2, 4, 8]; saved["served_errors"] = [0.5, 0.6, 0.7, 0.8]
+        let c = try JSONDecoder().decode(BandCalibration.self, from: JSONSerialization.data(withJSONObject: saved))
+        for k in [1, 2, 3, 5, 6, 12, 20, 24, 48, 60, 96] {
+            #expect(abs(c.factor(step: k) - exp(BandCalibration.interpolate(legacy, step: k, over: [1, 6, 24, 96]))) < 1e-5, "step \(k)")
+        }
+        #expect(c.shrinkErrors == [rows[0], rows[0], rows[1], rows[1], rows[2], rows[2], rows[3]] && c.guardErrors == c.shrinkErrors)
+        #expect(c.rawWidths[0] == 1 && abs(c.rawWidths[3] - 3) < 1e-5 && c.rawWidths[6] == 8)
+        #expect(c.servedErrors == [0.5, 0.5, 0.6, 0.6, 0.7, 0.7, 0.8, 0] && c.factors.count == 4)
+    }
+
+    @Test func sideCollapsedByTheClamp_BorrowsTheMirroredWidth() throws {
         var c = BandCalibration()
         // Recent errors favour the last value (anchor last value, α = 0) at every horizon.
         c.shrinkErrors = BandCalibration.horizons.map { _ in [1] + [Float](repeating: 2, count: BandCalibration.candidateCount - 1) }
@@ -145,12 +166,19 @@ import Testing
         let raw: [[Float]] = [80, 90, 95, 100, 100, 100, 100].map { [Float](repeating: $0, count: 96) }
         var out = raw
         c.update(lastStep: 0, actual: 40, forecast: &out, quantiles: Self.quantiles, shrinkMedian: true, range: 0...100)
-        #expect(out[3][5] == 40)                        // the median moved to the last value
-        #expect(out[1][5] == 30 && out[0][5] == 20)     // the lower band around it
-        #expect(out[5][5] == 100 && out[6][5] == 100)   // the upper band: the model's (at the clamp), spanned
+        #expect(out[3][5] == 40)                                        // the median moved to the last value
+        #expect(out[1][5] == 30 && out[0][5] == 20)                     // the lower band around it
+        #expect(out[4][5] == 45 && out[5][5] == 50 && out[6][5] == 60)  // the upper band: the lower one mirrored
+        // Risk grades the union with the model's band: its upper side at the clamp.
+        var f = ServerForecast(serverName: "a", firstEpoch: 0, stepSeconds: 300, quantiles: Self.quantiles, values: ["cpu": out])
+        f.modelMedians["cpu"] = ModelMedian(values: raw[3], range: 0...100)
+        let risk = try #require(f.riskValues("cpu"))
+        #expect(risk[3][5] == 100 && risk[5][5] == 100 && risk[6][5] == 100 && risk[1][5] == 30)
     }
 
-    @Test func chosenMedianBelowTheModels_BandSpansBoth() {
+    /// Users are served the band around the chosen median (its misses are what the factor calibrates); risk
+    /// grades its union with the same band around the model's median, which keeps the model's forecast rise.
+    @Test func chosenMedianBelowTheModels_ServedBandAroundIt_RiskBandSpansBoth() throws {
         var c = BandCalibration()
         c.shrinkErrors = BandCalibration.horizons.map { _ in [1] + [Float](repeating: 2, count: BandCalibration.candidateCount - 1) }
         // The model forecasts a rise to 60 (P10–P90 50–70); the last value, 40, has been right lately.
@@ -159,25 +187,40 @@ import Testing
         c.update(lastStep: 0, actual: 40, forecast: &out, quantiles: Self.quantiles, shrinkMedian: true, range: 0...100)
         #expect(out[3][5] == 40)                                        // the served median: the last value
         #expect(out[0][5] == 10 && out[1][5] == 20 && out[2][5] == 30)  // lower quantiles around it
-        #expect(out[4][5] == 70 && out[5][5] == 80 && out[6][5] == 90)  // upper ones keep the model's rise
-        // A value at 65 is inside the served band (not a miss), though outside the band around the last value.
+        #expect(out[4][5] == 50 && out[5][5] == 60 && out[6][5] == 70)  // and the upper ones
+        var f = ServerForecast(serverName: "a", firstEpoch: 0, stepSeconds: 300, quantiles: Self.quantiles, values: ["cpu": out])
+        #expect(f.riskValues("cpu") == out)                             // the model's median served: nothing to add
+        f.modelMedians["cpu"] = ModelMedian(values: raw[3], range: 0...100)
+        let risk = try #require(f.riskValues("cpu"))
+        #expect(risk[0][5] == 10 && risk[1][5] == 20 && risk[3][5] == 60)
+        #expect(risk[4][5] == 70 && risk[5][5] == 80 && risk[6][5] == 90)  // the upper ones keep the model's rise
+        // At 30 minutes (P10–P90 20–60 around the last value), 65 is a miss and 55 is not.
         for step in 1...6 { c.observe(step: Int64(step), actual: step == 6 ? 65 : 40) }
-        #expect(c.scored >= 1 && c.insideServed == c.scored)
+        #expect(c.scored == 3 && c.insideServed == 2)
+        var d = BandCalibration()
+        d.shrinkErrors = c.shrinkErrors
+        var again = raw
+        d.update(lastStep: 0, actual: 40, forecast: &again, quantiles: Self.quantiles, shrinkMedian: true, range: 0...100)
+        for step in 1...6 { d.observe(step: Int64(step), actual: step == 6 ? 55 : 40) }
+        #expect(d.scored == 3 && d.insideServed == 3)
     }
 
     @Test func factorOfAStep_InterpolatesBetweenScoredHorizons() {
         var c = BandCalibration()
-        c.logFactors = [0, log(2), log(2), log(4)]
+        c.logFactors = [0, 0.5, log(2), log(2), log(2), log(3), log(4)]
         #expect(abs(c.factor(step: 1) - 1) < 1e-5)
+        #expect(abs(c.factor(step: 3) - exp(0.5)) < 1e-5)
         #expect(abs(c.factor(step: 6) - 2) < 1e-5)
-        #expect(abs(c.factor(step: 12) - 2) < 1e-5)
-        #expect(c.factor(step: 48) > 2 && c.factor(step: 48) < 4)
+        #expect(abs(c.factor(step: 18) - 2) < 1e-5)
+        #expect(c.factor(step: 30) > 2 && c.factor(step: 30) < 3)
+        #expect(abs(c.factor(step: 48) - 3) < 1e-5)
         #expect(abs(c.factor(step: 96) - 4) < 1e-4)
+        #expect(c.factors.map { ($0 * 1e4).rounded() / 1e4 } == [1, 2, 2, 4])      // the reported horizons
     }
 
     @Test func persistedFields_RoundTripWithoutPendingForecasts() throws {
         var c = BandCalibration()
-        c.logFactors = [0.1, 0.2, -0.3, 0.4]
+        c.logFactors = [0.1, 0.2, -0.3, 0.4, 0.5, -0.6, 0.7]
         c.scored = 10; c.insideRaw = 4; c.insideServed = 8
         c.record(lastStep: 5, low: [Float](repeating: 0, count: 96), mid: [Float](repeating: 1, count: 96), high: [Float](repeating: 2, count: 96))
         let back = try JSONDecoder().decode(BandCalibration.self, from: JSONEncoder().encode(c))
@@ -202,7 +245,7 @@ import Testing
             return c.logFactors[0]
         }
         #expect(abs(missMoves(afterScores: 0) - 0.05 * 0.8) < 1e-6)
-        #expect(abs(missMoves(afterScores: 4 * 300) - 0.0125 * 0.8) < 1e-6)
+        #expect(abs(missMoves(afterScores: BandCalibration.horizons.count * 300) - 0.0125 * 0.8) < 1e-6)
     }
 
     /// A model swap (a fine-tune or a reload) keeps the served width: the factor that fitted the previous

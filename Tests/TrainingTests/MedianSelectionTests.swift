@@ -137,8 +137,10 @@ import Testing
         c.restoreLevels([1, 1, 1, 1], step: 9, recent: [0, 2, 0, 2, 0])
         c.restoreSpread(0, errorsScaled: false)
         #expect(c.spread == 2)
-        #expect(c.shrinkErrors[0] == absolute[0] && c.shrinkErrors[1] == absolute[1])
-        #expect(c.shrinkErrors[2] == absolute[2].map { $0 / 2 } && c.shrinkErrors[3] == absolute[3].map { $0 / 2 })
+        for i in BandCalibration.horizons.indices {     // from 2 h (the fifth horizon) on: divided
+            #expect(c.shrinkErrors[i] == (i < BandCalibration.scaledHorizonsFrom ? absolute[i] : absolute[i].map { $0 / 2 }), "horizon \(i)")
+        }
+        #expect(BandCalibration.horizons[BandCalibration.scaledHorizonsFrom] == 24)
         var saved = BandCalibration()
         saved.restoreErrors(absolute)
         saved.restoreSpread(0.5, errorsScaled: true)
@@ -154,8 +156,8 @@ import Testing
         #expect(r.served < 0.6 * r.last)
     }
 
-    /// At 8 h the damped trend is not a candidate, even with the lowest errors: the next best is served there.
-    @Test func dampedTrend_IsNotACandidateAtEightHours() {
+    /// At 4 h and 8 h the damped trend is not a candidate, even with the lowest errors: the next best is served there.
+    @Test func dampedTrend_IsNotACandidateAtFourAndEightHours() {
         var c = BandCalibration()
         var errors = [Float](repeating: 3, count: BandCalibration.candidateCount)
         errors[BandCalibration.trendCandidate] = 1
@@ -164,7 +166,7 @@ import Testing
         c.shrinkErrors = BandCalibration.horizons.map { _ in errors }
         c.guardErrors = BandCalibration.horizons.map { _ in errors }
         let trend = BandCalibration.trendCandidate
-        #expect(c.chosenCandidates == [trend, trend, trend, level])
+        #expect(c.chosenCandidates == [trend, trend, trend, trend, trend, level, level])
         #expect(c.medianAnchors == [.dampedTrend, .dampedTrend, .dampedTrend, .level])
     }
 
@@ -192,15 +194,16 @@ import Testing
         #expect(c.chosenCandidates == BandCalibration.horizons.map { _ in BandCalibration.persistenceCandidate })
     }
 
-    /// A state saved when only 5 and 30 minutes were guarded keeps those rows and starts the 2-hour and
-    /// 8-hour guard from the short memory's errors; a state of today's shape is taken as it is.
+    /// A state saved when only 5 and 30 minutes were guarded (and four horizons scored) keeps those rows and
+    /// starts the 2-hour and 8-hour guard from the short memory's errors, each horizon between from the one
+    /// below; a state of today's shape is taken as it is.
     @Test func guardErrorsOfTheShortHorizonsOnly_StartTheOthersFromTheShortMemory() {
         var c = BandCalibration()
         let short = BandCalibration.horizons.indices.map { i in (0..<BandCalibration.candidateCount).map { Float(10 * i + $0) } }
         let guarded = (0..<2).map { i in (0..<BandCalibration.candidateCount).map { Float(100 + 10 * i + $0) } }
         c.restoreErrors(short)
         c.restoreGuardErrors(guarded)
-        #expect(c.guardErrors == guarded + short[2...])
+        #expect(c.guardErrors == [guarded[0], guarded[0], guarded[1], guarded[1], short[4], short[4], short[6]])
         c.restoreGuardErrors(short)
         #expect(c.guardErrors == short)
     }
@@ -218,13 +221,13 @@ import Testing
         // The level won the short memory at every horizon; over the guard's memory persistence was better.
         c.shrinkErrors = BandCalibration.horizons.map { _ in errors(persistence: 2, level: 1) }
         c.guardErrors = (0..<BandCalibration.guardedHorizons).map { _ in errors(persistence: 2, level: 3) }
-        #expect(c.chosenCandidates == [0, 0, 0, 0])
+        #expect(c.chosenCandidates == BandCalibration.horizons.map { _ in 0 })
         // Better over the guard's memory too, but by less than the margin: still persistence.
         c.guardErrors = (0..<BandCalibration.guardedHorizons).map { _ in errors(persistence: 2, level: 2 * (1 - BandCalibration.guardMargin / 2)) }
-        #expect(c.chosenCandidates == [0, 0, 0, 0])
+        #expect(c.chosenCandidates == BandCalibration.horizons.map { _ in 0 })
         // Proven on both memories: the level is served.
         c.guardErrors = (0..<BandCalibration.guardedHorizons).map { _ in errors(persistence: 2, level: 1.5) }
-        #expect(c.chosenCandidates == [level, level, level, level])
+        #expect(c.chosenCandidates == BandCalibration.horizons.map { _ in level })
     }
 
     /// Regime switches every few hours (a build machine: idle, then busy): over the last hour a smoothed

@@ -102,9 +102,7 @@ public final class BandCalibrationStore: Sendable {
              servedErrors) in rows {
             var c = BandCalibration()
             let values = factors.split(separator: ",").compactMap { Float($0) }
-            if values.count == c.logFactors.count {
-                c.logFactors = values.map { min(max($0, BandCalibration.logFactorRange.lowerBound), BandCalibration.logFactorRange.upperBound) }
-            }
+            c.restoreLogFactors(values)
             c.restoreErrors(Self.matrix(errors))
             c.restoreGuardErrors(Self.matrix(guardErrors))
             c.restoreLevels(levels.split(separator: ",").compactMap { Float($0) }, step: levelStep,
@@ -141,7 +139,7 @@ public final class BandCalibrationStore: Sendable {
                         .update(lastStep: lastStep, actual: actual, forecast: &forecasts[i].values[target]!, quantiles: quantiles,
                                 shrinkMedian: shrinkMedian, range: ranges[t], model: model)
                     if shrinkMedian, forecasts[i].values[target]![m] != modelMedian {
-                        forecasts[i].modelMedians[target] = modelMedian.map { min(max($0, ranges[t].lowerBound), ranges[t].upperBound) }
+                        forecasts[i].modelMedians[target] = ModelMedian(values: modelMedian, range: ranges[t])
                     }
                 }
             }
@@ -179,7 +177,7 @@ public final class BandCalibrationStore: Sendable {
                                     .text(cal.recent.map { "\($0)" }.joined(separator: ",")), .real(Double(cal.spread)),
                                     .real(Double(cal.slope)), cal.model.map { .text($0) } ?? .null,
                                     .text(cal.rawWidths.map { $0.isFinite ? "\($0)" : "" }.joined(separator: ",")),
-                                    .text((0..<4).map { "\(cal.servedErrors[$0])" }.joined(separator: ","))])
+                                    .text(BandCalibration.horizons.indices.map { "\(cal.servedErrors[$0])" }.joined(separator: ","))])
             }
         }
     }
@@ -236,9 +234,9 @@ public final class BandCalibrationStore: Sendable {
     /// One target's figures while the fleet is walked: per horizon, the servers' factors, α and skill ratios.
     private struct Gathered {
         var summary: TargetSummary
-        var factors = BandCalibration.horizons.map { _ in [Float]() }
-        var alphas = BandCalibration.horizons.map { _ in [Float]() }
-        var ratios = BandCalibration.horizons.map { _ in [Float]() }
+        var factors = BandCalibration.reportedHorizons.map { _ in [Float]() }
+        var alphas = BandCalibration.reportedHorizons.map { _ in [Float]() }
+        var ratios = BandCalibration.reportedHorizons.map { _ in [Float]() }
 
         mutating func add(_ c: BandCalibration) {
             summary.servers += 1; summary.scored += c.scored

@@ -188,7 +188,7 @@ public final class DaemonMetrics: Sendable {
     /// paying on this fleet: the alert for a retrain.
     private func writeForecastQuality(_ state: ScrapeState, to out: inout PrometheusText) {
         guard !state.calibration.isEmpty else { return }
-        let horizons = BandCalibration.horizons.map { Self.horizonLabel(steps: $0, stepSeconds: state.feed.stepSeconds) }
+        let horizons = BandCalibration.reportedHorizons.map { Self.horizonLabel(steps: $0, stepSeconds: state.feed.stepSeconds) }
         let targets = state.calibration.map { (state.forecastKeys[$0.target] ?? $0.target, $0) }
         // Each family's samples follow its own HELP/TYPE (the exposition format groups them).
         out.family("argus_forecast_error_vs_last_value", "gauge",

@@ -28,7 +28,7 @@ struct CalibrationRoutes: Sendable {
             let keys = daemon.forecastKeys
             var w = JSONWriter(capacity: 512)
             w.raw("{\"server\":"); w.string(name)
-            w.raw(",\"horizons\":"); Self.writeInts(&w, BandCalibration.horizons)
+            w.raw(",\"horizons\":"); Self.writeInts(&w, BandCalibration.reportedHorizons)
             w.raw(",\"targets\":{")
             for (i, target) in targets.keys.sorted().enumerated() {
                 let c = targets[target]!
@@ -86,7 +86,7 @@ extension ArgusDaemon {
         guard let calibration else { w.raw("{\"enabled\":false}"); return }
         w.raw("{\"enabled\":true,\"median_shrinkage\":"); w.bool(calibration.shrinkMedian)
         w.raw(",\"nominal_coverage\":"); w.number(Double(BandCalibration.targetCoverage), decimals: 2)
-        w.raw(",\"horizons\":"); CalibrationRoutes.writeInts(&w, BandCalibration.horizons)
+        w.raw(",\"horizons\":"); CalibrationRoutes.writeInts(&w, BandCalibration.reportedHorizons)
         w.raw(",\"last_tick_ms\":"); if let s = engine.latest { w.number(s.timings.calibration, decimals: 2) } else { w.null() }
         w.raw(",\"targets\":{")
         let keys = forecastKeys

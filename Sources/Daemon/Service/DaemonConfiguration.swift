@@ -39,7 +39,7 @@ public struct DaemonConfiguration: Sendable {
     /// Per-server online calibration of the forecast bands (``BandCalibrationStore``); `off` serves the raw bands.
     public var bandCalibration = true
     /// With band calibration: serve each server's median chosen by its own recent errors (``BandCalibration``);
-    /// risk keeps grading the model's median (``ServerForecast/riskValues(_:)``).
+    /// risk keeps grading the model's median and its band (``ServerForecast/riskValues(_:)``).
     public var medianShrinkage = true
     /// Largest request body (a 10,000-record feed batch is ~5 MB of JSON). Larger → 413.
     public var maxBodyBytes = 16 * 1024 * 1024

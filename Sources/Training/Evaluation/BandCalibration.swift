@@ -28,13 +28,14 @@ import Foundation
 /// until a candidate has proven itself on both memories.
 ///
 /// Every tick: ``observe(step:actual:)`` moves the levels and scores the forecasts issued `h` steps earlier
-/// for the step that just closed (P10/P50/P90 kept for horizons 1, 6, 24 and 96), then the new forecast is
+/// for the step that just closed (P10/P50/P90 kept for each of ``horizons``), then the new forecast is
 /// shifted to the chosen median, kept for scoring later, and its quantiles are widened or narrowed around
 /// its P50 by the factors — ``update(lastStep:actual:forecast:quantiles:shrinkMedian:range:)``, one pass.
-/// When the chosen median is not the model's, the served band spans both bands of the same width, the one
-/// around the chosen median and the one around the model's: the median follows what has been right on this
-/// server while the tails keep the model's forecast rise or fall, which risk and alerts read (the alert
-/// evaluation lost most of its critical lead when the whole band moved with the median).
+/// Users are served the band around the chosen median. Risk and alerts grade, where the chosen median is not
+/// the model's, the union of that band with the same band around the model's median
+/// (``ServerForecast/riskValues(_:)``): the tails keep the model's forecast rise or fall (the alert
+/// evaluation lost most of its critical lead when the whole band moved with the median). Until 2026-12-07 the
+/// users' band was that union too, which over-covered wherever the two medians parted (models/README.md).
 /// A forecast is inside the raw band if the actual value fell within the P10–P90 around its served P50 at
 /// factor 1; a miss is a value outside the served band (at the factor it used). Each score
 /// moves `ln factor` by `rate · (miss − 0.2)`: the long-run miss rate of the served band goes to 0.2
@@ -43,9 +44,18 @@ import Foundation
 /// moves the served median's own error memory (``servedErrors``): next to the last value's, the series' live skill
 /// (``errorVsLastValue``), which `/predictions/calibration` and the dashboard report. Cost per series per
 /// tick: 10 candidates' errors into two memories per scored horizon, a multiply-add per served value and one
-/// value in and out of the median's sorted window; memory: 127 pending forecasts and twice 48 values.
+/// value in and out of the median's sorted window; memory: 190 pending forecasts and twice 48 values.
 public struct BandCalibration: Codable, Sendable, Equatable {
-    public static let horizons = [1, 6, 24, 96]
+    /// The scored horizons (steps): every factor and median choice is fitted here and interpolated in `ln k`
+    /// between them. Seven since 2026-12-07 (four before, ``reportedHorizons``): with the steps between 5 min,
+    /// 30 min, 2 h and 8 h calibrated too, the band around the chosen median alone covers 0.75–0.86 on every
+    /// real-data set, so the union with the model's band is no longer served (models/README.md, "Seven horizons").
+    public static let horizons = [1, 3, 6, 12, 24, 48, 96]
+    /// The horizons the API, `/metrics` and the dashboard report (5 min, 30 min, 2 h, 8 h at 5-minute steps), and
+    /// the ones a state saved before the seven horizons was scored at.
+    public static let reportedHorizons = [1, 6, 24, 96]
+    /// Index in ``horizons`` of each of ``reportedHorizons``.
+    public static let reportedIndices = reportedHorizons.map { horizons.firstIndex(of: $0)! }
     public static let targetCoverage: Float = 0.8
     /// The width factor's adaptive rate: ``rate`` for a new series, falling as `rate · n₀ / (n₀ + n)` with `n`
     /// scores per horizon (``rateScores`` = n₀) to ``rateFloor``, reached after 300. A fixed 0.05 (until
@@ -95,30 +105,31 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     /// guard never let it be chosen on the 13 real 5-minute series (models/README.md, "A damped trend").
     public static let trendRate: Float = 0.5
     public static let trendDamping: Float = 0.8
-    /// The damped trend is a candidate at the first this-many horizons (5 min, 30 min, 2 h). At 8 h its offset
+    /// The damped trend is a candidate at the first this-many horizons (5 min … 2 h). At 8 h its offset
     /// (at most 4 × a 5-minute slope) is noise next to the error: chosen there by chance, it cost 5 % on a
     /// recording's load average (models/README.md, "A damped trend").
-    public static let trendHorizons = 3
+    public static let trendHorizons = 5
     /// Running mean signed one-step change of the observed values (0 before the second): the trend's slope.
     public internal(set) var slope: Float = 0
     /// The model as it is (α = 1): the choice while no candidate has scored better.
     public static let modelCandidate = shrinkCandidates.count - 1
     /// EWMA weight of the candidates' errors per horizon in ``horizons``.
-    public static let shrinkDecays: [Float] = [0.05, 0.05, 0.005, 0.001]
+    public static let shrinkDecays: [Float] = [0.05, 0.05, 0.05, 0.01, 0.005, 0.002, 0.001]
     /// Per horizon, per candidate (``candidateCount``): recent mean absolute error of that median (from
     /// ``scaledHorizonsFrom`` on, in units of the ``spread`` at each scoring).
     public var shrinkErrors: [[Float]]
     /// The first horizon index (2 h) whose errors are scored in units of the running one-step change: a
     /// busy regime's large errors no longer outvote a quiet one's at the horizons with the longest memory
     /// (on recording e, busy history and quiet scored part, 8 h went 5.31 -> 3.83; models/README.md).
-    public static let scaledHorizonsFrom = 2
+    public static let scaledHorizonsFrom = 4
     /// EWMA weight of ``spread``, and its floor when scaling (feed units: a flat series must not divide by 0).
     public static let spreadRate: Float = 0.05
     public static let spreadFloor: Float = 1e-4
     /// Running mean absolute one-step change of the observed values (0 before the second).
     public internal(set) var spread: Float = 0
     /// Every horizon is guarded (since 2026-12-06; 5 and 30 minutes only before): persistence is served unless
-    /// the winner also beats it over the guard's memory. A saved state had this many rows of guard errors.
+    /// the winner also beats it over the guard's memory. A saved state had this many rows of guard errors, or
+    /// one per reported horizon (before the seven horizons), or 2 (before every horizon was guarded).
     public static let guardedHorizons = horizons.count
     /// EWMA weight of the guard's memory, and how much lower (relative) the winner's error must be there.
     public static let guardDecay: Float = 0.005
@@ -130,9 +141,9 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     public static let persistenceCandidate = 0
     /// Per horizon: the served median's mean absolute error over the guard's memory (about a day), in the units
     /// of ``guardErrors``. Next to the last value's error there it is this series' live skill
-    /// (``errorVsLastValue``): what issue 11's benchmark measures offline, on the user's own fleet. A SIMD4 like
-    /// ``levels``, one per scored horizon: moved at every score, it must not cost an array's uniqueness check.
-    public internal(set) var servedErrors = SIMD4<Float>(repeating: 0)
+    /// (``errorVsLastValue``): what issue 11's benchmark measures offline, on the user's own fleet. A SIMD8, one
+    /// lane per scored horizon (the eighth unused): moved at every score, it must not cost an array's uniqueness check.
+    public internal(set) var servedErrors = SIMD8<Float>(repeating: 0)
     /// Fast, medium and slow smoothed levels and the rolling median of the observed values (NaN before the first).
     public var levels = SIMD4<Float>(repeating: .nan)
     /// The newest step whose value moved the levels (a tick without a new step must not move them twice,
@@ -185,8 +196,7 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     public init(from decoder: any Decoder) throws {
         self.init()
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        let factors = try c.decode([Float].self, forKey: .logFactors)
-        if factors.count == Self.horizons.count { logFactors = factors.map { min(max($0, Self.logFactorRange.lowerBound), Self.logFactorRange.upperBound) } }
+        restoreLogFactors(try c.decode([Float].self, forKey: .logFactors))
         if let errors = try c.decodeIfPresent([[Float]].self, forKey: .shrinkErrors) { restoreErrors(errors) }
         if let errors = try c.decodeIfPresent([[Float]].self, forKey: .guardErrors) { restoreGuardErrors(errors) }
         if let values = try c.decodeIfPresent([Float].self, forKey: .levels) {
@@ -216,17 +226,40 @@ public struct BandCalibration: Codable, Sendable, Equatable {
         try c.encode(slope, forKey: .slope)
         try c.encodeIfPresent(model, forKey: .model)
         try c.encode(rawWidths.map { $0.isFinite ? $0 : nil }, forKey: .rawWidths)      // JSON has no NaN
-        try c.encode((0..<4).map { servedErrors[$0] }, forKey: .servedErrors)
+        try c.encode(Self.horizons.indices.map { servedErrors[$0] }, forKey: .servedErrors)
         try c.encode(scored, forKey: .scored)
         try c.encode(insideRaw, forKey: .insideRaw)
         try c.encode(insideServed, forKey: .insideServed)
+    }
+
+    /// Takes persisted `ln` width factors, one per scored horizon, or one per reported horizon as saved before
+    /// the seven horizons (the steps between get what was served there: the factor interpolated in `ln k`).
+    public mutating func restoreLogFactors(_ saved: [Float]) {
+        let range = Self.logFactorRange
+        if let factors = Self.perHorizonInterpolated(saved) { logFactors = factors.map { min(max($0, range.lowerBound), range.upperBound) } }
+    }
+
+    /// `saved` as one value per scored horizon: as it is, or, saved at the ``reportedHorizons`` (before the seven
+    /// horizons), each horizon between them taking the value of the reported horizon below it (errors: 1 h must
+    /// not take 2 h's, which is in units of the spread); nil for any other count.
+    static func perHorizon<T>(_ saved: [T]) -> [T]? {
+        if saved.count == horizons.count { return saved }
+        guard saved.count == reportedHorizons.count else { return nil }
+        return horizons.map { h in saved[reportedHorizons.lastIndex { $0 <= h }!] }
+    }
+
+    /// The same for factors and widths, interpolated in `ln k` between the reported horizons (what was served).
+    static func perHorizonInterpolated(_ saved: [Float]) -> [Float]? {
+        if saved.count == horizons.count { return saved }
+        guard saved.count == reportedHorizons.count else { return nil }
+        return horizons.map { interpolate(saved, step: $0, over: reportedHorizons) }
     }
 
     /// Takes persisted candidate errors if they have today's shape (an older candidate set starts afresh).
     /// A state saved before the damped trend gives it the largest error of its row: it is chosen only once
     /// its own scores have proven it.
     public mutating func restoreErrors(_ errors: [[Float]]) {
-        if errors.count == Self.horizons.count, let rows = Self.withTrendColumn(errors) { shrinkErrors = rows }
+        if let rows = Self.withTrendColumn(errors), let all = Self.perHorizon(rows) { shrinkErrors = all }
     }
 
     /// `rows` with today's candidate count: as they are, or, saved before the damped trend, with each row's
@@ -241,9 +274,9 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     /// saved when only 5 and 30 minutes were guarded keeps those rows and starts the others from the short
     /// memory's errors, the best estimate there is.
     public mutating func restoreGuardErrors(_ errors: [[Float]]) {
-        guard let rows = Self.withTrendColumn(errors) else { return }
-        if rows.count == Self.guardedHorizons { guardErrors = rows }
-        if rows.count == 2 { guardErrors = rows + shrinkErrors[2...] }
+        guard var rows = Self.withTrendColumn(errors) else { return }
+        if rows.count == 2 { rows += Self.reportedIndices[2...].map { shrinkErrors[$0] } }
+        if let all = Self.perHorizon(rows) { guardErrors = all }
     }
 
     /// Takes persisted levels (four values, NaN = not yet observed), the step that last moved them and the
@@ -287,7 +320,7 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     /// Takes the persisted raw widths (one per horizon; anything else leaves them unknown) and the model
     /// they came from: a restart with another model hands the widths over too.
     public mutating func restoreWidths(_ widths: [Float?], model: String?) {
-        if widths.count == Self.horizons.count { rawWidths = widths.map { $0 ?? .nan } }
+        if let all = Self.perHorizonInterpolated(widths.map { $0 ?? .nan }) { rawWidths = all }
         self.model = model
     }
 
@@ -295,18 +328,24 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     /// saved before they were kept starts each from the guard's error of the candidate it serves now, the best
     /// estimate of what was served over that memory.
     public mutating func restoreServedErrors(_ saved: [Float]?) {
-        if let saved, saved.count == Self.horizons.count, saved.allSatisfy({ $0.isFinite && $0 >= 0 }) { servedErrors = SIMD4(saved); return }
-        servedErrors = SIMD4(chosenCandidates.enumerated().map { guardErrors[$0.offset][$0.element] })
+        servedErrors = SIMD8(repeating: 0)
+        if let saved, let all = Self.perHorizon(saved), all.allSatisfy({ $0.isFinite && $0 >= 0 }) {
+            for (i, e) in all.enumerated() { servedErrors[i] = e }
+            return
+        }
+        for (i, c) in chosenCandidates.enumerated() { servedErrors[i] = guardErrors[i][c] }
     }
 
-    /// Per horizon in ``horizons``: the served median's error over about the last day relative to the last
-    /// value's (below 1: the served forecast beats persistence on this series; exactly 1: persistence is what
-    /// is served). nil before the first score at that horizon, or where the last value was never wrong.
-    public var errorVsLastValue: [Float?] { (0..<4).map { Self.ratio(servedErrors[$0], to: guardErrors[$0][Self.persistenceCandidate]) } }
+    /// Per reported horizon (``reportedHorizons``): the served median's error over about the last day relative to
+    /// the last value's (below 1: the served forecast beats persistence on this series; exactly 1: persistence is
+    /// what is served). nil before the first score at that horizon, or where the last value was never wrong.
+    public var errorVsLastValue: [Float?] {
+        Self.reportedIndices.map { Self.ratio(servedErrors[$0], to: guardErrors[$0][Self.persistenceCandidate]) }
+    }
 
     /// The same for the model's own median (α = 1): whether the model alone would beat the last value here.
     public var modelErrorVsLastValue: [Float?] {
-        guardErrors.map { Self.ratio($0[Self.modelCandidate], to: $0[Self.persistenceCandidate]) }
+        Self.reportedIndices.map { Self.ratio(guardErrors[$0][Self.modelCandidate], to: guardErrors[$0][Self.persistenceCandidate]) }
     }
 
     static func ratio(_ error: Float, to reference: Float) -> Float? { reference > 1e-12 ? error / reference : nil }
@@ -342,13 +381,13 @@ public struct BandCalibration: Codable, Sendable, Equatable {
         return low
     }
 
-    /// Width factor per horizon in ``horizons``.
-    public var factors: [Float] { logFactors.map { exp($0) } }
+    /// Width factor per reported horizon (``reportedHorizons``).
+    public var factors: [Float] { Self.reportedIndices.map { exp(logFactors[$0]) } }
 
     /// Width factor for forecast step `k` (1-based): linear in `ln k` between the scored horizons.
     public func factor(step k: Int) -> Float { exp(Self.interpolate(logFactors, step: k)) }
 
-    /// The chosen candidate per scored horizon: the lowest recent error (ties keep the model as it is; the
+    /// The chosen candidate per scored horizon (``horizons``): the lowest recent error (ties keep the model as it is; the
     /// damped trend only below ``trendHorizons``), if it also beats persistence by the margin over the guard's
     /// memory; else persistence.
     public var chosenCandidates: [Int] {
@@ -364,17 +403,20 @@ public struct BandCalibration: Codable, Sendable, Equatable {
         }
     }
 
-    /// The chosen α per scored horizon (1 = the model's median as is; 0 for persistence and for a level).
-    public var shrinkAlphas: [Float] { chosenCandidates.map { $0 < Self.shrinkCandidates.count ? Self.shrinkCandidates[$0] : 0 } }
-
-    /// The chosen anchor per scored horizon.
-    public var medianAnchors: [MedianAnchor] {
-        chosenCandidates.map { MedianAnchor(rawValue: max(0, $0 - Self.shrinkCandidates.count + 1))! }
+    /// The chosen α per reported horizon (1 = the model's median as is; 0 for persistence and for a level).
+    public var shrinkAlphas: [Float] {
+        let chosen = chosenCandidates
+        return Self.reportedIndices.map { chosen[$0] < Self.shrinkCandidates.count ? Self.shrinkCandidates[chosen[$0]] : 0 }
     }
 
-    /// `values` (one per scored horizon) at forecast step `k`: linear in `ln k` between the horizons.
-    static func interpolate(_ values: [Float], step k: Int) -> Float {
-        let hs = horizons
+    /// The chosen anchor per reported horizon.
+    public var medianAnchors: [MedianAnchor] {
+        let chosen = chosenCandidates
+        return Self.reportedIndices.map { MedianAnchor(rawValue: max(0, chosen[$0] - Self.shrinkCandidates.count + 1))! }
+    }
+
+    /// `values` (one per horizon in `hs`) at forecast step `k`: linear in `ln k` between the horizons.
+    static func interpolate(_ values: [Float], step k: Int, over hs: [Int] = horizons) -> Float {
         if k <= hs[0] { return values[0] }
         for i in 1..<hs.count where k <= hs[i] {
             let w = (log(Float(k)) - log(Float(hs[i - 1]))) / (log(Float(hs[i])) - log(Float(hs[i - 1])))
@@ -438,10 +480,9 @@ public struct BandCalibration: Codable, Sendable, Equatable {
                     Self.scoreCandidates(p, actual: actual, short: short, decay: decay, long: long, scale: scale)
                 }
             }
-            // The served band is the union of the band around the chosen median and the model's own (same
-            // widths): a miss is outside both.
-            let lowEdge = min(p.mid, p.rawMid) + p.factor * (p.low - p.mid)
-            let highEdge = max(p.mid, p.rawMid) + p.factor * (p.high - p.mid)
+            // The served band: around the chosen median, at the factor it was served with.
+            let lowEdge = p.mid + p.factor * (p.low - p.mid)
+            let highEdge = p.mid + p.factor * (p.high - p.mid)
             let miss = !(lowEdge <= actual && actual <= highEdge)
             let rate = Self.adaptiveRate(scores: scored / Self.horizons.count)
             scored += 1
@@ -543,15 +584,13 @@ public struct BandCalibration: Codable, Sendable, Equatable {
                 nextScored += 1
             }
             let factor = exp(logFactors[i] + w * (logFactors[j] - logFactors[i]))
-            // Quantile pairs (q, its mirror) are read before either is written. The band spans both the
-            // chosen median's band and the model's own: a selected level must not hide the rise the model
-            // forecasts from the upper quantiles (risk and alerts read them).
-            let bottom = min(mid, rawMid), top = max(mid, rawMid)
+            // Quantile pairs (q, its mirror) are read before either is written. Risk and alerts grade the union
+            // of this band with the model's own (``ServerForecast/riskValues(_:)``), from the model's median.
             for q in 0..<(values.count / 2) {
                 let p = values.count - 1 - q
                 let below = offset(q), above = offset(p)
-                values[q][k] = min(max(bottom + factor * below, range.lowerBound), range.upperBound)
-                values[p][k] = min(max(top + factor * above, range.lowerBound), range.upperBound)
+                values[q][k] = min(max(mid + factor * below, range.lowerBound), range.upperBound)
+                values[p][k] = min(max(mid + factor * above, range.lowerBound), range.upperBound)
             }
             values[m][k] = min(max(mid, range.lowerBound), range.upperBound)
         }
