@@ -164,15 +164,12 @@ import Testing
         c.shrinkErrors = BandCalibration.horizons.map { _ in [1] + [Float](repeating: 2, count: BandCalibration.candidateCount - 1) }
         // A median clamped at 100 with its upper quantiles collapsed onto it; the last value is 40.
         let raw: [[Float]] = [80, 90, 95, 100, 100, 100, 100].map { [Float](repeating: $0, count: 96) }
-        var out = raw
-        c.update(lastStep: 0, actual: 40, forecast: &out, quantiles: Self.quantiles, shrinkMedian: true, range: 0...100)
+        var out = raw, risk: [[Float]] = []
+        c.update(lastStep: 0, actual: 40, forecast: &out, quantiles: Self.quantiles, shrinkMedian: true, range: 0...100, riskBand: &risk)
         #expect(out[3][5] == 40)                                        // the median moved to the last value
         #expect(out[1][5] == 30 && out[0][5] == 20)                     // the lower band around it
         #expect(out[4][5] == 45 && out[5][5] == 50 && out[6][5] == 60)  // the upper band: the lower one mirrored
-        // Risk grades the union with the model's band: its upper side at the clamp.
-        var f = ServerForecast(serverName: "a", firstEpoch: 0, stepSeconds: 300, quantiles: Self.quantiles, values: ["cpu": out])
-        f.modelMedians["cpu"] = ModelMedian(values: raw[3], range: 0...100)
-        let risk = try #require(f.riskValues("cpu"))
+        // Risk grades the union with the model's band (the model's median in the middle): its upper side at the clamp.
         #expect(risk[3][5] == 100 && risk[5][5] == 100 && risk[6][5] == 100 && risk[1][5] == 30)
     }
 
@@ -183,14 +180,14 @@ import Testing
         c.shrinkErrors = BandCalibration.horizons.map { _ in [1] + [Float](repeating: 2, count: BandCalibration.candidateCount - 1) }
         // The model forecasts a rise to 60 (P10–P90 50–70); the last value, 40, has been right lately.
         let raw: [[Float]] = [30, 40, 50, 60, 70, 80, 90].map { [Float](repeating: $0, count: 96) }
-        var out = raw
-        c.update(lastStep: 0, actual: 40, forecast: &out, quantiles: Self.quantiles, shrinkMedian: true, range: 0...100)
+        var out = raw, band: [[Float]] = []
+        c.update(lastStep: 0, actual: 40, forecast: &out, quantiles: Self.quantiles, shrinkMedian: true, range: 0...100, riskBand: &band)
         #expect(out[3][5] == 40)                                        // the served median: the last value
         #expect(out[0][5] == 10 && out[1][5] == 20 && out[2][5] == 30)  // lower quantiles around it
         #expect(out[4][5] == 50 && out[5][5] == 60 && out[6][5] == 70)  // and the upper ones
         var f = ServerForecast(serverName: "a", firstEpoch: 0, stepSeconds: 300, quantiles: Self.quantiles, values: ["cpu": out])
-        #expect(f.riskValues("cpu") == out)                             // the model's median served: nothing to add
-        f.modelMedians["cpu"] = ModelMedian(values: raw[3], range: 0...100)
+        #expect(f.riskValues("cpu") == out)                             // no risk band kept: the served one
+        f.riskBands["cpu"] = band
         let risk = try #require(f.riskValues("cpu"))
         #expect(risk[0][5] == 10 && risk[1][5] == 20 && risk[3][5] == 60)
         #expect(risk[4][5] == 70 && risk[5][5] == 80 && risk[6][5] == 90)  // the upper ones keep the model's rise
@@ -203,6 +200,37 @@ import Testing
         d.update(lastStep: 0, actual: 40, forecast: &again, quantiles: Self.quantiles, shrinkMedian: true, range: 0...100)
         for step in 1...6 { d.observe(step: Int64(step), actual: step == 6 ? 55 : 40) }
         #expect(d.scored == 3 && d.insideServed == 3)
+    }
+
+    /// Each series is served the band with the lower recent interval score, each band at its own calibrated
+    /// factor: the chosen median's own band where the model's median is off (the union spans a gap values never
+    /// visit), the union where values drift back to the model's median over the horizon.
+    @Test func bandSelection_ServesTheBandWithTheLowerIntervalScore() {
+        // The last value is the median served (its errors kept the lowest); the model forecasts 60 with a ±5 band.
+        func run(_ next: (Float, inout Normal) -> Float) -> (served: [[Float]], risk: [[Float]], c: BandCalibration) {
+            var c = BandCalibration(), rng = Normal(state: 11), y: Float = 60
+            let lastWins = BandCalibration.horizons.map { _ in [1] + [Float](repeating: 50, count: BandCalibration.candidateCount - 1) }
+            var out: [[Float]] = [], risk: [[Float]] = []
+            for t in 0..<4_000 {
+                y = next(y, &rng)
+                c.shrinkErrors = lastWins
+                out = [-8, -5, -3, 0, 3, 5, 8].map { [Float](repeating: 60 + $0, count: 96) }
+                c.update(lastStep: Int64(t), actual: y, forecast: &out, quantiles: Self.quantiles, shrinkMedian: true,
+                         range: 0...100, riskBand: &risk)
+            }
+            return (out, risk, c)
+        }
+        // Values stay near 40: the band around the last value alone, narrow; risk keeps the model's rise.
+        let quiet = run { _, rng in 40 + rng.next() }
+        #expect(quiet.c.servesUnion.allSatisfy { !$0 } && quiet.c.servedBands == ["chosen_median", "chosen_median", "chosen_median", "chosen_median"])
+        #expect(quiet.served[5][95] - quiet.served[1][95] < 10 && quiet.risk[5][95] > 60 && quiet.risk[3][95] == 60)
+        // A level that wanders and returns to 60 (AR(1), 0.97 per step): the last value is right 5 minutes ahead,
+        // 60 is more likely 8 hours ahead. The union is served at 8 h, the last value's own band at 5 min.
+        let returning = run { y, rng in 60 + 0.97 * (y - 60) + 2 * rng.next() }
+        #expect(!returning.c.servesUnion[0] && returning.c.servesUnion[6])
+        #expect(returning.c.servedBands.first == "chosen_median" && returning.c.servedBands.last == "union")
+        let coverage = Double(returning.c.insideServed) / Double(returning.c.scored)
+        #expect(abs(coverage - 0.8) < 0.05, "coverage \(coverage)")
     }
 
     @Test func factorOfAStep_InterpolatesBetweenScoredHorizons() {

@@ -67,6 +67,13 @@ public final class BandCalibrationStore: Sendable {
         // (empty in rows saved before: estimated from the guard's error of the candidate served now).
         Migration(version: 9, name: "served errors", sql: """
         ALTER TABLE band_calibration ADD COLUMN served_errors TEXT NOT NULL DEFAULT '';
+        """),
+        // The union band's own factors and both bands' interval scores (empty in rows saved before: the union's
+        // factors start from `log_factors`, which were the union's then, and the scores from 0). Since this
+        // version the rows hold seven horizons; rows of four are interpolated at load (``BandCalibration``).
+        Migration(version: 10, name: "band selection", sql: """
+        ALTER TABLE band_calibration ADD COLUMN union_log_factors TEXT NOT NULL DEFAULT '';
+        ALTER TABLE band_calibration ADD COLUMN band_scores TEXT NOT NULL DEFAULT '';
         """)]
 
     /// Steps after which a server no longer forecast is forgotten, in memory and in the file: a fleet
@@ -89,20 +96,22 @@ public final class BandCalibrationStore: Sendable {
         let rows = try db.read { c in
             try c.query("""
                 SELECT server, target, log_factors, shrink_errors, scored, inside_raw, inside_served, levels, level_step, guard_errors, recent,
-                       spread, errors_scaled, slope, model, raw_widths, served_errors
+                       spread, errors_scaled, slope, model, raw_widths, served_errors, union_log_factors, band_scores
                 FROM band_calibration
                 """) { s in
                 (s.string(0) ?? "", s.string(1) ?? "", s.string(2) ?? "", s.string(3) ?? "", Int(s.int64(4)), Int(s.int64(5)), Int(s.int64(6)),
                  s.string(7) ?? "", s.isNull(8) ? nil : s.int64(8), s.string(9) ?? "", s.string(10) ?? "", Float(s.double(11)), s.int64(12) == 1,
-                 s.isNull(13) ? nil : Float(s.double(13)), s.string(14), s.string(15) ?? "", s.string(16) ?? "")
+                 s.isNull(13) ? nil : Float(s.double(13)), s.string(14), s.string(15) ?? "", s.string(16) ?? "", s.string(17) ?? "",
+                 s.string(18) ?? "")
             }
         }
         var loaded: [String: [String: BandCalibration]] = [:]
         for (server, target, factors, errors, scored, raw, served, levels, levelStep, guardErrors, recent, spread, scaled, slope, model, widths,
-             servedErrors) in rows {
+             servedErrors, unionFactors, bandScores) in rows {
             var c = BandCalibration()
             let values = factors.split(separator: ",").compactMap { Float($0) }
-            c.restoreLogFactors(values)
+            c.restoreLogFactors(values, union: unionFactors.isEmpty ? nil : unionFactors.split(separator: ",").compactMap { Float($0) })
+            c.restoreBandScores(Self.matrix(bandScores))
             c.restoreErrors(Self.matrix(errors))
             c.restoreGuardErrors(Self.matrix(guardErrors))
             c.restoreLevels(levels.split(separator: ",").compactMap { Float($0) }, step: levelStep,
@@ -124,7 +133,6 @@ public final class BandCalibrationStore: Sendable {
     public func calibrate(_ forecasts: inout [ServerForecast], windows: [ServerWindow], spec: FeatureSpec, builder: FeatureBuilder,
                           model: String? = nil) {
         let targets = spec.targets
-        let m = BandCalibration.row(0.5, in: forecasts.first?.quantiles ?? [0.5])
         let ranges = targets.indices.map { t in builder.clamp(-.greatestFiniteMagnitude, target: t)...builder.clamp(.greatestFiniteMagnitude, target: t) }
         let departed = states.withLock { all -> [String] in
             for i in forecasts.indices {
@@ -133,14 +141,12 @@ public final class BandCalibrationStore: Sendable {
                 let quantiles = forecasts[i].quantiles
                 for (t, target) in targets.enumerated() where forecasts[i].values[target] != nil {
                     let actual = spec.lastValue(of: target, in: window) ?? .nan
-                    let modelMedian = shrinkMedian ? forecasts[i].values[target]![m] : []
+                    var riskBand: [[Float]] = []
                     // In place through the default subscripts and the forecast's own arrays: no copies.
                     all[window.serverName, default: [:]][target, default: BandCalibration()]
                         .update(lastStep: lastStep, actual: actual, forecast: &forecasts[i].values[target]!, quantiles: quantiles,
-                                shrinkMedian: shrinkMedian, range: ranges[t], model: model)
-                    if shrinkMedian, forecasts[i].values[target]![m] != modelMedian {
-                        forecasts[i].modelMedians[target] = ModelMedian(values: modelMedian, range: ranges[t])
-                    }
+                                shrinkMedian: shrinkMedian, range: ranges[t], model: model, riskBand: &riskBand)
+                    if !riskBand.isEmpty { forecasts[i].riskBands[target] = riskBand }
                 }
             }
             return forgetDeparted(in: &all, seen: windows)
@@ -165,8 +171,8 @@ public final class BandCalibrationStore: Sendable {
             let insert = try c.cached("""
                 INSERT OR REPLACE INTO band_calibration (server, target, log_factors, shrink_errors, scored, inside_raw, inside_served, levels,
                                                          level_step, guard_errors, recent, spread, errors_scaled, slope, model, raw_widths,
-                                                         served_errors)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)
+                                                         served_errors, union_log_factors, band_scores)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)
                 """)
             for (server, target, cal) in rows {
                 try insert.execute([.text(server), .text(target), .text(cal.logFactors.map { "\($0)" }.joined(separator: ",")),
@@ -177,7 +183,9 @@ public final class BandCalibrationStore: Sendable {
                                     .text(cal.recent.map { "\($0)" }.joined(separator: ",")), .real(Double(cal.spread)),
                                     .real(Double(cal.slope)), cal.model.map { .text($0) } ?? .null,
                                     .text(cal.rawWidths.map { $0.isFinite ? "\($0)" : "" }.joined(separator: ",")),
-                                    .text(BandCalibration.horizons.indices.map { "\(cal.servedErrors[$0])" }.joined(separator: ","))])
+                                    .text(BandCalibration.horizons.indices.map { "\(cal.servedErrors[$0])" }.joined(separator: ",")),
+                                    .text(cal.unionLogFactors.map { "\($0)" }.joined(separator: ",")),
+                                    .text(Self.text(cal.bandScores.map { [$0[0], $0[1]] }))])
             }
         }
     }

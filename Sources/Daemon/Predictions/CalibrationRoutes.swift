@@ -9,7 +9,7 @@ struct CalibrationRoutes: Sendable {
 
     func addRoutes(to group: RouterGroup<BasicRequestContext>) {
         group.get("calibration", execution: .eventLoop, docs: OpenAPIOperation(
-            summary: "Online calibration: per target, forecasts scored against what happened, share inside the raw and the served P10–P90 band, width factors, and per horizon the served median's anchor (last_value, fast_level, level, slow_level, running_median, damped_trend) and the share α of the model's departure from the last value it keeps, the model the factors fit (a swap hands the served width over), and the live skill: per horizon the served median's error over about the last day relative to the last value's (below 1: it beats persistence; 1: persistence is served), and the model alone's",
+            summary: "Online calibration: per target, forecasts scored against what happened, share inside the raw and the served P10–P90 band, width factors, and per horizon the served median's anchor (last_value, fast_level, level, slow_level, running_median, damped_trend) and the share α of the model's departure from the last value it keeps, the band served (chosen_median: its own, or union: spanning the same band around the model's median, whichever scored the lower interval score over about a day), the model the factors fit (a swap hands the served width over), and the live skill: per horizon the served median's error over about the last day relative to the last value's (below 1: it beats persistence; 1: persistence is served), and the model alone's",
             tags: ["predictions"],
             queryParameters: [OpenAPIParameter(query: "server", description: "One server's own calibration")],
             responses: [404: .init("Unknown server")])
@@ -40,6 +40,8 @@ struct CalibrationRoutes: Sendable {
                 w.raw(",\"shrink_alphas\":"); Self.writeFactors(&w, c.shrinkAlphas)
                 w.raw(",\"median_anchors\":[")
                 for (h, anchor) in c.medianAnchors.enumerated() { if h > 0 { w.raw(",") }; w.string(anchor.name) }
+                w.raw("],\"served_bands\":[")
+                for (h, band) in c.servedBands.enumerated() { if h > 0 { w.raw(",") }; w.string(band) }
                 w.raw("]")
                 w.raw(",\"model\":"); if let model = c.model { w.string(model) } else { w.null() }
                 w.raw(",\"error_vs_last_value\":"); Self.writeOptionals(&w, c.errorVsLastValue)

@@ -91,8 +91,19 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     /// has lasted 2 hours (half the window); a level shift is followed after 2 hours.
     public static let medianWindow = 48
 
-    /// `ln` of the width factor per horizon in ``horizons``.
+    /// `ln` of the width factor per horizon in ``horizons``: of the band around the chosen median.
     public var logFactors: [Float]
+    /// `ln` of the width factor of the **union band** per horizon: the band around the chosen median spanning the
+    /// same band around the model's median (what risk and alerts grade; what users were served until 2026-12-07).
+    /// Calibrated by its own misses like ``logFactors``; the two are equal wherever the median is the model's.
+    public var unionLogFactors: [Float]
+    /// Per horizon: the recent interval score (at 80 %: the width, plus 10 × the distance of a value outside) of
+    /// the band around the chosen median and of the union band (lanes 0 and 1), each at its own factor (EWMA,
+    /// weight ``guardDecay``: about a day; in the units of ``shrinkErrors``). The lower one is served
+    /// (``servesUnion``): the union where the model's median, though not chosen, still marks where values go (a
+    /// fine-tuned model: the served pinball loss on the AWS series rose 5 % without it), the chosen median's
+    /// own band where the model's median is far off (zero-shot on a quiet series: the union over-covered).
+    public internal(set) var bandScores: [SIMD2<Float>]
     public static let shrinkCandidates: [Float] = [0, 0.25, 0.5, 0.75, 1]
     /// Candidate medians per horizon: the shrunk model per α (in ``shrinkCandidates`` order), each level,
     /// then the damped trend.
@@ -174,8 +185,10 @@ public struct BandCalibration: Codable, Sendable, Equatable {
         var trend: Float = 0
         /// The levels when the forecast was issued (the anchors other than the last value).
         var levels = SIMD4<Float>(repeating: 0)
-        /// The width factor the served forecast used at this step (ACI scores misses against it).
-        var factor: Float = 1
+        /// The width factors of the chosen median's band and of the union band at this step (ACI scores each
+        /// band's misses against its own), and which of the two was served.
+        var factor: Float = 1, unionFactor: Float = 1
+        var union = false
     }
     /// Per horizon `h`, a ring of `h` slots indexed by `due mod h` (not persisted: a restart only delays scoring).
     var pending: [[Pending]]
@@ -184,10 +197,13 @@ public struct BandCalibration: Codable, Sendable, Equatable {
         case logFactors = "log_factors", shrinkErrors = "shrink_errors", scored, insideRaw = "inside_raw", insideServed = "inside_served"
         case levels, recent, levelStep = "level_step", guardErrors = "guard_errors", spread, slope
         case model, rawWidths = "raw_widths", servedErrors = "served_errors"
+        case unionLogFactors = "union_log_factors", bandScores = "band_scores"
     }
 
     public init() {
         logFactors = [Float](repeating: 0, count: Self.horizons.count)
+        unionLogFactors = logFactors
+        bandScores = [SIMD2<Float>](repeating: .zero, count: Self.horizons.count)
         shrinkErrors = Self.horizons.map { _ in [Float](repeating: 0, count: Self.candidateCount) }
         guardErrors = (0..<Self.guardedHorizons).map { _ in [Float](repeating: 0, count: Self.candidateCount) }
         pending = Self.horizons.map { [Pending](repeating: Pending(), count: $0) }
@@ -196,7 +212,9 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     public init(from decoder: any Decoder) throws {
         self.init()
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        restoreLogFactors(try c.decode([Float].self, forKey: .logFactors))
+        restoreLogFactors(try c.decode([Float].self, forKey: .logFactors),
+                          union: try c.decodeIfPresent([Float].self, forKey: .unionLogFactors))
+        restoreBandScores(try c.decodeIfPresent([[Float]].self, forKey: .bandScores) ?? [])
         if let errors = try c.decodeIfPresent([[Float]].self, forKey: .shrinkErrors) { restoreErrors(errors) }
         if let errors = try c.decodeIfPresent([[Float]].self, forKey: .guardErrors) { restoreGuardErrors(errors) }
         if let values = try c.decodeIfPresent([Float].self, forKey: .levels) {
@@ -216,6 +234,8 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(logFactors, forKey: .logFactors)
+        try c.encode(unionLogFactors, forKey: .unionLogFactors)
+        try c.encode(bandScores.map { [$0[0], $0[1]] }, forKey: .bandScores)
         try c.encode(shrinkErrors, forKey: .shrinkErrors)
         try c.encode(guardErrors, forKey: .guardErrors)
         // NaN (nothing observed yet) has no JSON form: the levels are left out until there is a value.
@@ -233,10 +253,34 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     }
 
     /// Takes persisted `ln` width factors, one per scored horizon, or one per reported horizon as saved before
-    /// the seven horizons (the steps between get what was served there: the factor interpolated in `ln k`).
-    public mutating func restoreLogFactors(_ saved: [Float]) {
+    /// the seven horizons (the steps between get what was served there: the factor interpolated in `ln k`), and
+    /// the union band's (a state saved before they were apart: the same, which were the union's).
+    public mutating func restoreLogFactors(_ saved: [Float], union: [Float]? = nil) {
         let range = Self.logFactorRange
-        if let factors = Self.perHorizonInterpolated(saved) { logFactors = factors.map { min(max($0, range.lowerBound), range.upperBound) } }
+        func clamped(_ f: [Float]) -> [Float] { f.map { min(max($0, range.lowerBound), range.upperBound) } }
+        if let factors = Self.perHorizonInterpolated(saved) { logFactors = clamped(factors) }
+        unionLogFactors = union.flatMap { Self.perHorizonInterpolated($0) }.map(clamped) ?? logFactors
+    }
+
+    /// Takes the persisted band scores (one pair per scored horizon; anything else starts both at 0: the band
+    /// around the chosen median is served until the union has scored better).
+    public mutating func restoreBandScores(_ saved: [[Float]]) {
+        guard saved.count == Self.horizons.count, saved.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isFinite) }) else { return }
+        bandScores = saved.map { SIMD2($0[0], $0[1]) }
+    }
+
+    /// Per scored horizon: whether the union band is served (its recent interval score is the lower).
+    public var servesUnion: [Bool] { bandScores.map { $0[1] < $0[0] } }
+
+    /// Per reported horizon: the band served, `chosen_median` (its own band) or `union`.
+    public var servedBands: [String] { Self.reportedIndices.map { bandScores[$0][1] < bandScores[$0][0] ? "union" : "chosen_median" } }
+
+    /// The interval score of a central 80 % band `low…high` for `actual` (Gneiting & Raftery 2007): its width
+    /// plus 2 / 0.2 times the distance of a value outside. Lower is better; it rewards coverage and narrowness.
+    @inline(__always)
+    static func intervalScore(low: Float, high: Float, actual: Float) -> Float {
+        let outside = max(low - actual, 0) + max(actual - high, 0)
+        return (high - low) + 2 / (1 - targetCoverage) * outside
     }
 
     /// `saved` as one value per scored horizon: as it is, or, saved at the ``reportedHorizons`` (before the seven
@@ -354,8 +398,9 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     /// both are known: the served width is the one that was calibrated.
     mutating func handOver(horizon i: Int, from old: Float, to new: Float) {
         guard old.isFinite, new.isFinite else { return }
-        let moved = logFactors[i] + log(old / new)
-        logFactors[i] = min(max(moved, Self.logFactorRange.lowerBound), Self.logFactorRange.upperBound)
+        let ratio = log(old / new), range = Self.logFactorRange
+        logFactors[i] = min(max(logFactors[i] + ratio, range.lowerBound), range.upperBound)
+        unionLogFactors[i] = min(max(unionLogFactors[i] + ratio, range.lowerBound), range.upperBound)
     }
 
     /// Adds an observed value to the rolling median's window (the oldest leaves a full one) and returns the
@@ -480,16 +525,21 @@ public struct BandCalibration: Codable, Sendable, Equatable {
                     Self.scoreCandidates(p, actual: actual, short: short, decay: decay, long: long, scale: scale)
                 }
             }
-            // The served band: around the chosen median, at the factor it was served with.
-            let lowEdge = p.mid + p.factor * (p.low - p.mid)
-            let highEdge = p.mid + p.factor * (p.high - p.mid)
-            let miss = !(lowEdge <= actual && actual <= highEdge)
-            let rate = Self.adaptiveRate(scores: scored / Self.horizons.count)
+            // Both bands at the factors they were issued with: around the chosen median, and the union.
+            let low = p.mid + p.factor * (p.low - p.mid), high = p.mid + p.factor * (p.high - p.mid)
+            let unionLow = min(p.mid, p.rawMid) + p.unionFactor * (p.low - p.mid)
+            let unionHigh = max(p.mid, p.rawMid) + p.unionFactor * (p.high - p.mid)
+            let miss = !(low <= actual && actual <= high), unionMiss = !(unionLow <= actual && actual <= unionHigh)
+            let scores = SIMD2(Self.intervalScore(low: low, high: high, actual: actual),
+                               Self.intervalScore(low: unionLow, high: unionHigh, actual: actual))
+            bandScores[i] += Self.guardDecay * (scores / scale - bandScores[i])
+            let rate = Self.adaptiveRate(scores: scored / Self.horizons.count), range = Self.logFactorRange
             scored += 1
             if r <= 1 { insideRaw += 1 }
-            if !miss { insideServed += 1 }
-            let next = logFactors[i] + rate * ((miss ? 1 : 0) - (1 - Self.targetCoverage))
-            logFactors[i] = min(max(next, Self.logFactorRange.lowerBound), Self.logFactorRange.upperBound)
+            if !(p.union ? unionMiss : miss) { insideServed += 1 }
+            let target = 1 - Self.targetCoverage
+            logFactors[i] = min(max(logFactors[i] + rate * ((miss ? 1 : 0) - target), range.lowerBound), range.upperBound)
+            unionLogFactors[i] = min(max(unionLogFactors[i] + rate * ((unionMiss ? 1 : 0) - target), range.lowerBound), range.upperBound)
         }
     }
 
@@ -516,7 +566,7 @@ public struct BandCalibration: Codable, Sendable, Equatable {
             let due = lastStep + Int64(h)
             pending[i][Int(due % Int64(h))] = Pending(due: due, low: low[h - 1], mid: mid[h - 1], high: high[h - 1],
                                                       rawMid: (rawMid ?? mid)[h - 1], last: last, levels: SIMD4(repeating: last),
-                                                      factor: exp(logFactors[i]))
+                                                      factor: exp(logFactors[i]), unionFactor: exp(unionLogFactors[i]))
         }
     }
 
@@ -538,9 +588,18 @@ public struct BandCalibration: Codable, Sendable, Equatable {
 
     /// The tick in place, in one pass over the forecast (the daemon's path): `values[quantile][step]`
     /// becomes the shifted, rescaled forecast clamped to `range`. `model` names the model that made the
-    /// forecast (nil: the same as before); a new name hands the widths over (``rawWidths``).
+    /// forecast (nil: the same as before); a new name hands the widths over (``rawWidths``). Where the served
+    /// median is not the model's, `riskBand` becomes what risk and alerts grade: the union band at its own
+    /// factors with the model's median in the middle (else it is left empty: they grade `values`).
     public mutating func update(lastStep: Int64, actual: Float, forecast values: inout [[Float]], quantiles: [Float],
                                 shrinkMedian: Bool, range: ClosedRange<Float>, model: String? = nil) {
+        var unused: [[Float]] = []
+        update(lastStep: lastStep, actual: actual, forecast: &values, quantiles: quantiles, shrinkMedian: shrinkMedian, range: range,
+               model: model, riskBand: &unused)
+    }
+
+    public mutating func update(lastStep: Int64, actual: Float, forecast values: inout [[Float]], quantiles: [Float],
+                                shrinkMedian: Bool, range: ClosedRange<Float>, model: String? = nil, riskBand: inout [[Float]]) {
         observe(step: lastStep, actual: actual)
         let lo = Self.row(0.1, in: quantiles), m = Self.row(0.5, in: quantiles), hi = Self.row(0.9, in: quantiles)
         // The pairing below needs a ladder symmetric around the median (the models' 7 quantiles are).
@@ -563,6 +622,8 @@ public struct BandCalibration: Codable, Sendable, Equatable {
         let moves = chosen?.contains { $0 != Self.modelCandidate } ?? false
         let slope = observed ? self.slope : 0
         let steps = values[m].count, table = Self.stepTable
+        let union = servesUnion
+        riskBand = moves ? values : []
         var nextScored = 0
         for k in 0..<steps {
             let (i, w) = table[min(k, table.count - 1)]
@@ -580,19 +641,31 @@ public struct BandCalibration: Codable, Sendable, Equatable {
                 let due = lastStep + Int64(k + 1), h = Self.horizons[nextScored]
                 pending[nextScored][Int(due % Int64(h))] = Pending(
                     due: due, low: mid + offset(lo), mid: mid, high: mid + offset(hi),
-                    rawMid: rawMid, last: last, trend: trend, levels: anchors, factor: exp(logFactors[nextScored]))
+                    rawMid: rawMid, last: last, trend: trend, levels: anchors, factor: exp(logFactors[nextScored]),
+                    unionFactor: exp(unionLogFactors[nextScored]), union: union[nextScored])
                 nextScored += 1
             }
             let factor = exp(logFactors[i] + w * (logFactors[j] - logFactors[i]))
-            // Quantile pairs (q, its mirror) are read before either is written. Risk and alerts grade the union
-            // of this band with the model's own (``ServerForecast/riskValues(_:)``), from the model's median.
+            let unionFactor = exp(unionLogFactors[i] + w * (unionLogFactors[j] - unionLogFactors[i]))
+            // The share of the union band in the served one: 0 or 1 at a scored horizon, in between, between two
+            // that differ (so the band moves continuously from one step to the next).
+            let share = (union[i] ? 1 : 0) + w * ((union[j] ? 1 : 0) - (union[i] ? 1 : 0)) as Float
+            let bottom = min(mid, rawMid), top = max(mid, rawMid)
+            // Quantile pairs (q, its mirror) are read before either is written.
             for q in 0..<(values.count / 2) {
                 let p = values.count - 1 - q
                 let below = offset(q), above = offset(p)
-                values[q][k] = min(max(mid + factor * below, range.lowerBound), range.upperBound)
-                values[p][k] = min(max(mid + factor * above, range.lowerBound), range.upperBound)
+                let unionLow = bottom + unionFactor * below, unionHigh = top + unionFactor * above
+                let low = mid + factor * below, high = mid + factor * above
+                values[q][k] = min(max(low + share * (unionLow - low), range.lowerBound), range.upperBound)
+                values[p][k] = min(max(high + share * (unionHigh - high), range.lowerBound), range.upperBound)
+                if moves {
+                    riskBand[q][k] = min(max(unionLow, range.lowerBound), range.upperBound)
+                    riskBand[p][k] = min(max(unionHigh, range.lowerBound), range.upperBound)
+                }
             }
             values[m][k] = min(max(mid, range.lowerBound), range.upperBound)
+            if moves { riskBand[m][k] = min(max(rawMid, range.lowerBound), range.upperBound) }
         }
     }
 

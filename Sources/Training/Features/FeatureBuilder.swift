@@ -234,45 +234,20 @@ public struct ServerForecast: Sendable {
     public var quantiles: [Float]
     /// target name → `[quantile][step]`.
     public var values: [String: [[Float]]]
-    /// target name → the model's own median, where calibration serves another median in `values`: risk and
-    /// alerts grade the model's trajectory (the early warning), responses the chosen median.
-    public var modelMedians: [String: ModelMedian] = [:]
+    /// target name → what risk and alerts grade, where calibration serves a median other than the model's:
+    /// the union band (the band around the served median spanning the same band around the model's) with the
+    /// model's own median in the middle (``BandCalibration/update(lastStep:actual:forecast:quantiles:shrinkMedian:range:model:riskBand:)``).
+    /// The model's trajectory is the early warning; responses serve the chosen median and its band.
+    public var riskBands: [String: [[Float]]] = [:]
 
     public init(serverName: String, firstEpoch: Int64, stepSeconds: Int, quantiles: [Float], values: [String: [[Float]]]) {
         self.serverName = serverName; self.firstEpoch = firstEpoch; self.stepSeconds = stepSeconds
         self.quantiles = quantiles; self.values = values
     }
 
-    /// What risk grades for `target`: the served quantiles, or, where calibration serves a median other than
-    /// the model's (``modelMedians``), the union of the served band with the same band around the model's
-    /// median — each lower quantile moved down and each upper one up by how far the model's median lies that
-    /// way — with the model's median in the middle. nil when the target was not forecast.
-    public func riskValues(_ target: String) -> [[Float]]? {
-        guard var v = values[target] else { return nil }
-        guard let own = modelMedians[target] else { return v }
-        let m = BandCalibration.row(0.5, in: quantiles), top = v.count - 1
-        guard m == top - m else { v[m] = own.values; return v }     // not a symmetric ladder: the median only
-        for k in own.values.indices where own.values[k] != v[m][k] {
-            let shift = own.values[k] - v[m][k]
-            for q in 0..<m {
-                if shift < 0 { v[q][k] = max(v[q][k] + shift, own.range.lowerBound) }
-                else { v[top - q][k] = min(v[top - q][k] + shift, own.range.upperBound) }
-            }
-        }
-        v[m] = own.values
-        return v
-    }
-}
-
-/// The model's own median of one target (clamped to the metric's range, which the union band is clamped to too).
-public struct ModelMedian: Sendable {
-    public var values: [Float]
-    public var range: ClosedRange<Float>
-
-    public init(values: [Float], range: ClosedRange<Float>) {
-        self.values = values.map { min(max($0, range.lowerBound), range.upperBound) }
-        self.range = range
-    }
+    /// What risk grades for `target`: ``riskBands`` where calibration keeps one, else the served quantiles;
+    /// nil when the target was not forecast.
+    public func riskValues(_ target: String) -> [[Float]]? { riskBands[target] ?? values[target] }
 }
 
 extension FeatureBuilder {
