@@ -40,6 +40,8 @@ def step_table(steps=rd.HORIZON):
             if k <= HORIZONS[i]:
                 w = (math.log(k) - math.log(HORIZONS[i - 1])) / (math.log(HORIZONS[i]) - math.log(HORIZONS[i - 1]))
                 out.append((i - 1, w)); break
+        else:
+            out.append((len(HORIZONS) - 1, 0.0))      # beyond the last scored horizon: its value
     return out
 
 

@@ -24,7 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import calibration_lab as lab  # noqa: E402
 import realdata_eval as rd  # noqa: E402
 
-lab.HORIZONS = (1, 3, 6, 12, 24, 48, 96)
+lab.HORIZONS = (1, 3, 6, 13, 24, 49, 96)       # as the daemon scores (12 and 48 until the cron finding)
 lab.TABLE = lab.step_table()
 # Per horizon, as served at the four it shares (0.05 at 1 and 6, 0.005 at 24, 0.001 at 96), between them in step.
 DECAYS = (0.05, 0.05, 0.05, 0.01, 0.005, 0.002, 0.001)
@@ -40,7 +40,12 @@ def main():
     ap.add_argument("--proc", action="append", default=[])
     ap.add_argument("--only", help="comma-separated substrings: keep matching series only")
     ap.add_argument("--origin-every", type=int, default=rd.ORIGIN_EVERY, help="score every Nth step's origin (1: every tick)")
+    ap.add_argument("--horizons", help="seven comma-separated scored horizons instead of 1,3,6,13,24,49,96")
     args = ap.parse_args()
+    if args.horizons:
+        lab.HORIZONS = tuple(int(h) for h in args.horizons.split(","))
+        assert len(lab.HORIZONS) == 7 and lab.HORIZONS[-1] <= rd.HORIZON, "seven horizons, the last at most the forecast's"
+        lab.TABLE = lab.step_table()
     series = rd.load_nab(args.nab) + [s for p in args.proc for s in rd.load_proc(p)]
     if args.only:
         series = [s for s in series if any(k in s["name"] for k in args.only.split(","))]

@@ -100,9 +100,9 @@ import Training
 
         let store = try BandCalibrationStore(dataDirectory: dir.url)
         let c = try #require(store.calibration(server: "ppdb001")?["mem_used_pct"])
-        // Four horizons then: the factors between are interpolated in ln k (12 steps: halfway from 6 to 24).
+        // Four horizons then: the factors between are interpolated in ln k (13 steps: between 6 and 24).
         #expect(c.scored == 9 && c.logFactors.count == 7 && c.logFactors[0] == 0.1 && c.logFactors[6] == 0.4 && c.shrinkErrors[0][1] == 1)
-        #expect(abs(c.logFactors[3] - 0.25) < 1e-6 && c.shrinkErrors.count == 7)
+        #expect(abs(c.logFactors[3] - (0.2 + 0.1 * log(Float(13) / 6) / log(4))) < 1e-6 && c.shrinkErrors.count == 7)
         #expect(c.spread == 1.5 && c.shrinkErrors[6][3] == 2 && c.shrinkErrors[3][3] == 3)
         #expect(c.shrinkErrors[0][BandCalibration.trendCandidate] == 8 && c.shrinkErrors[6][BandCalibration.trendCandidate] == 8 / 1.5)
         #expect(c.slope == 0)                                    // one value in the window: no change yet
