@@ -44,7 +44,7 @@ import Foundation
 /// moves the served median's own error memory (``servedErrors``): next to the last value's, the series' live skill
 /// (``errorVsLastValue``), which `/predictions/calibration` and the dashboard report. Cost per series per
 /// tick: 10 candidates' errors into two memories per scored horizon, a multiply-add per served value and one
-/// value in and out of the median's sorted window; memory: 190 pending forecasts and twice 48 values.
+/// value in and out of the median's sorted window; memory: 192 pending forecasts and twice 48 values.
 public struct BandCalibration: Codable, Sendable, Equatable {
     /// The scored horizons (steps): every factor and median choice is fitted here and interpolated in `ln k`
     /// between them. Seven since 2026-12-07 (four before, ``reportedHorizons``): the steps between 5 min, 30 min,
