@@ -589,11 +589,7 @@ public struct BandCalibration: Codable, Sendable, Equatable {
         return out
     }
 
-    /// The tick in place, in one pass over the forecast (the daemon's path): `values[quantile][step]`
-    /// becomes the shifted, rescaled forecast clamped to `range`. `model` names the model that made the
-    /// forecast (nil: the same as before); a new name hands the widths over (``rawWidths``). Where the served
-    /// median is not the model's, `riskBand` becomes what risk and alerts grade: the union band at its own
-    /// factors with the model's median in the middle (else it is left empty: they grade `values`).
+    /// The tick in place without the band for risk (the daemon's path is the overload below).
     public mutating func update(lastStep: Int64, actual: Float, forecast values: inout [[Float]], quantiles: [Float],
                                 shrinkMedian: Bool, range: ClosedRange<Float>, model: String? = nil) {
         var unused: [[Float]] = []
@@ -601,6 +597,11 @@ public struct BandCalibration: Codable, Sendable, Equatable {
                model: model, riskBand: &unused)
     }
 
+    /// The tick in place, in one pass over the forecast (the daemon's path): `values[quantile][step]`
+    /// becomes the shifted, rescaled forecast clamped to `range`. `model` names the model that made the
+    /// forecast (nil: the same as before); a new name hands the widths over (``rawWidths``). Where the served
+    /// median is not the model's, `riskBand` becomes what risk and alerts grade: the union band at its own
+    /// factors with the model's median in the middle (else it is left empty: they grade `values`).
     public mutating func update(lastStep: Int64, actual: Float, forecast values: inout [[Float]], quantiles: [Float],
                                 shrinkMedian: Bool, range: ClosedRange<Float>, model: String? = nil, riskBand: inout [[Float]]) {
         observe(step: lastStep, actual: actual)
