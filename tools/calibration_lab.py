@@ -63,12 +63,15 @@ class Policy:
     def __init__(self, name, alphas=(0, .25, .5, .75, 1), anchors=("last",), decay=0.05, shrink=True, hedge=None,
                  level_rates=(0.5, 0.2, 0.05), prior=None, median_rate=0.1, margin=0.0, form="departure", union=None,
                  guard=None, regime=None, log_range=LOG_RANGE, median_clamp=False, median_growth=1.0, median_window=None, norm=None, norm_from=0, norm_rate=0.05, sticky=0.0, norm_floor=1e-9,
-                 guard_z=None, blend_last=None, trend=None, trend_until=4, aci=None, dtaci=None, dtaci_w=None, borrow=None, borrow_guard=None, guard8=None, vol=None, rate_boost=None):
+                 guard_z=None, blend_last=None, trend=None, trend_until=4, aci=None, dtaci=None, dtaci_w=None, borrow=None, borrow_guard=None, guard8=None, vol=None, rate_boost=None, phase=()):
         self.name, self.alphas, self.anchors, self.decay, self.shrink, self.hedge = name, alphas, anchors, decay, shrink, hedge
         self.level_rates, self.prior, self.median_rate, self.margin, self.form = level_rates, prior, median_rate, margin, form
         # None: the band around the chosen median only; "bands": widened to also cover the model's own calibrated band
         # (same factor); "aci": the same, with misses scored against that union band.
         self.union = union
+        # Periods P (steps): per period a candidate median, the most recent value in the same phase as the forecast
+        # step (a cron series repeats every P steps; at multiples of P it is the last value).
+        self.phase = phase
         # (long memory, margin, horizons guarded): at the guarded horizons persistence is served unless the
         # short-memory winner also beats it by `margin` over the long memory (BandCalibration's persistence guard).
         self.guard = guard
@@ -151,12 +154,14 @@ class Policy:
                 out.append(last if a == "last" else levels[-1] if a == "med" else levels[int(a[3:])])
         return np.array(out)
 
-    def candidates(self, last, levels, raw_mid, slope=0.0, k=0):
+    def candidates(self, last, levels, raw_mid, slope=0.0, k=0, y=None, t=None):
+        base = self.candidates_(last, levels, raw_mid)
+        if self.phase:      # forecast step k (0-based) is index t + k; the same phase P·ceil((k + 1) / P) earlier
+            base = np.append(base, [y[j] if (j := t + k - p * math.ceil((k + 1) / p)) >= 0 else last for p in self.phase])
         if self.trend:
             phi = self.trend[1]
-            base = self.candidates_(last, levels, raw_mid)
             return np.append(base, last + slope * phi * (1 - phi ** (k + 1)) / (1 - phi))
-        return self.candidates_(last, levels, raw_mid)
+        return base
 
     def candidates_(self, last, levels, raw_mid):
         anchors = self.anchor_values(last, levels)
@@ -168,7 +173,7 @@ class Policy:
         return (anchors[:, None] + np.array(self.alphas)[None, :] * (raw_mid - last)).ravel()
 
     def n(self):
-        return (1 if self.trend else 0) + self.n_()
+        return (1 if self.trend else 0) + len(self.phase) + self.n_()
 
     def n_(self):
         return len(self.alphas) + len(self.anchors) - 1 if self.form == "pure" else len(self.anchors) * len(self.alphas)
@@ -390,7 +395,7 @@ def replay(series, raw, policy, bands=True, trace=None):
             raw_mid = q[MID, k]
             if not policy.shrink:
                 return raw_mid, None
-            cands = policy.candidates(last, levels, raw_mid, slope, k)
+            cands = policy.candidates(last, levels, raw_mid, slope, k, y=y, t=t)
             per_h = np.array([float(weights[i] @ cands) for i in range(len(HORIZONS))])
             return interpolate(per_h, k), cands
 

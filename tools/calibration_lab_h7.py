@@ -30,7 +30,9 @@ lab.TABLE = lab.step_table()
 DECAYS = (0.05, 0.05, 0.05, 0.01, 0.005, 0.002, 0.001)
 COMMON = dict(anchors=lab.MEDIAN_ANCHORS, decay=DECAYS, median_rate=0.3, form="pure", guard=(0.005, 0.05, 7), median_window=48,
               norm="spread", norm_from=4, norm_floor=1e-4, trend=(0.5, 0.8), trend_until=5, aci=(0.0125, 0.05, 100))
-POLICIES = {"h7-union": lab.Policy("h7-union", union="aci", **COMMON), "h7-no-union": lab.Policy("h7-no-union", **COMMON)}
+POLICIES = {"h7-union": lab.Policy("h7-union", union="aci", **COMMON), "h7-no-union": lab.Policy("h7-no-union", **COMMON),
+            # A per-phase candidate for cron series (every 30 and 60 minutes): not served, a lead (models/README.md).
+            "h7-no-union-phase": lab.Policy("h7-no-union-phase", phase=(6, 12), **COMMON)}
 
 
 def main():
