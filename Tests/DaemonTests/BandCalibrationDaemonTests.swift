@@ -28,6 +28,8 @@ import Training
         let anchors = try #require(mem["median_anchors"] as? [String])
         #expect(anchors.count == BandCalibration.reportedHorizons.count)
         #expect(anchors.allSatisfy { name in BandCalibration.MedianAnchor.allCases.contains { $0.name == name } })
+        let bands = try #require(mem["served_bands"] as? [String])
+        #expect(bands.count == BandCalibration.reportedHorizons.count && bands.allSatisfy { ["chosen_median", "union"].contains($0) })
         #expect((mem["model"] as? String)?.hasPrefix("tft_model_") == true)
         #expect(mem["forecast_key"] as? String == "mem_pct")        // its key in /predictions forecasts
         // The live skill per horizon: at 5 minutes the jumping series has been scored (the last value is wrong
