@@ -259,10 +259,8 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     /// the seven horizons (the steps between get what was served there: the factor interpolated in `ln k`), and
     /// the union band's (a state saved before they were apart: the same, which were the union's).
     public mutating func restoreLogFactors(_ saved: [Float], union: [Float]? = nil) {
-        let range = Self.logFactorRange
-        func clamped(_ f: [Float]) -> [Float] { f.map { min(max($0, range.lowerBound), range.upperBound) } }
-        if let factors = Self.perHorizonInterpolated(saved) { logFactors = clamped(factors) }
-        unionLogFactors = union.flatMap { Self.perHorizonInterpolated($0) }.map(clamped) ?? logFactors
+        if let factors = Self.perHorizonInterpolated(saved) { logFactors = factors.map(Self.clampedLog) }
+        unionLogFactors = union.flatMap { Self.perHorizonInterpolated($0) }.map { $0.map(Self.clampedLog) } ?? logFactors
     }
 
     /// Takes the persisted band scores (one pair per scored horizon; anything else starts both at 0: the band
@@ -272,11 +270,19 @@ public struct BandCalibration: Codable, Sendable, Equatable {
         bandScores = saved.map { SIMD2($0[0], $0[1]) }
     }
 
-    /// Per scored horizon: whether the union band is served (its recent interval score is the lower).
-    public var servesUnion: [Bool] { bandScores.map { $0[1] < $0[0] } }
+    /// Whether the union band is served at scored horizon `i` (its recent interval score is the lower).
+    @inline(__always)
+    public func servesUnion(at i: Int) -> Bool { bandScores[i][1] < bandScores[i][0] }
+
+    /// Per scored horizon: ``servesUnion(at:)``.
+    public var servesUnion: [Bool] { Self.horizons.indices.map(servesUnion(at:)) }
 
     /// Per reported horizon: the band served, `chosen_median` (its own band) or `union`.
-    public var servedBands: [String] { Self.reportedIndices.map { bandScores[$0][1] < bandScores[$0][0] ? "union" : "chosen_median" } }
+    public var servedBands: [String] { Self.reportedIndices.map { servesUnion(at: $0) ? "union" : "chosen_median" } }
+
+    /// `ln factor` held within ``logFactorRange``.
+    @inline(__always)
+    static func clampedLog(_ value: Float) -> Float { min(max(value, logFactorRange.lowerBound), logFactorRange.upperBound) }
 
     /// The interval score of a central 80 % band `low…high` for `actual` (Gneiting & Raftery 2007): its width
     /// plus 2 / 0.2 times the distance of a value outside. Lower is better; it rewards coverage and narrowness.
@@ -401,9 +407,9 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     /// both are known: the served width is the one that was calibrated.
     mutating func handOver(horizon i: Int, from old: Float, to new: Float) {
         guard old.isFinite, new.isFinite else { return }
-        let ratio = log(old / new), range = Self.logFactorRange
-        logFactors[i] = min(max(logFactors[i] + ratio, range.lowerBound), range.upperBound)
-        unionLogFactors[i] = min(max(unionLogFactors[i] + ratio, range.lowerBound), range.upperBound)
+        let ratio = log(old / new)
+        logFactors[i] = Self.clampedLog(logFactors[i] + ratio)
+        unionLogFactors[i] = Self.clampedLog(unionLogFactors[i] + ratio)
     }
 
     /// Adds an observed value to the rolling median's window (the oldest leaves a full one) and returns the
@@ -536,13 +542,13 @@ public struct BandCalibration: Codable, Sendable, Equatable {
             let scores = SIMD2(Self.intervalScore(low: low, high: high, actual: actual),
                                Self.intervalScore(low: unionLow, high: unionHigh, actual: actual))
             bandScores[i] += Self.guardDecay * (scores / scale - bandScores[i])
-            let rate = Self.adaptiveRate(scores: scored / Self.horizons.count), range = Self.logFactorRange
+            let rate = Self.adaptiveRate(scores: scored / Self.horizons.count)
             scored += 1
             if r <= 1 { insideRaw += 1 }
             if !(p.union ? unionMiss : miss) { insideServed += 1 }
             let target = 1 - Self.targetCoverage
-            logFactors[i] = min(max(logFactors[i] + rate * ((miss ? 1 : 0) - target), range.lowerBound), range.upperBound)
-            unionLogFactors[i] = min(max(unionLogFactors[i] + rate * ((unionMiss ? 1 : 0) - target), range.lowerBound), range.upperBound)
+            logFactors[i] = Self.clampedLog(logFactors[i] + rate * ((miss ? 1 : 0) - target))
+            unionLogFactors[i] = Self.clampedLog(unionLogFactors[i] + rate * ((unionMiss ? 1 : 0) - target))
         }
     }
 
@@ -626,7 +632,6 @@ public struct BandCalibration: Codable, Sendable, Equatable {
         let moves = chosen?.contains { $0 != Self.modelCandidate } ?? false
         let slope = observed ? self.slope : 0
         let steps = values[m].count, table = Self.stepTable
-        let union = servesUnion
         riskBand = moves ? values : []
         var nextScored = 0
         for k in 0..<steps {
@@ -646,14 +651,15 @@ public struct BandCalibration: Codable, Sendable, Equatable {
                 pending[nextScored][Int(due % Int64(h))] = Pending(
                     due: due, low: mid + offset(lo), mid: mid, high: mid + offset(hi),
                     rawMid: rawMid, last: last, trend: trend, levels: anchors, factor: exp(logFactors[nextScored]),
-                    unionFactor: exp(unionLogFactors[nextScored]), union: union[nextScored])
+                    unionFactor: exp(unionLogFactors[nextScored]), union: servesUnion(at: nextScored))
                 nextScored += 1
             }
             let factor = exp(logFactors[i] + w * (logFactors[j] - logFactors[i]))
             let unionFactor = exp(unionLogFactors[i] + w * (unionLogFactors[j] - unionLogFactors[i]))
             // The share of the union band in the served one: 0 or 1 at a scored horizon, in between, between two
             // that differ (so the band moves continuously from one step to the next).
-            let share = (union[i] ? 1 : 0) + w * ((union[j] ? 1 : 0) - (union[i] ? 1 : 0)) as Float
+            let ui: Float = servesUnion(at: i) ? 1 : 0, uj: Float = servesUnion(at: j) ? 1 : 0
+            let share = ui + w * (uj - ui)
             let bottom = min(mid, rawMid), top = max(mid, rawMid)
             // Quantile pairs (q, its mirror) are read before either is written.
             for q in 0..<(values.count / 2) {
