@@ -633,6 +633,9 @@ public struct BandCalibration: Codable, Sendable, Equatable {
         let slope = observed ? self.slope : 0
         let steps = values[m].count, table = Self.stepTable
         riskBand = moves ? values : []
+        // Per scored horizon, 1 where the union band is served: read once, not at every step.
+        var unionShare = SIMD8<Float>(repeating: 0)
+        for i in Self.horizons.indices where servesUnion(at: i) { unionShare[i] = 1 }
         var nextScored = 0
         for k in 0..<steps {
             let (i, w) = table[min(k, table.count - 1)]
@@ -651,15 +654,14 @@ public struct BandCalibration: Codable, Sendable, Equatable {
                 pending[nextScored][Int(due % Int64(h))] = Pending(
                     due: due, low: mid + offset(lo), mid: mid, high: mid + offset(hi),
                     rawMid: rawMid, last: last, trend: trend, levels: anchors, factor: exp(logFactors[nextScored]),
-                    unionFactor: exp(unionLogFactors[nextScored]), union: servesUnion(at: nextScored))
+                    unionFactor: exp(unionLogFactors[nextScored]), union: unionShare[nextScored] == 1)
                 nextScored += 1
             }
             let factor = exp(logFactors[i] + w * (logFactors[j] - logFactors[i]))
             let unionFactor = exp(unionLogFactors[i] + w * (unionLogFactors[j] - unionLogFactors[i]))
             // The share of the union band in the served one: 0 or 1 at a scored horizon, in between, between two
             // that differ (so the band moves continuously from one step to the next).
-            let ui: Float = servesUnion(at: i) ? 1 : 0, uj: Float = servesUnion(at: j) ? 1 : 0
-            let share = ui + w * (uj - ui)
+            let share = unionShare[i] + w * (unionShare[j] - unionShare[i])
             let bottom = min(mid, rawMid), top = max(mid, rawMid)
             // Quantile pairs (q, its mirror) are read before either is written.
             for q in 0..<(values.count / 2) {
