@@ -603,7 +603,7 @@ public struct BandCalibration: Codable, Sendable, Equatable {
                model: model, riskBand: &unused)
     }
 
-    /// The tick in place, in one pass over the forecast (the daemon's path): `values[quantile][step]`
+    /// The tick in place, in two passes over the forecast, per step and then per quantile pair (the daemon's path): `values[quantile][step]`
     /// becomes the shifted, rescaled forecast clamped to `range`. `model` names the model that made the
     /// forecast (nil: the same as before); a new name hands the widths over (``rawWidths``). Where the served
     /// median is not the model's, `riskBand` becomes what risk and alerts grade: the union band at its own
@@ -613,7 +613,8 @@ public struct BandCalibration: Codable, Sendable, Equatable {
         observe(step: lastStep, actual: actual)
         let lo = Self.row(0.1, in: quantiles), m = Self.row(0.5, in: quantiles), hi = Self.row(0.9, in: quantiles)
         // The pairing below needs a ladder symmetric around the median (the models' 7 quantiles are).
-        guard m < values.count, m == values.count / 2, values.count % 2 == 1 else { return }
+        guard m < values.count, m == values.count / 2, values.count % 2 == 1, !values[m].isEmpty,
+              values.allSatisfy({ $0.count == values[m].count }) else { return }
         let swapped = model != nil && self.model != nil && model != self.model
         if let model { self.model = model }
         for (i, h) in Self.horizons.enumerated() where h <= values[m].count {
@@ -632,52 +633,75 @@ public struct BandCalibration: Codable, Sendable, Equatable {
         let moves = chosen?.contains { $0 != Self.modelCandidate } ?? false
         let slope = observed ? self.slope : 0
         let steps = values[m].count, table = Self.stepTable
-        riskBand = moves ? values : []
         // Per scored horizon, 1 where the union band is served: read once, not at every step.
         var unionShare = SIMD8<Float>(repeating: 0)
         for i in Self.horizons.indices where servesUnion(at: i) { unionShare[i] = 1 }
-        var nextScored = 0
-        for k in 0..<steps {
-            let (i, w) = table[min(k, table.count - 1)]
-            let j = min(i + 1, Self.horizons.count - 1)
-            let rawMid = values[m][k]
-            let trend = slope * Self.trendSteps[min(k, Self.trendSteps.count - 1)]
-            var mid = rawMid
-            if moves {
-                let a = Self.candidate(chosen![i], last: last, levels: anchors, rawMid: rawMid, trend: trend)
-                let b = Self.candidate(chosen![j], last: last, levels: anchors, rawMid: rawMid, trend: trend)
-                mid = a + w * (b - a)
+        riskBand = moves ? [[Float]](repeating: [], count: values.count) : []
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 6 * steps) { scratch in
+            // Pass 1, per step: the served median, both factors and the union's share (read by every quantile).
+            let mids = scratch.baseAddress!, factors = mids + steps, unionFactors = factors + steps, shares = unionFactors + steps
+            let unionLows = shares + steps, unionHighs = unionLows + steps
+            var nextScored = 0
+            for k in 0..<steps {
+                let (i, w) = table[min(k, table.count - 1)]
+                let j = min(i + 1, Self.horizons.count - 1)
+                let rawMid = values[m][k]
+                let trend = slope * Self.trendSteps[min(k, Self.trendSteps.count - 1)]
+                var mid = rawMid
+                if let chosen, moves {
+                    let a = Self.candidate(chosen[i], last: last, levels: anchors, rawMid: rawMid, trend: trend)
+                    let b = Self.candidate(chosen[j], last: last, levels: anchors, rawMid: rawMid, trend: trend)
+                    mid = a + w * (b - a)
+                }
+                if nextScored < Self.horizons.count, k + 1 == Self.horizons[nextScored] {
+                    func offset(_ q: Int) -> Float { Self.offset(own: values[q][k] - rawMid, mirror: rawMid - values[values.count - 1 - q][k]) }
+                    let due = lastStep + Int64(k + 1), h = Self.horizons[nextScored]
+                    pending[nextScored][Int(due % Int64(h))] = Pending(
+                        due: due, low: mid + offset(lo), mid: mid, high: mid + offset(hi),
+                        rawMid: rawMid, last: last, trend: trend, levels: anchors, factor: exp(logFactors[nextScored]),
+                        unionFactor: exp(unionLogFactors[nextScored]), union: unionShare[nextScored] == 1)
+                    nextScored += 1
+                }
+                mids[k] = mid
+                factors[k] = exp(logFactors[i] + w * (logFactors[j] - logFactors[i]))
+                unionFactors[k] = exp(unionLogFactors[i] + w * (unionLogFactors[j] - unionLogFactors[i]))
+                // The share of the union band in the served one: 0 or 1 at a scored horizon, in between, between
+                // two that differ (so the band moves continuously from one step to the next).
+                shares[k] = unionShare[i] + w * (unionShare[j] - unionShare[i])
             }
-            func offset(_ q: Int) -> Float { Self.offset(own: values[q][k] - rawMid, mirror: rawMid - values[values.count - 1 - q][k]) }
-            if nextScored < Self.horizons.count, k + 1 == Self.horizons[nextScored] {
-                let due = lastStep + Int64(k + 1), h = Self.horizons[nextScored]
-                pending[nextScored][Int(due % Int64(h))] = Pending(
-                    due: due, low: mid + offset(lo), mid: mid, high: mid + offset(hi),
-                    rawMid: rawMid, last: last, trend: trend, levels: anchors, factor: exp(logFactors[nextScored]),
-                    unionFactor: exp(unionLogFactors[nextScored]), union: unionShare[nextScored] == 1)
-                nextScored += 1
-            }
-            let factor = exp(logFactors[i] + w * (logFactors[j] - logFactors[i]))
-            let unionFactor = exp(unionLogFactors[i] + w * (unionLogFactors[j] - unionLogFactors[i]))
-            // The share of the union band in the served one: 0 or 1 at a scored horizon, in between, between two
-            // that differ (so the band moves continuously from one step to the next).
-            let share = unionShare[i] + w * (unionShare[j] - unionShare[i])
-            let bottom = min(mid, rawMid), top = max(mid, rawMid)
-            // Quantile pairs (q, its mirror) are read before either is written.
-            for q in 0..<(values.count / 2) {
-                let p = values.count - 1 - q
-                let below = offset(q), above = offset(p)
-                let unionLow = bottom + unionFactor * below, unionHigh = top + unionFactor * above
-                let low = mid + factor * below, high = mid + factor * above
-                values[q][k] = min(max(low + share * (unionLow - low), range.lowerBound), range.upperBound)
-                values[p][k] = min(max(high + share * (unionHigh - high), range.lowerBound), range.upperBound)
-                if moves {
-                    riskBand[q][k] = min(max(unionLow, range.lowerBound), range.upperBound)
-                    riskBand[p][k] = min(max(unionHigh, range.lowerBound), range.upperBound)
+            // Pass 2, per quantile pair (q, its mirror): the median row and both rows moved out of `values` (no
+            // copy) and rescaled in place, each step's pair read before either is written.
+            var rawMids: [Float] = []
+            swap(&rawMids, &values[m])
+            rawMids.withUnsafeBufferPointer { raw in
+                for q in 0..<(values.count / 2) {
+                    let p = values.count - 1 - q
+                    var lower: [Float] = [], upper: [Float] = []
+                    swap(&lower, &values[q]); swap(&upper, &values[p])
+                    lower.withUnsafeMutableBufferPointer { lowRow in
+                        upper.withUnsafeMutableBufferPointer { highRow in
+                            for k in 0..<steps {
+                                let rawMid = raw[k], mid = mids[k], factor = factors[k], unionFactor = unionFactors[k]
+                                let below = Self.offset(own: lowRow[k] - rawMid, mirror: rawMid - highRow[k])
+                                let above = Self.offset(own: highRow[k] - rawMid, mirror: rawMid - lowRow[k])
+                                let unionLow = min(mid, rawMid) + unionFactor * below, unionHigh = max(mid, rawMid) + unionFactor * above
+                                let low = mid + factor * below, high = mid + factor * above
+                                lowRow[k] = min(max(low + shares[k] * (unionLow - low), range.lowerBound), range.upperBound)
+                                highRow[k] = min(max(high + shares[k] * (unionHigh - high), range.lowerBound), range.upperBound)
+                                unionLows[k] = unionLow; unionHighs[k] = unionHigh
+                            }
+                        }
+                    }
+                    swap(&lower, &values[q]); swap(&upper, &values[p])
+                    if moves {
+                        riskBand[q] = (0..<steps).map { min(max(unionLows[$0], range.lowerBound), range.upperBound) }
+                        riskBand[p] = (0..<steps).map { min(max(unionHighs[$0], range.lowerBound), range.upperBound) }
+                    }
                 }
             }
-            values[m][k] = min(max(mid, range.lowerBound), range.upperBound)
-            if moves { riskBand[m][k] = min(max(rawMid, range.lowerBound), range.upperBound) }
+            if moves { riskBand[m] = rawMids.map { min(max($0, range.lowerBound), range.upperBound) } }
+            for k in 0..<steps { rawMids[k] = min(max(mids[k], range.lowerBound), range.upperBound) }
+            swap(&rawMids, &values[m])
         }
     }
 
