@@ -173,6 +173,18 @@ import Testing
         #expect(risk[3][5] == 100 && risk[5][5] == 100 && risk[6][5] == 100 && risk[1][5] == 30)
     }
 
+    /// A forecast whose rows differ in length (no model makes one) is left as it is: the step is still observed.
+    @Test func raggedForecast_IsLeftAsItIs_TheActualStillObserved() {
+        var c = BandCalibration()
+        var out: [[Float]] = [30, 40, 50, 60, 70, 80, 90].map { [Float](repeating: $0, count: 96) }
+        out[5].removeLast()
+        let before = out
+        var risk: [[Float]] = [[1]]
+        c.update(lastStep: 0, actual: 40, forecast: &out, quantiles: Self.quantiles, shrinkMedian: true, range: 0...100, riskBand: &risk)
+        #expect(out == before && risk == [[1]])
+        #expect(c.levelStep == 0)                                       // the actual still moved the levels
+    }
+
     /// Users are served the band around the chosen median (its misses are what the factor calibrates); risk
     /// grades its union with the same band around the model's median, which keeps the model's forecast rise.
     @Test func chosenMedianBelowTheModels_ServedBandAroundIt_RiskBandSpansBoth() throws {

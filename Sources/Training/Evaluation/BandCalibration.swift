@@ -636,11 +636,11 @@ public struct BandCalibration: Codable, Sendable, Equatable {
         // Per scored horizon, 1 where the union band is served: read once, not at every step.
         var unionShare = SIMD8<Float>(repeating: 0)
         for i in Self.horizons.indices where servesUnion(at: i) { unionShare[i] = 1 }
+        func clamp(_ value: Float) -> Float { min(max(value, range.lowerBound), range.upperBound) }
         riskBand = moves ? [[Float]](repeating: [], count: values.count) : []
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 6 * steps) { scratch in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: StepScratch.rows * steps) { memory in
+            let scratch = StepScratch(memory.baseAddress!, steps: steps)
             // Pass 1, per step: the served median, both factors and the union's share (read by every quantile).
-            let mids = scratch.baseAddress!, factors = mids + steps, unionFactors = factors + steps, shares = unionFactors + steps
-            let unionLows = shares + steps, unionHighs = unionLows + steps
             var nextScored = 0
             for k in 0..<steps {
                 let (i, w) = table[min(k, table.count - 1)]
@@ -662,46 +662,66 @@ public struct BandCalibration: Codable, Sendable, Equatable {
                         unionFactor: exp(unionLogFactors[nextScored]), union: unionShare[nextScored] == 1)
                     nextScored += 1
                 }
-                mids[k] = mid
-                factors[k] = exp(logFactors[i] + w * (logFactors[j] - logFactors[i]))
-                unionFactors[k] = exp(unionLogFactors[i] + w * (unionLogFactors[j] - unionLogFactors[i]))
+                scratch.mids[k] = mid
+                scratch.factors[k] = exp(logFactors[i] + w * (logFactors[j] - logFactors[i]))
+                scratch.unionFactors[k] = exp(unionLogFactors[i] + w * (unionLogFactors[j] - unionLogFactors[i]))
                 // The share of the union band in the served one: 0 or 1 at a scored horizon, in between, between
                 // two that differ (so the band moves continuously from one step to the next).
-                shares[k] = unionShare[i] + w * (unionShare[j] - unionShare[i])
+                scratch.shares[k] = unionShare[i] + w * (unionShare[j] - unionShare[i])
             }
             // Pass 2, per quantile pair (q, its mirror): the median row and both rows moved out of `values` (no
-            // copy) and rescaled in place, each step's pair read before either is written.
+            // copy), rescaled in place and moved back, the median row last.
             var rawMids: [Float] = []
             swap(&rawMids, &values[m])
-            rawMids.withUnsafeBufferPointer { raw in
-                for q in 0..<(values.count / 2) {
-                    let p = values.count - 1 - q
-                    var lower: [Float] = [], upper: [Float] = []
-                    swap(&lower, &values[q]); swap(&upper, &values[p])
-                    lower.withUnsafeMutableBufferPointer { lowRow in
-                        upper.withUnsafeMutableBufferPointer { highRow in
-                            for k in 0..<steps {
-                                let rawMid = raw[k], mid = mids[k], factor = factors[k], unionFactor = unionFactors[k]
-                                let below = Self.offset(own: lowRow[k] - rawMid, mirror: rawMid - highRow[k])
-                                let above = Self.offset(own: highRow[k] - rawMid, mirror: rawMid - lowRow[k])
-                                let unionLow = min(mid, rawMid) + unionFactor * below, unionHigh = max(mid, rawMid) + unionFactor * above
-                                let low = mid + factor * below, high = mid + factor * above
-                                lowRow[k] = min(max(low + shares[k] * (unionLow - low), range.lowerBound), range.upperBound)
-                                highRow[k] = min(max(high + shares[k] * (unionHigh - high), range.lowerBound), range.upperBound)
-                                unionLows[k] = unionLow; unionHighs[k] = unionHigh
-                            }
-                        }
-                    }
-                    swap(&lower, &values[q]); swap(&upper, &values[p])
-                    if moves {
-                        riskBand[q] = (0..<steps).map { min(max(unionLows[$0], range.lowerBound), range.upperBound) }
-                        riskBand[p] = (0..<steps).map { min(max(unionHighs[$0], range.lowerBound), range.upperBound) }
+            for q in 0..<(values.count / 2) {
+                let p = values.count - 1 - q
+                var lower: [Float] = [], upper: [Float] = []
+                swap(&lower, &values[q]); swap(&upper, &values[p])
+                Self.rescale(lower: &lower, upper: &upper, rawMids: rawMids, scratch: scratch, clamp: clamp)
+                swap(&lower, &values[q]); swap(&upper, &values[p])
+                if moves {
+                    riskBand[q] = (0..<steps).map { clamp(scratch.unionLows[$0]) }
+                    riskBand[p] = (0..<steps).map { clamp(scratch.unionHighs[$0]) }
+                }
+            }
+            if moves { riskBand[m] = rawMids.map(clamp) }
+            for k in 0..<steps { rawMids[k] = clamp(scratch.mids[k]) }
+            swap(&rawMids, &values[m])
+        }
+    }
+
+    /// What pass 1 of ``update(lastStep:actual:forecast:quantiles:shrinkMedian:range:model:riskBand:)`` works out
+    /// per step for every quantile, and where pass 2 leaves the union band for risk: rows of one scratch allocation.
+    private struct StepScratch {
+        static let rows = 6
+        let mids, factors, unionFactors, shares, unionLows, unionHighs: UnsafeMutablePointer<Float>
+        init(_ base: UnsafeMutablePointer<Float>, steps: Int) {
+            (mids, factors, unionFactors) = (base, base + steps, base + 2 * steps)
+            (shares, unionLows, unionHighs) = (base + 3 * steps, base + 4 * steps, base + 5 * steps)
+        }
+    }
+
+    /// Pass 2 for one quantile pair: both rows rescaled around the served median in place (each step's pair read
+    /// before either is written), the union band's sides left in `scratch` for risk.
+    @inline(__always)
+    private static func rescale(lower: inout [Float], upper: inout [Float], rawMids: [Float], scratch: StepScratch,
+                                clamp: (Float) -> Float) {
+        rawMids.withUnsafeBufferPointer { raw in
+            lower.withUnsafeMutableBufferPointer { low in
+                upper.withUnsafeMutableBufferPointer { high in
+                    for k in raw.indices {
+                        let rawMid = raw[k], mid = scratch.mids[k], factor = scratch.factors[k], share = scratch.shares[k]
+                        let below = offset(own: low[k] - rawMid, mirror: rawMid - high[k])
+                        let above = offset(own: high[k] - rawMid, mirror: rawMid - low[k])
+                        let unionLow = min(mid, rawMid) + scratch.unionFactors[k] * below
+                        let unionHigh = max(mid, rawMid) + scratch.unionFactors[k] * above
+                        let servedLow = mid + factor * below, servedHigh = mid + factor * above
+                        low[k] = clamp(servedLow + share * (unionLow - servedLow))
+                        high[k] = clamp(servedHigh + share * (unionHigh - servedHigh))
+                        scratch.unionLows[k] = unionLow; scratch.unionHighs[k] = unionHigh
                     }
                 }
             }
-            if moves { riskBand[m] = rawMids.map { min(max($0, range.lowerBound), range.upperBound) } }
-            for k in 0..<steps { rawMids[k] = min(max(mids[k], range.lowerBound), range.upperBound) }
-            swap(&rawMids, &values[m])
         }
     }
 
